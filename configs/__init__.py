@@ -1,0 +1,1 @@
+"""Shipped experiment configs (TOML), importable so the package can find them anywhere."""

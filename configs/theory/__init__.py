@@ -1,0 +1,1 @@
+"""Reduced configs whose outputs queueing theory can check."""

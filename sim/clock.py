@@ -1,0 +1,80 @@
+"""Simulation time (days from the start date) mapped to calendar facts.
+
+The model runs in days. Weekdays drive panel meetings, working-day assessments and weekend
+discharges; months drive cost tables; financial years (from 1 April) drive budgets; December to
+March is winter. Lookups are precomputed per day so that the hot path does no date arithmetic.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+
+import numpy as np
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WINTER_MONTHS = (12, 1, 2, 3)
+
+
+class Clock:
+    """Calendar of one run: ``horizon_days`` days from ``start``."""
+
+    def __init__(self, start: dt.date, horizon_days: float):
+        self.start = start
+        self.days = int(math.ceil(horizon_days)) + 1
+        dates = [start + dt.timedelta(days=d) for d in range(self.days + 400)]
+        self.dates = dates
+        self.weekday = np.array([d.weekday() for d in dates], dtype=np.int8)
+        self.winter = np.array([d.month in WINTER_MONTHS for d in dates])
+        self.month_start = np.array([dt.date(d.year, d.month, 1) for d in dates])
+        fy = [d.year if d.month >= 4 else d.year - 1 for d in dates]
+        self.financial_year = np.array(fy, dtype=np.int32)
+
+    def date(self, t: float) -> dt.date:
+        """Calendar date at time t (days)."""
+        return self.dates[int(t)]
+
+    def is_weekend(self, t: float) -> bool:
+        """True on Saturday and Sunday."""
+        return self.weekday[int(t)] >= 5
+
+    def is_winter(self, t: float) -> bool:
+        """True in December to March."""
+        return bool(self.winter[int(t)])
+
+    def next_weekday_time(self, t: float, weekdays: set[int], hour: float = 10.0) -> float:
+        """Earliest time >= t that falls on one of ``weekdays`` at ``hour`` o'clock."""
+        day = int(t)
+        for offset in range(0, 15):
+            d = day + offset
+            moment = d + hour / 24.0
+            if int(self.weekday[d]) in weekdays and moment >= t:
+                return moment
+        raise ValueError("no meeting day found within two weeks")
+
+    def next_working_time(self, t: float) -> float:
+        """t itself on a weekday; otherwise Monday 09:00."""
+        day = int(t)
+        if self.weekday[day] < 5:
+            return t
+        return day + (7 - int(self.weekday[day])) + 9.0 / 24.0
+
+    def working_days_elapsed(self, t: float, working_days: float) -> float:
+        """Elapsed days to complete ``working_days`` of work starting at t (weekends skipped)."""
+        remaining = working_days
+        now = self.next_working_time(t)
+        while True:
+            day = int(now)
+            left_today = day + 1 - now
+            if remaining <= left_today:
+                return now + remaining - t
+            remaining -= left_today
+            now = self.next_working_time(day + 1.0)
+
+    def financial_year_starts(self) -> list[float]:
+        """Day offsets of every 1 April inside the horizon (and day 0)."""
+        starts = [0.0]
+        for d in range(1, self.days):
+            if self.dates[d].month == 4 and self.dates[d].day == 1:
+                starts.append(float(d))
+        return starts

@@ -1,0 +1,181 @@
+"""Funding arrangements as data: who commissions, who pays, how decisions are made, rationing.
+
+An arrangement is not a code branch. It is the combination of fields in ``[funding]``:
+
+* ``commissioner``: which funder decides on and pays for each service outside a pool;
+* ``pool.scope``: services the pooled fund pays for (the cash payer becomes ``pool``);
+* ``joint_scope``: services that get one joint assessment and a coordinator decision
+  instead of separate sequential assessments and the commissioner's own decision route.
+
+A money-only pool (``pool.scope`` set, ``joint_scope`` empty) changes who pays and who rations,
+nothing else. Cash-limited funders (the LA, and a pool that rations) compare year-to-date spend
+with a seasonal spending plan at each budget review; while spend runs ahead of plan, new
+packages they would pay for wait (or, under eligibility rationing, the less frail wait at home).
+The NHS cannot refuse an emergency admission, so an NHS overspend is recorded, never rationed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import simpy
+
+from .clock import Clock
+from .config import Scenario
+from .costs import Ledger
+
+LONG_TERM = ("home_care", "care_home")
+TEAM_SEQUENCE = ("nhs", "la", "la", "nhs", "la")
+
+
+class FundingRules:
+    """The funding arrangement of one scenario, with its budgets and rationing state."""
+
+    def __init__(self, cfg: Scenario, env: simpy.Environment, clock: Clock, ledger: Ledger):
+        self.cfg = cfg
+        self.env = env
+        self.clock = clock
+        self.ledger = ledger
+        f = cfg.funding
+        self.scope = set(f.pool.scope)
+        self.joint_scope = set(f.joint_scope)
+        self.commissioners = dict(f.commissioner)
+        self.rationing_now = {"la": False, "pool": False}
+        self._waiters: dict[str, list[simpy.Event]] = {"la": [], "pool": []}
+        self._year_start_cash: dict[str, float] = {"nhs": 0.0, "la": 0.0, "pool": 0.0}
+        self._year_start_day = 0.0
+        self._plan_fraction = self._seasonal_plan_fraction()
+        self.rationing_days = {"la": 0.0, "pool": 0.0}
+        self._rationing_since: dict[str, float | None] = {"la": None, "pool": None}
+
+    # --- who pays, who decides -------------------------------------------------------------
+    def commissioner(self, service: str) -> str:
+        """Funder that commissions ``service`` outside any pool."""
+        return self.commissioners[service]
+
+    def payer(self, service: str) -> str:
+        """Cash payer of ``service`` for a publicly funded person: 'pool' or the commissioner."""
+        return "pool" if service in self.scope else self.commissioners[service]
+
+    def responsible(self, service: str) -> str:
+        """Body responsible for the decisions on ``service`` (for the cost-shifting account)."""
+        return "pool" if service in self.scope else self.commissioners[service]
+
+    def joint(self, service: str) -> bool:
+        """True if ``service`` gets a single joint assessment and a coordinator decision."""
+        return service in self.joint_scope
+
+    def assessment_teams(self, service: str, long_term: bool) -> list[str]:
+        """Assessments needed before a discharge to ``service``, in order ('joint' = one)."""
+        if self.joint(service):
+            return ["joint"]
+        count = self.cfg.assessment.separate_assessments
+        if not long_term:
+            count = min(count, 2)
+        return list(TEAM_SEQUENCE[:count])
+
+    def decision_mode(self, service: str) -> str:
+        """'coordinator' or 'panel' for a funding decision on ``service``."""
+        if self.joint(service):
+            return "coordinator"
+        return self.cfg.decision.mode_by_funder.get(self.commissioners[service], "panel")
+
+    def dispute_possible(self) -> bool:
+        """CHC/LA disputes arise only where two bodies decide on the two services."""
+        if {"chc", "care_home"} <= self.joint_scope or {"chc", "care_home"} <= self.scope:
+            return False
+        return self.commissioners["chc"] != self.commissioners["care_home"]
+
+    def can_ration(self, payer: str) -> bool:
+        """Cash-limited payers that ration: the LA, and a pool configured to ration."""
+        if payer == "la":
+            return True
+        return payer == "pool" and self.cfg.funding.pool.rations
+
+    # --- budgets and the seasonal spending plan ---------------------------------------------
+    def _seasonal_plan_fraction(self) -> np.ndarray:
+        """Cumulative share of the yearly budget planned to be spent by each day of its year."""
+        weights = 1.0 + self.cfg.budgets.winter_spend_uplift * self.clock.winter.astype(float)
+        fy = self.clock.financial_year
+        frac = np.zeros(len(weights))
+        for year in np.unique(fy):
+            idx = np.flatnonzero(fy == year)
+            # a full financial year has 365 or 366 days; partial years at the ends are scaled
+            full = 366 if len(idx) > 365 else 365
+            total = weights[idx].sum() * (full / len(idx)) if len(idx) < full else \
+                weights[idx].sum()
+            frac[idx] = np.cumsum(weights[idx]) / total
+        return frac
+
+    def yearly_budget(self, funder: str, year_index: int) -> float:
+        """Budget of ``funder`` for its directly paid services in financial year ``year_index``."""
+        b, pool = self.cfg.budgets, self.cfg.funding.pool
+        factor = 1.0 + b.headroom_share
+        if funder == "pool":
+            return (pool.nhs_contribution_gbp_per_year + pool.la_contribution_gbp_per_year) \
+                if self.scope else 0.0
+        base = b.nhs_gbp_per_year if funder == "nhs" else b.la_gbp_per_year
+        contribution = (pool.nhs_contribution_gbp_per_year if funder == "nhs"
+                        else pool.la_contribution_gbp_per_year) if self.scope else 0.0
+        return max(base * factor - contribution, 0.0)
+
+    def year_index(self, t: float) -> int:
+        """Financial years since the start (0 for the first, possibly partial, year)."""
+        return int(self.clock.financial_year[int(t)] - self.clock.financial_year[0])
+
+    def spend_ratio(self, funder: str, t: float) -> float:
+        """Year-to-date cash spend over year-to-date plan."""
+        plan = self.yearly_budget(funder, self.year_index(t)) * self._plan_fraction[int(t)]
+        spent = self.ledger.cash_to_date(funder, t) - self._year_start_cash[funder]
+        if plan <= 0:
+            return np.inf if spent > 0 else 0.0
+        return spent / plan
+
+    # --- processes ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the budget-review and year-end processes."""
+        self.env.process(self._reviews())
+        for day in self.clock.financial_year_starts()[1:]:
+            self.env.timeout(day).callbacks.append(lambda _e: self._new_year())
+
+    def _new_year(self) -> None:
+        t = self.env.now
+        for funder in self._year_start_cash:
+            self._year_start_cash[funder] = self.ledger.cash_to_date(funder, t)
+        self._year_start_day = t
+        self._review(t)
+
+    def _reviews(self):
+        mode = self.cfg.budgets.rationing.mode
+        interval = self.cfg.budgets.rationing.review_interval_days
+        while True:
+            yield self.env.timeout(interval)
+            if mode != "off":
+                self._review(self.env.now)
+
+    def _review(self, t: float) -> None:
+        if self.cfg.budgets.rationing.mode == "off":
+            return
+        trigger = self.cfg.budgets.rationing.trigger_ratio
+        for funder in ("la", "pool"):
+            if funder == "pool" and not (self.scope and self.can_ration("pool")):
+                continue
+            on = self.spend_ratio(funder, t) > trigger
+            was = self.rationing_now[funder]
+            self.rationing_now[funder] = on
+            if on and not was:
+                self._rationing_since[funder] = t
+            if was and not on:
+                self.rationing_days[funder] += t - (self._rationing_since[funder] or t)
+                waiters, self._waiters[funder] = self._waiters[funder], []
+                for event in waiters:
+                    event.succeed()
+
+    def rationing(self, payer: str) -> bool:
+        """True while ``payer`` is rationing new packages."""
+        return self.rationing_now.get(payer, False) and self.can_ration(payer)
+
+    def funds_released(self, payer: str) -> simpy.Event:
+        """Event that fires at the first review at which ``payer`` stops rationing."""
+        event = self.env.event()
+        self._waiters[payer].append(event)
+        return event

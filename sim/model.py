@@ -1,0 +1,361 @@
+"""The simulation engine of one replication: people, clocks, states, money.
+
+Community events (crisis, death, frailty change, a new care need) use the next-reaction method:
+each person has one exponential threshold per event kind, drawn from their own keyed stream,
+and the event fires when the integrated hazard reaches it. A hazard that changes (a discharge,
+a new package, the end of a readmission window) only rescales the remaining threshold, so no
+person needs an always-live SimPy process and the same person meets the same crisis under every
+arrangement unless the arrangement changed their history. Crisis hazards run on a seasonal
+"operational clock" (winter months tick faster), which avoids rescheduling everyone on
+1 December.
+
+The journey itself (admission, discharge process, services) lives in :mod:`sim.pathways`.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+
+import numpy as np
+import simpy
+
+from . import pathways
+from .clock import Clock
+from .config import Scenario
+from .costs import Ledger
+from .funding import FundingRules
+from .population import (CARE_HOME, DEAD, YEAR, Hazards, Population, State, draw_people,
+                         pick_initial_states)
+from .results import Occupancy
+from .rng import Streams
+from .services import Services
+
+CRISIS, DEATH, FRAILTY, NEED = range(4)
+CLOCK_NAMES = ("crisis", "death", "frailty", "need")
+DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
+                 "discharge_process")
+WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours", "care_home_beds")
+
+
+class Model:
+    """One replication of one scenario."""
+
+    def __init__(self, cfg: Scenario, seed: int, replication: int, event_log: bool = False):
+        self.cfg = cfg
+        self.env = simpy.Environment()
+        self.streams = Streams(seed, replication)
+        self.warmup = cfg.run.warmup_days
+        self.horizon = cfg.run.warmup_days + cfg.run.years * YEAR
+        self.clock = Clock(cfg.run.start_date, self.horizon)
+        expected = cfg.population.size + int(cfg.population.entrants_per_year
+                                             * (self.horizon / YEAR + 1)) + 16
+        self.pop = Population(expected)
+        self.ledger = Ledger()
+        self.services = Services(self.env, cfg)
+        self.funding = FundingRules(cfg, self.env, self.clock, self.ledger)
+        keys = ([s.name.lower() for s in State if s != State.DEAD] + ["alive"]
+                + [f"delayed:{r}" for r in DELAY_REASONS] + [f"waiting:{w}" for w in WAITING]
+                + ["urgent_response"])
+        self.occupancy = Occupancy(keys, self.clock.days)
+        self.event_log: list[tuple] | None = [] if event_log else None
+        # per-person bookkeeping for people who hold something
+        self.episodes: dict[int, list[int]] = {}
+        self.process: dict[int, simpy.Process] = {}
+        self.delay: dict[int, tuple[float, str, str]] = {}
+        self.held_care_home: dict[int, int] = {}
+        # event records for KPIs
+        self.admissions: list[tuple] = []    # (t, person, boarding_wait_days, readmission)
+        self.discharges: list[tuple] = []    # (t, person, delay_days, pathway, destination)
+        self.deaths: list[tuple] = []        # (t, person, setting)
+        self.care_home_admissions: list[tuple] = []  # (t, person, source)
+        self.avoided: list[tuple] = []       # (t, person, route)
+        self._last_discharge: dict[int, float] = {}
+        self.pending_payer: dict[int, str] = {}
+        self.chc_disputed: dict[int, tuple[float, str]] = {}
+        self.home_care_holders: set[int] = set()
+        self.disputes: list[tuple] = []      # (t, person, resolution_days, eligible)
+        self.rationed: list[tuple] = []      # (t, person, service, payer)
+        self.escalations = 0
+        self._init_clocks()
+        self._init_population()
+        self.hazards = Hazards(cfg, self.pop)
+        self.los_norm = self._length_of_stay_norm()
+        self._init_seasonal_clock()
+
+    # --- set-up ------------------------------------------------------------------------------
+    def _init_clocks(self):
+        # plain lists: element access on numpy arrays is several times slower in the hot path
+        n = self.pop.capacity
+        self.remaining = [[-1.0] * n for _ in range(4)]
+        self.rate = [[0.0] * n for _ in range(4)]
+        self.since = [[0.0] * n for _ in range(4)]
+        self.token = [[0] * n for _ in range(4)]
+
+    def _grow_clocks(self):
+        extra = self.pop.capacity - len(self.rate[0])
+        if extra > 0:
+            for k in range(4):
+                self.remaining[k].extend([-1.0] * extra)
+                self.rate[k].extend([0.0] * extra)
+                self.since[k].extend([0.0] * extra)
+                self.token[k].extend([0] * extra)
+
+    def _init_population(self):
+        cfg = self.cfg
+        rng = self.streams.generator("population")
+        people = draw_people(cfg, rng, cfg.population.size, 0.0, entrants=False)
+        pick_initial_states(cfg, self.streams.generator("initial_states"), people)
+        state = people["state"]
+        hours = np.maximum(np.round(people["package_hours"]), 1.0) * (state == State.HOME_CARE)
+        people["package_hours"] = hours
+        # the starting stock cannot exceed the capacity the place has
+        in_home = np.flatnonzero(np.isin(state, [State.RESIDENTIAL, State.NURSING]))
+        state[in_home[cfg.care_homes.beds:]] = State.HOME
+        on_care = np.flatnonzero(state == State.HOME_CARE)
+        over = np.cumsum(hours[on_care]) > cfg.home_care.capacity_hours_per_week
+        state[on_care[over]] = State.HOME
+        people["package_hours"] = np.where(state == State.HOME_CARE, hours, 0.0)
+        self._initial_ids = self.pop.add(people)
+
+    def _length_of_stay_norm(self) -> float:
+        """Mean of the stay ratios over admissions, so the average stay is los_mean_days."""
+        n, a, hz = self.pop.n, self.cfg.acute, self.hazards
+        band, frailty = self.pop.band[:n], self.pop.frailty[:n]
+        weight = hz.crisis_frailty[frailty] * hz.crisis_norm[band]
+        ratio = np.array(a.los_frailty_ratio)[frailty] * np.array(a.los_band_ratio)[band]
+        return float((weight * ratio).sum() / max(weight.sum(), 1e-12)) or 1.0
+
+    def _init_seasonal_clock(self):
+        uplift = self.cfg.crisis.winter_uplift
+        # normalised so a whole year keeps the published (annual average) rate
+        factor = (1.0 + uplift * self.clock.winter.astype(float)) / (1.0 + uplift * 4.0 / 12.0)
+        self._season_factor = factor.tolist()
+        self._season_cum = np.concatenate([[0.0], np.cumsum(factor)]).tolist()
+
+    def operational_time(self, t: float) -> float:
+        """Seasonal time: integral of the winter factor from 0 to t."""
+        d = int(t)
+        return self._season_cum[d] + self._season_factor[d] * (t - d)
+
+    def _calendar_time(self, s: float) -> float:
+        d = bisect.bisect_right(self._season_cum, s) - 1
+        d = min(max(d, 0), len(self._season_factor) - 1)
+        return d + (s - self._season_cum[d]) / self._season_factor[d]
+
+    def start(self):
+        """Place the initial population and start every process."""
+        pop, cfg = self.pop, self.cfg
+        elapsed_rng = self.streams.generator("care_home_elapsed")
+        ids = self._initial_ids
+        ch = ids[np.isin(pop.state[ids], [int(s) for s in CARE_HOME])]
+        nursing = pop.state[ch] == State.NURSING
+        elapsed = self.hazards.equilibrium_elapsed(elapsed_rng, len(ch), nursing)
+        counts = np.bincount(pop.state[: pop.n], minlength=len(State))
+        for st in State:
+            if st != State.DEAD:
+                self.occupancy.add(st.name.lower(), int(counts[st]), 0.0)
+        self.occupancy.add("alive", int(pop.n), 0.0)
+        for i, e in zip(ch, elapsed):
+            pathways.start_care_home(self, int(i), nursing=pop.state[i] == State.NURSING,
+                                     source=None, elapsed_days=float(e))
+        for i in self._initial_ids:
+            i = int(i)
+            if pop.state[i] == State.HOME_CARE:
+                pathways.start_home_care(self, i, initial=True)
+            self.refresh(i)
+            self._schedule_band_changes(i)
+        self.funding.start()
+        self.env.process(self._entrants())
+        self.env.process(self._days())
+        if self.funding.scope:
+            pathways.open_pool_governance(self)
+        pathways.open_block_contracts(self)
+
+    def _entrants(self):
+        """Yearly entry cohorts at min age, arriving evenly through each year."""
+        per_year = self.cfg.population.entrants_per_year
+        year = 0
+        while year * YEAR < self.horizon:
+            rng = self.streams.generator(f"entrants:{year}")
+            n = rng.poisson(per_year)
+            times = np.sort(rng.random(n)) * YEAR + year * YEAR
+            people = draw_people(self.cfg, rng, n, 0.0, entrants=True)
+            for t, k in zip(times, range(n)):
+                if t >= self.horizon:
+                    return
+                yield self.env.timeout(t - self.env.now)
+                one = {name: values[k:k + 1].copy() for name, values in people.items()}
+                one["birth_time"] = one["birth_time"] + t
+                i = int(self.pop.add(one)[0])
+                self._grow_clocks()
+                self.occupancy.add("home", 1, t)
+                self.occupancy.add("alive", 1, t)
+                self.refresh(i)
+                self._schedule_band_changes(i)
+            year += 1
+
+    def _schedule_band_changes(self, i: int):
+        for edge in (75.0, 85.0):
+            t = self.pop.birth_time[i] + edge * YEAR
+            if self.env.now < t < self.horizon:
+                self.env.timeout(t - self.env.now).callbacks.append(
+                    lambda _e, i=i: self._band_change(i))
+
+    def _band_change(self, i: int):
+        if self.pop.state[i] == State.DEAD:
+            return
+        self.pop.band[i] = min(self.pop.band[i] + 1, 2)
+        self.refresh(i)
+
+    def _days(self):
+        """Close each day's time-weighted occupancy."""
+        day = 0
+        while day + 1 <= self.horizon:
+            yield self.env.timeout(day + 1 - self.env.now)
+            self.occupancy.close_day(day, self.env.now)
+            day += 1
+
+    # --- clocks ------------------------------------------------------------------------------
+    def refresh(self, i: int):
+        """Recompute person i's hazards and reschedule the clocks whose rate changed."""
+        t = self.env.now
+        if self.pop.state[i] == DEAD:
+            for k in range(4):
+                self._set_rate(k, i, 0.0, t)
+            return
+        for k, rate in enumerate(self.hazards.rates(self.pop, i, t)):
+            self._set_rate(k, i, rate, t)
+
+    def _set_rate(self, k: int, i: int, new: float, t: float):
+        rate, remaining = self.rate[k], self.remaining[k]
+        old = rate[i]
+        left = remaining[i]
+        if old == new and (new == 0.0 or left >= 0):
+            return
+        now = self.operational_time(t) if k == CRISIS else t
+        if old > 0 and left >= 0:
+            left = max(left - old * (now - self.since[k][i]), 0.0)
+        rate[i] = new
+        self.since[k][i] = now
+        token = self.token[k][i] + 1
+        self.token[k][i] = token
+        if new <= 0:
+            remaining[i] = left
+            return
+        if left < 0:
+            left = -math.log(self.streams.person_uniform(CLOCK_NAMES[k], i))
+        remaining[i] = left
+        target = now + left / new
+        when = self._calendar_time(target) if k == CRISIS else target
+        if when >= self.horizon:
+            return
+        self.env.timeout(max(when - t, 0.0)).callbacks.append(
+            lambda _e, k=k, i=i, token=token: self._fire(k, i, token))
+
+    def _fire(self, k: int, i: int, token: int):
+        if self.token[k][i] != token:
+            return
+        self.rate[k][i] = 0.0
+        self.remaining[k][i] = -1.0
+        self.token[k][i] += 1
+        if k == CRISIS:
+            pathways.crisis(self, i)
+        elif k == DEATH:
+            self.die(i)
+        elif k == FRAILTY:
+            up, down = self.hazards.frailty_change(self.pop, i)
+            worse = self.streams.person_uniform("frailty_direction", i) * (up + down) < up
+            self.pop.frailty[i] += 1 if worse else -1
+        else:
+            pathways.new_care_need(self, i)
+        self.refresh(i)
+
+    # --- state changes -----------------------------------------------------------------------
+    def move(self, i: int, new: State):
+        """Move person i to a new state, keeping occupancy and hazards in step."""
+        t = self.env.now
+        old = State(self.pop.state[i])
+        if old == new:
+            return
+        if old == State.ACUTE_DELAYED:
+            self.end_delay(i)
+        self.occupancy.add(old.name.lower(), -1, t)
+        if new != State.DEAD:
+            self.occupancy.add(new.name.lower(), 1, t)
+        self.pop.state[i] = new
+        if new != State.HOME_WAITING_CARE:
+            self.pop.unmet[i] = False
+        if self.event_log is not None:
+            self.event_log.append((t, i, "state", new.name.lower()))
+        self.refresh(i)
+
+    def set_delay(self, i: int, reason: str, caused_by: str):
+        """Start (or change the reason of) a medically-fit-but-delayed stretch."""
+        t = self.env.now
+        self.end_delay(i)
+        self.delay[i] = (t, reason, caused_by)
+        self.occupancy.add(f"delayed:{reason}", 1, t)
+
+    def end_delay(self, i: int):
+        """Close the current delay stretch, if any, into the cost-shifting account."""
+        current = self.delay.pop(i, None)
+        if current is None:
+            return
+        start, reason, caused_by = current
+        t = self.env.now
+        self.occupancy.add(f"delayed:{reason}", -1, t)
+        self.ledger.record_delay(i, start, t, reason, caused_by, self.funding.payer("acute"))
+
+    def set_unmet(self, i: int, unmet: bool):
+        """Mark unmet need (waiting at home for care); raises the crisis hazard."""
+        self.pop.unmet[i] = unmet
+        self.refresh(i)
+
+    def open_episode(self, i: int, service: str, setting: str, payer: str, view: str,
+                     rate_per_day: float) -> int:
+        """Open a cost episode owned by person i (closed on leaving or death)."""
+        ep = self.ledger.open(self.env.now, i, service, setting, payer, view, rate_per_day)
+        self.episodes.setdefault(i, []).append(ep)
+        return ep
+
+    def close_episodes(self, i: int, services: tuple[str, ...] | None = None):
+        """Close person i's open episodes (all, or those of the given services)."""
+        keep = []
+        for ep in self.episodes.pop(i, []):
+            if services is None or self.ledger.rows[ep][1] in services:
+                self.ledger.close(ep, self.env.now)
+            else:
+                keep.append(ep)
+        if keep:
+            self.episodes[i] = keep
+
+    def die(self, i: int):
+        """Death in the current state: release everything held and stop the clocks."""
+        t = self.env.now
+        state = State(self.pop.state[i])
+        if state == State.DEAD:
+            return
+        proc = self.process.pop(i, None)
+        if proc is not None and proc.is_alive and proc is not self.env.active_process:
+            proc.interrupt("death")
+        pathways.release_holdings(self, i)
+        self.close_episodes(i)
+        self.deaths.append((t, i, state.name.lower()))
+        self.occupancy.add("alive", -1, t)
+        self.move(i, State.DEAD)
+
+    # --- running -----------------------------------------------------------------------------
+    def run(self, progress=None, chunk_days: float = 30.0):
+        """Run to the horizon; ``progress(days)`` is called as simulated time advances."""
+        self.start()
+        t = 0.0
+        while t < self.horizon:
+            step = min(chunk_days, self.horizon - t)
+            self.env.run(until=t + step)
+            t += step
+            if progress is not None:
+                progress(step)
+        self.ledger.close_all(self.horizon)
+        self.occupancy.finish(self.horizon)
+        return self

@@ -1,0 +1,718 @@
+"""The journey: crisis, admission, treatment, the discharge process and the services after it.
+
+Each activity is a small SimPy generator named after what happens (``emergency_admission``,
+``discharge_process``, ``reablement_episode`` ...). They take the model (people, services,
+funding rules, ledger) and record what they do; they compute no statistics.
+
+The discharge process is a sequence of queued steps between "medically fit" and leaving, and
+each step that keeps a person in an acute bed is a *delay* with a reason and the body
+responsible for the step: assessments (capacity-limited teams, sequential or one joint
+assessment), the CHC checklist, full assessment and any CHC/LA dispute, the funding decision
+(a panel on set weekdays or a coordinator; rationing when a cash-limited budget runs ahead of
+plan) and the wait for service capacity. While delayed, a person may decondition and need a
+higher pathway, which restarts the process for the new service.
+"""
+
+from __future__ import annotations
+
+import math
+
+import simpy
+
+from .population import CARE_HOME, YEAR, State
+
+DAYS_PER_WEEK = 7.0
+
+
+class Holding:
+    """Capacity a process holds or is queueing for, so an interruption can give it back."""
+
+    def __init__(self, model):
+        self.model = model
+        self.items: list[list] = []
+
+    def acquire(self, capacity, amount: float = 1.0):
+        """Queue for ``amount`` units of ``capacity``; returns the request event."""
+        req = capacity.request(amount)
+        waiting = not req.triggered
+        if waiting:
+            self.model.occupancy.add(f"waiting:{capacity.name}", 1, self.model.env.now)
+        item = [capacity, req, amount, waiting]
+        self.items.append(item)
+        if waiting:
+            req.callbacks.append(lambda _e, item=item: self._granted(item))
+        return req
+
+    def _granted(self, item):
+        if item[3]:
+            item[3] = False
+            self.model.occupancy.add(f"waiting:{item[0].name}", -1, self.model.env.now)
+
+    def release(self, capacity):
+        """Give back what is held of ``capacity`` (or withdraw the request)."""
+        for item in list(self.items):
+            if item[0] is capacity:
+                self._drop(item)
+
+    def _drop(self, item):
+        capacity, req, amount, waiting = item
+        if waiting:
+            item[3] = False
+            self.model.occupancy.add(f"waiting:{capacity.name}", -1, self.model.env.now)
+        capacity.cancel(req, amount)
+        self.items.remove(item)
+
+    def keep(self, capacity):
+        """Hand the held units over to the person (released later by ``release_holdings``)."""
+        self.items = [it for it in self.items if it[0] is not capacity]
+
+    def release_all(self):
+        """Give back everything (on interruption)."""
+        for item in list(self.items):
+            self._drop(item)
+
+
+# --- crisis and admission ------------------------------------------------------------------
+def crisis(m, i: int) -> None:
+    """A crisis: handled in the community if avoidance applies, otherwise an admission."""
+    pop, cfg = m.pop, m.cfg
+    state = State(pop.state[i])
+    a = cfg.avoidance
+    if a.direct_access and m.streams.person_bernoulli("avoidance", i, a.share):
+        step_up = m.streams.person_bernoulli("step_up", i, a.step_up_share)
+        if step_up and state not in CARE_HOME and m.services.free_now(m.services.ic_beds):
+            _interrupt(m, i, "crisis")
+            end_home_care(m, i)
+            m.avoided.append((m.env.now, i, "step_up_bed"))
+            m.process[i] = m.env.process(intermediate_care_stay(m, i, step_up=True))
+            return
+        if not step_up and m.services.free_now(m.services.urgent_response):
+            m.avoided.append((m.env.now, i, "urgent_response"))
+            m.env.process(urgent_response(m, i))
+            return
+    _interrupt(m, i, "crisis")
+    m.process[i] = m.env.process(emergency_admission(m, i))
+
+
+def _interrupt(m, i: int, cause: str) -> None:
+    proc = m.process.pop(i, None)
+    if proc is not None and proc.is_alive and proc is not m.env.active_process:
+        proc.interrupt(cause)
+
+
+def urgent_response(m, i: int):
+    """Urgent community response: the person stays where they are; the team visits."""
+    a = m.cfg.avoidance
+    cap = m.services.urgent_response
+    cap.request(1)
+    m.occupancy.add("urgent_response", 1, m.env.now)
+    visits = a.visits_per_day * a.urgent_response_days
+    cost = visits * m.cfg.costs.district_nurse_visit_gbp
+    payer = m.funding.payer("community_nursing")
+    for view in ("cash", "resource"):
+        m.ledger.charge(m.env.now, i, "community_nursing", "community", payer, view, cost)
+    yield m.env.timeout(a.urgent_response_days)
+    cap.release(1)
+    m.occupancy.add("urgent_response", -1, m.env.now)
+
+
+def emergency_admission(m, i: int, readmission_from_service: bool = False):
+    """Admission: wait for a bed (ED boarding), treatment, then the discharge process."""
+    env, pop, cfg = m.env, m.pop, m.cfg
+    origin = State(pop.state[i])
+    had_package = origin in (State.HOME_CARE, State.HOME_WAITING_CARE)
+    end_home_care(m, i)
+    readmission = m._last_discharge.get(i, -1e9) > env.now - 30.0
+    holding = Holding(m)
+    try:
+        m.move(i, State.ACUTE_BOARDING)
+        arrived = env.now
+        bed = yield from take_acute_bed(m, i, holding)
+        m.admissions.append((arrived, i, env.now - arrived, readmission))
+        m.ledger.charge(env.now, i, "acute", "acute", m.funding.payer("acute"), "resource",
+                        cfg.costs.emergency_admission_gbp)
+        m.move(i, State.ACUTE_TREATMENT)
+        stay = treatment_length_of_stay(m, i)
+        if m.streams.person_bernoulli("hospital_death", i, cfg.mortality.in_hospital_death_share):
+            yield env.timeout(stay * m.streams.person_uniform("hospital_death_time", i))
+            holding.release_all()
+            m.process.pop(i, None)
+            m.die(i)
+            return
+        yield env.timeout(stay)
+        fit = env.now
+        m.move(i, State.ACUTE_DELAYED)
+        if i in m.held_care_home:
+            yield from weekend_discharge(m, i)
+            destination = "care_home_return"
+            pathway = 0
+        else:
+            pathway = choose_pathway(m, i)
+            pathway, destination = yield from discharge_process(m, i, pathway, had_package,
+                                                                holding)
+        delay = env.now - fit
+        if delay > 0:
+            m.ledger.charge(env.now, i, "acute", "acute", m.funding.payer("acute"), "resource",
+                            delay * cfg.costs.excess_bed_day_gbp)
+        holding.release(bed)
+        if bed is m.services.escalation_beds:
+            m.close_episodes(i, ("escalation",))
+        m.discharges.append((env.now, i, delay, pathway, destination))
+        m._last_discharge[i] = env.now
+        m.process.pop(i, None)
+        leave_hospital(m, i, destination, holding)
+    except simpy.Interrupt:
+        holding.release_all()
+
+
+def take_acute_bed(m, i: int, holding: Holding):
+    """Wait (ED boarding) for a funded bed, or an escalation bed once every funded bed is full."""
+    s = m.services
+    beds = holding.acquire(s.acute_beds)
+    if beds.triggered or s.escalation_beds.units <= 0:
+        yield beds
+        return s.acute_beds
+    surge = holding.acquire(s.escalation_beds)
+    yield beds | surge
+    if beds.triggered:
+        holding.release(s.escalation_beds)
+        return s.acute_beds
+    holding.release(s.acute_beds)
+    cost = m.cfg.costs.escalation_bed_day_gbp
+    m.open_episode(i, "escalation", "acute", m.funding.payer("acute"), "cash", cost)
+    m.open_episode(i, "escalation", "acute", m.funding.payer("acute"), "resource", cost)
+    return s.escalation_beds
+
+
+def treatment_length_of_stay(m, i: int) -> float:
+    """Days from admission to medically fit: lognormal (or exponential) with normalised mean."""
+    a = m.cfg.acute
+    ratio = a.los_frailty_ratio[m.pop.frailty[i]] * a.los_band_ratio[m.pop.band[i]]
+    mean = a.los_mean_days * ratio / m.los_norm
+    if a.los_distribution == "exponential":
+        return m.streams.person_exponential("los", i, mean)
+    mu = math.log(mean) - a.los_sigma ** 2 / 2
+    return math.exp(mu + a.los_sigma * m.streams.person_normal("los", i))
+
+
+def choose_pathway(m, i: int) -> int:
+    """Discharge pathway 0-3 by frailty; living alone moves some pathway 0 to pathway 1."""
+    p = m.cfg.pathways
+    split = list(p.split_by_frailty[m.pop.frailty[i]])
+    if m.pop.alone[i]:
+        moved = split[0] * (1 - p.lives_alone_p0_ratio)
+        split[0] -= moved
+        split[1] += moved
+    return m.streams.person_choice("pathway", i, split)
+
+
+def service_for(m, i: int, pathway: int, had_package: bool) -> str | None:
+    """The service a pathway leads to for this person (None: home without support)."""
+    if pathway == 0:
+        return None
+    if pathway == 2:
+        return "intermediate_care"
+    if pathway == 3:
+        return "care_home"
+    if had_package:
+        return "home_care"
+    p = m.cfg.pathways
+    choice = m.streams.person_choice(
+        "p1_service", i, [p.p1_reablement_share, p.p1_home_care_share,
+                          1 - p.p1_reablement_share - p.p1_home_care_share])
+    return ("reablement", "home_care", "community_nursing")[choice]
+
+
+# --- the discharge process -----------------------------------------------------------------
+def discharge_process(m, i: int, pathway: int, had_package: bool, holding: Holding):
+    """Steps from medically fit to leaving; returns (final pathway, destination)."""
+    rate = -math.log(1 - m.cfg.acute.deconditioning_per_day) \
+        if m.cfg.acute.deconditioning_per_day < 1 else math.inf
+    escalate_at = m.env.now + (m.streams.person_exponential("deconditioning", i, 1 / rate)
+                               if rate > 0 else math.inf)
+    service = service_for(m, i, pathway, had_package)
+    while True:
+        if service in (None, "community_nursing"):
+            yield from weekend_discharge(m, i)
+            return pathway, service or "home"
+        long_term = service in ("home_care", "care_home")
+        yield from assessments(m, i, service, long_term)
+        if pathway in (1, 2) and m.env.now >= escalate_at:
+            pathway, service, escalate_at = _escalate(m, i, pathway, escalate_at, rate)
+            continue
+        payer = "nhs" if service == "intermediate_care" else m.funding.payer(service)
+        if service == "care_home":
+            payer = yield from chc_process(m, i)
+        if long_term:
+            payer = yield from funding_decision(m, i, service, payer, in_hospital=True)
+            if payer == "refused":
+                return pathway, "home_waiting_" + service
+        if service == "intermediate_care":
+            payer = m.funding.payer("intermediate_care")
+        cap, amount = _capacity_for(m, i, service)
+        m.set_delay(i, "service_capacity", m.funding.responsible(service))
+        req = holding.acquire(cap, amount)
+        if pathway in (1, 2) and not req.triggered and escalate_at < math.inf:
+            timer = m.env.timeout(max(escalate_at - m.env.now, 0.0))
+            yield req | timer
+            if not req.triggered:
+                holding.release(cap)
+                pathway, service, escalate_at = _escalate(m, i, pathway, escalate_at, rate)
+                continue
+        else:
+            yield req
+        yield from weekend_discharge(m, i)
+        m.pending_payer[i] = payer
+        return pathway, service
+
+
+def _escalate(m, i, pathway, escalate_at, rate):
+    pathway += 1
+    service = "intermediate_care" if pathway == 2 else "care_home"
+    escalate_at = m.env.now + m.streams.person_exponential("deconditioning", i, 1 / rate)
+    m.escalations += 1
+    return pathway, service, escalate_at
+
+
+def _capacity_for(m, i: int, service: str):
+    s = m.services
+    return {
+        "reablement": (s.reablement, 1.0),
+        "home_care": (s.home_care_hours, float(m.pop.package_hours[i] or package_size(m, i))),
+        "intermediate_care": (s.ic_beds, 1.0),
+        "care_home": (s.care_home_beds, 1.0),
+    }[service]
+
+
+def package_size(m, i: int) -> float:
+    """Hours per week of a new home-care package (gamma, mean from config, whole hours)."""
+    if m.pop.package_hours[i] <= 0:
+        u = m.streams.person_uniform("package_hours", i)
+        hours = m.cfg.home_care.hours_per_week_mean * (-math.log(u) + 1.0) / 2.0
+        hours = max(round(hours * 2.0 / 2.0), 1.0)
+        m.pop.package_hours[i] = min(hours, 60.0)
+    return float(m.pop.package_hours[i])
+
+
+def assessments(m, i: int, service: str, long_term: bool):
+    """Sequential separate assessments, or one joint assessment, by capacity-limited teams."""
+    a = m.cfg.assessment
+    teams = m.funding.assessment_teams(service, long_term)
+    for team in teams:
+        if team == "joint":
+            m.set_delay(i, "assessment", m.funding.responsible(service))
+            yield from _assess_joint(m, a.joint_assessment_days)
+        else:
+            m.set_delay(i, "assessment", team)
+            yield from _assess(m, m.services.teams[team], a.assessment_days)
+
+
+def _assess(m, team, working_days: float):
+    env = m.env
+    yield env.timeout(m.clock.next_working_time(env.now) - env.now)
+    with team.request() as req:
+        yield req
+        yield env.timeout(m.clock.working_days_elapsed(env.now, working_days))
+
+
+def _assess_joint(m, working_days: float):
+    """A joint assessment by whichever team has an assessor free first."""
+    env = m.env
+    yield env.timeout(m.clock.next_working_time(env.now) - env.now)
+    nhs, la = m.services.teams["nhs"], m.services.teams["la"]
+    req_nhs, req_la = nhs.request(), la.request()
+    try:
+        yield req_nhs | req_la
+        if req_la.triggered:
+            nhs.release(req_nhs)
+            held, team = req_la, la
+        else:
+            la.release(req_la)
+            held, team = req_nhs, nhs
+        yield env.timeout(m.clock.working_days_elapsed(env.now, working_days))
+        team.release(held)
+    except simpy.Interrupt:
+        nhs.release(req_nhs)
+        la.release(req_la)
+        raise
+
+
+def chc_process(m, i: int):
+    """CHC checklist, full assessment and any dispute; returns the care-home payer."""
+    c, env = m.cfg.chc, m.env
+    m.chc_disputed.pop(i, None)
+    payer = _care_home_payer(m, i, chc=False)
+    if not m.streams.person_bernoulli("chc_checklist", i, c.checklist_positive_share):
+        return payer
+    m.set_delay(i, "assessment", m.funding.responsible("chc"))
+    yield env.timeout(m.streams.person_exponential("chc_assessment", i, c.full_assessment_days))
+    eligible = m.streams.person_bernoulli("chc_eligible", i, c.eligible_share)
+    final = _care_home_payer(m, i, chc=eligible)
+    if m.funding.dispute_possible() and m.streams.person_bernoulli("chc_dispute", i,
+                                                                   c.dispute_probability):
+        resolution = m.streams.person_exponential("chc_dispute_days", i,
+                                                  c.dispute_resolution_days)
+        m.disputes.append((env.now, i, resolution, eligible))
+        if c.interim_funding:
+            m.chc_disputed[i] = (env.now + resolution, final)
+            return _care_home_payer(m, i, chc=False)
+        m.set_delay(i, "dispute", m.funding.commissioner("care_home"))
+        yield env.timeout(resolution)
+    return final
+
+
+def _care_home_payer(m, i: int, chc: bool) -> str:
+    if chc:
+        return "chc:" + m.funding.payer("chc")
+    if m.pop.self_fund_care_home[i]:
+        return "self"
+    return m.funding.payer("care_home")
+
+
+def funding_decision(m, i: int, service: str, payer: str, in_hospital: bool):
+    """Panel or coordinator decision, then rationing; returns the payer or 'refused'."""
+    env, cfg = m.env, m.cfg
+    if payer == "self" or (service == "home_care" and m.pop.self_fund_home_care[i]):
+        return "self"
+    if payer.startswith("chc:"):
+        return payer
+    responsible = m.funding.responsible(service)
+    if in_hospital:
+        m.set_delay(i, "funding_decision", responsible)
+    if m.funding.decision_mode(service) == "coordinator":
+        yield env.timeout(cfg.decision.coordinator_hours / 24.0)
+    else:
+        days = {("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun").index(d)
+                for d in cfg.decision.panel_weekdays}
+        yield env.timeout(m.clock.next_weekday_time(env.now, days) - env.now)
+    rule = cfg.budgets.rationing
+    while m.funding.rationing(payer):
+        if rule.mode == "eligibility" and in_hospital:
+            minimum = ("fit", "mild", "moderate", "severe").index(rule.eligibility_min_frailty)
+            if m.pop.frailty[i] < minimum:
+                return "refused"
+        m.rationed.append((env.now, i, service, payer))
+        yield m.funding.funds_released(payer)
+    return payer
+
+
+def weekend_discharge(m, i: int):
+    """Fewer discharges at weekends: a ready discharge may wait a day."""
+    ratio = m.cfg.acute.weekend_discharge_ratio
+    while m.clock.is_weekend(m.env.now) and not m.streams.person_bernoulli(
+            "weekend_discharge", i, ratio):
+        m.set_delay(i, "discharge_process", m.funding.commissioner("acute"))
+        yield m.env.timeout(int(m.env.now) + 1 + 9 / 24 - m.env.now)
+
+
+# --- leaving hospital and the services after it ---------------------------------------------
+def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
+    """Move the person from the acute bed to where the discharge process found a place."""
+    env, pop = m.env, m.pop
+    pop.readmit_until[i] = env.now + m.cfg.crisis.readmission_window_days
+    payer = m.pending_payer.pop(i, None)
+    if destination == "care_home_return":
+        m.move(i, State(m.held_care_home[i]))
+        _schedule_readmit_end(m, i)
+        return
+    if destination in ("home", "community_nursing"):
+        m.move(i, State.HOME)
+        if destination == "community_nursing":
+            visits_cost = m.cfg.pathways.community_nursing_visits * \
+                m.cfg.costs.district_nurse_visit_gbp
+            for view in ("cash", "resource"):
+                m.ledger.charge(env.now, i, "community_nursing", "community",
+                                m.funding.payer("community_nursing"), view, visits_cost)
+        _schedule_readmit_end(m, i)
+        return
+    if destination.startswith("home_waiting_"):
+        service = destination.removeprefix("home_waiting_")
+        m.move(i, State.HOME_WAITING_CARE if service == "home_care" else State.HOME)
+        m.set_unmet(i, True)
+        m.process[i] = env.process(community_care_request(m, i, service, assessed=True))
+        return
+    if destination == "reablement":
+        holding.keep(m.services.reablement)
+        m.process[i] = env.process(reablement_episode(m, i))
+    elif destination == "home_care":
+        holding.keep(m.services.home_care_hours)
+        start_home_care(m, i, payer=payer)
+    elif destination == "intermediate_care":
+        holding.keep(m.services.ic_beds)
+        m.process[i] = env.process(intermediate_care_stay(m, i, step_up=False, has_bed=True))
+    elif destination == "care_home":
+        holding.keep(m.services.care_home_beds)
+        start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="hospital",
+                        payer=payer)
+    _schedule_readmit_end(m, i)
+
+
+def _schedule_readmit_end(m, i: int) -> None:
+    t = m.pop.readmit_until[i]
+    if m.env.now < t < m.horizon:
+        m.env.timeout(t - m.env.now).callbacks.append(
+            lambda _e: m.refresh(i) if m.pop.state[i] != State.DEAD else None)
+
+
+def _needs_nursing(m, i: int, payer: str | None) -> bool:
+    if payer and payer.startswith("chc:"):
+        return True
+    share = m.cfg.pathways.nursing_home_share_by_frailty[m.pop.frailty[i]]
+    return m.streams.person_bernoulli("nursing_home", i, share)
+
+
+def reablement_episode(m, i: int):
+    """Up to six weeks of reablement; ends independent, on home care, or readmitted."""
+    env, r = m.env, m.cfg.reablement
+    m.move(i, State.REABLEMENT)
+    payer = m.funding.payer("reablement")
+    m.ledger.charge(env.now, i, "reablement", "community", payer, "cash", r.episode_cost_gbp)
+    m.ledger.charge(env.now, i, "reablement", "community", payer, "resource",
+                    r.episode_cost_gbp)
+    duration = min(m.streams.person_exponential("reablement_days", i, r.duration_mean_days), 42.0)
+    outcome = m.streams.person_choice("reablement_outcome", i, r.outcome_split)
+    try:
+        if outcome == 2:
+            yield env.timeout(duration * m.streams.person_uniform("reablement_readmit", i))
+            m.services.reablement.release(1)
+            m.process.pop(i, None)
+            m.move(i, State.HOME)
+            m.process[i] = env.process(emergency_admission(m, i))
+            return
+        yield env.timeout(duration)
+    except simpy.Interrupt:
+        m.services.reablement.release(1)
+        return
+    m.services.reablement.release(1)
+    m.process.pop(i, None)
+    if outcome == 0:
+        m.move(i, State.HOME)
+    else:
+        m.move(i, State.HOME_WAITING_CARE)
+        m.set_unmet(i, True)
+        m.process[i] = env.process(community_care_request(m, i, "home_care", assessed=True))
+
+
+def intermediate_care_stay(m, i: int, step_up: bool, has_bed: bool = False):
+    """An intermediate-care bed stay (step-up from home or step-down from hospital)."""
+    env, ic = m.env, m.cfg.intermediate_care
+    holding = Holding(m)
+    if not has_bed:
+        m.services.ic_beds.request(1)
+    m.move(i, State.IC_BED)
+    ep = m.open_episode(i, "intermediate_care", "community", m.funding.payer("intermediate_care"),
+                        "resource", ic.bed_day_cost_gbp)
+    stay = m.streams.person_exponential("ic_days", i, ic.los_mean_days / 2) + \
+        m.streams.person_exponential("ic_days", i, ic.los_mean_days / 2)
+    outcome = m.streams.person_choice("ic_outcome", i, ic.outcome_split)
+    try:
+        yield env.timeout(stay)
+        if outcome == 3:
+            m.ledger.close(ep, env.now)
+            m.services.ic_beds.release(1)
+            m.process.pop(i, None)
+            m.die(i)
+            return
+        if outcome in (1, 2):
+            service = "home_care" if outcome == 1 else "care_home"
+            payer = _care_home_payer(m, i, chc=False) if service == "care_home" \
+                else m.funding.payer("home_care")
+            payer = yield from funding_decision(m, i, service, payer, in_hospital=False)
+            cap, amount = _capacity_for(m, i, service)
+            yield holding.acquire(cap, amount)
+            holding.keep(cap)
+            m.ledger.close(ep, env.now)
+            m.services.ic_beds.release(1)
+            m.process.pop(i, None)
+            if service == "home_care":
+                start_home_care(m, i, payer=payer)
+            else:
+                start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="ic",
+                                payer=payer)
+            return
+        m.ledger.close(ep, env.now)
+        m.services.ic_beds.release(1)
+        m.process.pop(i, None)
+        m.move(i, State.HOME)
+    except simpy.Interrupt:
+        m.ledger.close(ep, env.now)
+        m.services.ic_beds.release(1)
+        holding.release_all()
+
+
+def new_care_need(m, i: int) -> None:
+    """A new need in the community: home care for someone at home, a care home for a client."""
+    if i in m.process:
+        return
+    state = State(m.pop.state[i])
+    if state == State.HOME:
+        m.move(i, State.HOME_WAITING_CARE)
+        m.set_unmet(i, True)
+        m.process[i] = m.env.process(community_care_request(m, i, "home_care", assessed=False))
+    elif state == State.HOME_CARE:
+        share = m.hazards.care_home_share_of_need(m.pop, i)
+        if m.streams.person_uniform("need_kind", i) < share:
+            m.process[i] = m.env.process(community_care_request(m, i, "care_home",
+                                                                assessed=False))
+        else:
+            end_home_care(m, i)
+            m.move(i, State.HOME)
+
+
+def community_care_request(m, i: int, service: str, assessed: bool):
+    """Assessment, decision and the wait for capacity, for someone living at home."""
+    env = m.env
+    holding = Holding(m)
+    try:
+        if not assessed:
+            if m.funding.joint(service):
+                yield from _assess_joint(m, m.cfg.assessment.joint_assessment_days)
+            else:
+                yield from _assess(m, m.services.teams["la"], m.cfg.assessment.assessment_days)
+        payer = _care_home_payer(m, i, chc=False) if service == "care_home" \
+            else m.funding.payer(service)
+        payer = yield from funding_decision(m, i, service, payer, in_hospital=False)
+        cap, amount = _capacity_for(m, i, service)
+        yield holding.acquire(cap, amount)
+        holding.keep(cap)
+        m.process.pop(i, None)
+        if service == "home_care":
+            start_home_care(m, i, payer=payer)
+        else:
+            end_home_care(m, i)
+            start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="community",
+                            payer=payer)
+    except simpy.Interrupt:
+        holding.release_all()
+
+
+def start_home_care(m, i: int, payer: str | None = None, initial: bool = False) -> None:
+    """Start a package (hours already allocated) and its cost episodes."""
+    hc = m.cfg.home_care
+    hours = m.pop.package_hours[i] if m.pop.package_hours[i] > 0 else package_size(m, i)
+    if initial:
+        m.services.home_care_hours.request(hours)
+    m.move(i, State.HOME_CARE)
+    m.pop.package_hours[i] = hours
+    daily = hours * hc.hour_cost_gbp / DAYS_PER_WEEK
+    if payer is None:
+        payer = "self" if m.pop.self_fund_home_care[i] else m.funding.payer("home_care")
+    m.open_episode(i, "home_care", "community", m.funding.payer("home_care"), "resource", daily)
+    if payer == "self":
+        m.open_episode(i, "home_care", "community", "self", "cash", daily)
+    else:
+        share = hc.client_contribution_share
+        m.open_episode(i, "home_care", "community", payer, "cash", daily * (1 - share))
+        m.open_episode(i, "home_care", "community", "self", "cash", daily * share)
+    m.home_care_holders.add(i)
+
+
+def end_home_care(m, i: int) -> None:
+    """Release a package's hours and close its cost episodes (admission, care home, death)."""
+    if i in m.home_care_holders:
+        m.home_care_holders.discard(i)
+        m.services.home_care_hours.release(float(m.pop.package_hours[i]))
+        m.close_episodes(i, ("home_care",))
+
+
+def start_care_home(m, i: int, nursing: bool, source: str | None, payer: str | None = None,
+                    elapsed_days: float = 0.0) -> None:
+    """A permanent care-home placement until death, with its fees and who pays them."""
+    env, ch = m.env, m.cfg.care_homes
+    if source is None:
+        m.services.care_home_beds.request(1)
+    else:
+        m.care_home_admissions.append((env.now, i, source))
+    state = State.NURSING if nursing else State.RESIDENTIAL
+    m.held_care_home[i] = state
+    m.move(i, state)
+    m.pop.care_home_since[i] = env.now - elapsed_days
+    if payer is None:
+        payer = _care_home_payer(m, i, chc=False)
+    if payer == "self" and elapsed_days > ch.spend_down_days:
+        payer = m.funding.payer("care_home")
+    _open_care_home_fees(m, i, payer)
+    if payer == "self":
+        _at(m, ch.spend_down_days - elapsed_days, lambda: _spend_down(m, i))
+    if i in m.chc_disputed:
+        resolved_at, final = m.chc_disputed.pop(i)
+        _at(m, resolved_at - env.now, lambda: _switch_care_home_payer(m, i, final))
+    u = m.streams.person_uniform("care_home_death", i)
+    remaining = m.hazards.care_home_remaining_days(u, elapsed_days, nursing)
+    _at(m, remaining, lambda: _care_home_death(m, i))
+
+
+def _open_care_home_fees(m, i: int, payer: str) -> None:
+    ch, c = m.cfg.care_homes, m.cfg.chc
+    nursing = m.held_care_home[i] == State.NURSING
+    fee = (ch.nursing_week_gbp if nursing else ch.residential_week_gbp) / DAYS_PER_WEEK
+    fnc = ch.fnc_week_gbp / DAYS_PER_WEEK if nursing else 0.0
+    if payer.startswith("chc:"):
+        chc_rate = c.week_gbp / DAYS_PER_WEEK
+        m.open_episode(i, "chc", "residential", payer[4:], "cash", chc_rate)
+        m.open_episode(i, "chc", "residential", payer[4:], "resource", chc_rate)
+        return
+    m.open_episode(i, "care_home", "residential", m.funding.payer("care_home"), "resource",
+                   fee - fnc)
+    if fnc:
+        fnc_payer = m.funding.payer("chc")
+        m.open_episode(i, "fnc", "residential", fnc_payer, "cash", fnc)
+        m.open_episode(i, "fnc", "residential", fnc_payer, "resource", fnc)
+    if payer == "self":
+        m.open_episode(i, "care_home", "residential", "self", "cash",
+                       fee * ch.self_funder_price_ratio - fnc)
+    else:
+        contribution = min(ch.client_contribution_week_gbp / DAYS_PER_WEEK, fee - fnc)
+        m.open_episode(i, "care_home", "residential", payer, "cash", fee - fnc - contribution)
+        m.open_episode(i, "care_home", "residential", "self", "cash", contribution)
+
+
+def _switch_care_home_payer(m, i: int, payer: str) -> None:
+    if i not in m.held_care_home:
+        return
+    m.close_episodes(i, ("care_home", "chc", "fnc"))
+    _open_care_home_fees(m, i, payer)
+
+
+def _spend_down(m, i: int) -> None:
+    """A self-funder's capital reaches the limit: the LA (or pool) picks up the fees."""
+    if i in m.held_care_home and m.pop.self_fund_care_home[i]:
+        m.pop.self_fund_care_home[i] = False
+        _switch_care_home_payer(m, i, m.funding.payer("care_home"))
+
+
+def _care_home_death(m, i: int) -> None:
+    if i in m.held_care_home and m.pop.state[i] != State.DEAD:
+        m.die(i)
+
+
+def _at(m, delay: float, action) -> None:
+    if delay >= 0 and m.env.now + delay < m.horizon:
+        m.env.timeout(delay).callbacks.append(lambda _e: action())
+
+
+def release_holdings(m, i: int) -> None:
+    """On death: give back a package's hours and a care-home bed held by the person."""
+    end_home_care(m, i)
+    if m.held_care_home.pop(i, None) is not None:
+        m.services.care_home_beds.release(1)
+
+
+# --- block contracts ------------------------------------------------------------------------
+def open_block_contracts(m) -> None:
+    """Funded acute and intermediate-care beds are paid as blocks, occupied or empty."""
+    cfg = m.cfg
+    m.ledger.open(0.0, -1, "acute", "acute", m.funding.payer("acute"), "cash",
+                  cfg.acute.beds * cfg.costs.acute_bed_day_gbp)
+    if cfg.intermediate_care.beds:
+        m.ledger.open(0.0, -1, "intermediate_care", "community",
+                      m.funding.payer("intermediate_care"), "cash",
+                      cfg.intermediate_care.beds * cfg.intermediate_care.bed_day_cost_gbp)
+
+
+def open_pool_governance(m) -> None:
+    """The running cost of a pooled fund, paid from the pool."""
+    cost = m.cfg.funding.pool.governance_cost_gbp_per_year
+    if cost > 0:
+        m.ledger.open(0.0, -1, "pool_governance", "governance", "pool", "cash", cost / YEAR)
+        m.ledger.open(0.0, -1, "pool_governance", "governance", "pool", "resource", cost / YEAR)

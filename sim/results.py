@@ -1,0 +1,347 @@
+"""Results: time-weighted occupancy, tidy tables, KPIs with 95% intervals, atomic saving.
+
+Occupancy is integrated exactly from state changes (not sampled): each day's value is the
+time-weighted mean count over that day. One replication becomes tidy DataFrames (one row per
+day x series, per month x service x payer ...); replications are stacked with a
+``replication`` column. KPIs are defined once here (see the README table) and summarised as a
+mean with a 95% t-interval across replications.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from scipy import stats
+
+from .costs import PAYERS, cost_shifting, monthly_costs
+
+KPI_DESCRIPTIONS = {
+    "emergency_admissions": "admissions to an acute bed per year (all people modelled)",
+    "acute_bed_days": "occupied acute bed days per year (treatment + delayed)",
+    "delayed_bed_days": "acute bed days per year spent medically fit and awaiting discharge",
+    "delayed_bed_share": "delayed_bed_days / acute_bed_days",
+    "mean_acute_occupancy": "time-weighted mean occupied acute beds (count)",
+    "mean_boarding_wait_hours": "mean wait for a bed over all admissions, zeros included",
+    "mean_delay_days": "mean days from medically fit to leaving over live discharges",
+    "care_home_admissions": "permanent care-home admissions per year (hospital + community)",
+    "care_home_residents_end": "care-home residents at the end of the run",
+    "home_care_clients_end": "home-care clients at the end of the run",
+    "deaths": "deaths per year, all settings",
+    "total_cost_gbp": "cash paid per year, all payers",
+    "cost_nhs_gbp": "cash paid per year by the NHS",
+    "cost_la_gbp": "cash paid per year by the local authority",
+    "cost_self_gbp": "cash paid per year by people (self-funding and contributions)",
+    "cost_pool_gbp": "cash paid per year from the pooled fund",
+    "resource_cost_gbp": "resource use per year valued at unit costs",
+    "shifted_cost_gbp": "value per year of delayed bed days caused by another body than the "
+                        "one paying for the bed",
+    "readmission_30d_share": "share of admissions within 30 days of a discharge",
+    "home_care_waiting_mean": "mean number waiting at home for home care (unmet need)",
+    "acute_occupancy_share": "mean occupied acute beds / funded beds",
+}
+
+
+class Occupancy:
+    """Exact time-weighted daily means of named counts."""
+
+    def __init__(self, keys: list[str], days: int):
+        self.keys = list(keys)
+        self.index = {k: j for j, k in enumerate(self.keys)}
+        self.count = np.zeros(len(keys))
+        self.area = np.zeros(len(keys))
+        self.last = np.zeros(len(keys))
+        self.daily = np.zeros((days + 1, len(keys)))
+        self.days_closed = 0
+
+    def add(self, key: str, delta: float, t: float) -> None:
+        """Change a count at time t."""
+        j = self.index[key]
+        self.area[j] += self.count[j] * (t - self.last[j])
+        self.last[j] = t
+        self.count[j] += delta
+
+    def close_day(self, day: int, t: float) -> None:
+        """Store the mean of day ``day`` (ending at t)."""
+        self.area += self.count * (t - self.last)
+        self.last[:] = t
+        self.daily[day] = self.area
+        self.area[:] = 0.0
+        self.days_closed = day + 1
+
+    def finish(self, horizon: float) -> None:
+        """Close the last (possibly partial) day at the horizon."""
+        day = self.days_closed
+        if horizon > day:
+            self.area += self.count * (horizon - self.last)
+            self.daily[day] = self.area / (horizon - day)
+            self.days_closed = day + 1
+
+    def frame(self, start: dt.date) -> pd.DataFrame:
+        """Wide table: one row per day, one column per series."""
+        n = self.days_closed
+        out = pd.DataFrame(self.daily[:n], columns=self.keys)
+        out.insert(0, "day", np.arange(n))
+        out.insert(0, "date", pd.to_datetime(start) + pd.to_timedelta(np.arange(n), unit="D"))
+        return out
+
+
+def series_setting(series: str) -> str:
+    """Setting a daily series belongs to (community, acute, residential, or a queue)."""
+    from .population import SETTING, State
+    if series.startswith("delayed:"):
+        return "acute"
+    if series.startswith("waiting:") or series in ("alive", "urgent_response"):
+        return "queue" if series.startswith("waiting:") else "all"
+    return SETTING[State[series.upper()]]
+
+
+def tidy_daily(wide: pd.DataFrame, replication: int) -> pd.DataFrame:
+    """Long daily table: date, day, replication, series, setting, count."""
+    long = wide.melt(id_vars=["date", "day"], var_name="series", value_name="count")
+    long.insert(2, "replication", replication)
+    settings = {s: series_setting(s) for s in long["series"].unique()}
+    long.insert(4, "setting", long["series"].map(settings))
+    return long
+
+
+def _month_edges(model) -> tuple[np.ndarray, list[str]]:
+    start = pd.Timestamp(model.clock.start)
+    end = start + pd.Timedelta(days=model.horizon)
+    months = pd.date_range(start.to_period("M").to_timestamp(), end, freq="MS")
+    edges = [(m - start).days for m in months if m > start]
+    edges = np.array([0.0] + [float(e) for e in edges if e < model.horizon] + [model.horizon])
+    labels = [(start + pd.Timedelta(days=float(e))).strftime("%Y-%m") for e in edges[:-1]]
+    return edges, labels
+
+
+@dataclass
+class ReplicationResult:
+    """Tidy outputs of one replication."""
+
+    replication: int
+    seed: int
+    daily: pd.DataFrame
+    monthly_costs: pd.DataFrame
+    monthly_resource: pd.DataFrame
+    budgets: pd.DataFrame
+    cost_shifting: pd.DataFrame
+    kpis: dict[str, float]
+    events: pd.DataFrame | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def collect(model, replication: int, seed: int) -> ReplicationResult:
+    """Turn a finished model into tidy tables and KPIs."""
+    cfg = model.cfg
+    ledger = model.ledger.frame()
+    edges, labels = _month_edges(model)
+    cash = monthly_costs(ledger, edges, labels, "cash")
+    resource = monthly_costs(ledger, edges, labels, "resource")
+    delays = model.ledger.delay_frame()
+    warmup, horizon = model.warmup, model.horizon
+    shifting = cost_shifting(delays, cfg.costs.excess_bed_day_gbp, warmup, horizon)
+    daily = model.occupancy.frame(cfg.run.start_date)
+    kpis = compute_kpis(model, ledger, daily, shifting)
+    budgets = budget_table(model, cash, edges, labels)
+    events = None
+    if model.event_log is not None:
+        events = pd.DataFrame(model.event_log, columns=["time_days", "person", "event", "detail"])
+    for table in (cash, resource, shifting, budgets):
+        table.insert(0, "replication", replication)
+    daily = tidy_daily(daily, replication)
+    return ReplicationResult(replication, seed, daily, cash, resource, budgets, shifting, kpis,
+                             events)
+
+
+def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
+                 shifting: pd.DataFrame) -> dict[str, float]:
+    """KPIs of one replication over the counting window [warm-up, horizon)."""
+    warmup, horizon = model.warmup, model.horizon
+    years = (horizon - warmup) / 365.25
+    window = daily[daily["day"] >= np.floor(warmup)]
+    occupied = window["acute_treatment"] + window["acute_delayed"]
+
+    def in_window(records, column=0):
+        return [r for r in records if warmup <= r[column] < horizon]
+
+    admissions = in_window(model.admissions)
+    discharges = in_window(model.discharges)
+    k: dict[str, float] = {}
+    k["emergency_admissions"] = len(admissions) / years
+    k["acute_bed_days"] = float(occupied.sum()) / years
+    k["delayed_bed_days"] = float(window["acute_delayed"].sum()) / years
+    k["delayed_bed_share"] = k["delayed_bed_days"] / k["acute_bed_days"] \
+        if k["acute_bed_days"] else 0.0
+    k["mean_acute_occupancy"] = float(occupied.mean()) if len(occupied) else 0.0
+    k["mean_boarding_wait_hours"] = float(np.mean([a[2] for a in admissions]) * 24) \
+        if admissions else 0.0
+    k["mean_delay_days"] = float(np.mean([d[2] for d in discharges])) if discharges else 0.0
+    k["care_home_admissions"] = len(in_window(model.care_home_admissions)) / years
+    state = model.pop.state[: model.pop.n]
+    k["care_home_residents_end"] = float(np.isin(state, [8, 9]).sum())
+    k["home_care_clients_end"] = float((state == 2).sum())
+    k["deaths"] = len(in_window(model.deaths)) / years
+    for view, prefix in (("cash", "cost"), ("resource", "resource")):
+        chosen = ledger[ledger["view"] == view]
+        split = monthly_costs(chosen, np.array([warmup, horizon]), ["window"], view)
+        if view == "cash":
+            by_payer = split.groupby("payer")["cost_gbp"].sum()
+            for payer in PAYERS:
+                k[f"cost_{payer}_gbp"] = float(by_payer.get(payer, 0.0)) / years
+            k["total_cost_gbp"] = float(split["cost_gbp"].sum()) / years
+        else:
+            k["resource_cost_gbp"] = float(split["cost_gbp"].sum()) / years
+    k["shifted_cost_gbp"] = float(shifting.loc[shifting["shifted"], "value_gbp"].sum()) / years \
+        if len(shifting) else 0.0
+    k["readmission_30d_share"] = float(np.mean([a[3] for a in admissions])) if admissions else 0.0
+    k["home_care_waiting_mean"] = float(window["home_waiting_care"].mean())
+    k["acute_occupancy_share"] = k["mean_acute_occupancy"] / model.cfg.acute.beds
+    return k
+
+
+def budget_table(model, cash: pd.DataFrame, edges: np.ndarray, labels: list[str]) -> pd.DataFrame:
+    """Monthly plan, spend and year-to-date balance per funder, with pool risk shares."""
+    funding, clock = model.funding, model.clock
+    pool_cfg = model.cfg.funding.pool
+    spend = cash.groupby(["month", "payer"])["cost_gbp"].sum()
+    rows = []
+    for funder in ("nhs", "la", "pool") if funding.scope else ("nhs", "la"):
+        balance = 0.0
+        year_of_balance = None
+        for m, label in enumerate(labels):
+            lo, hi = int(edges[m]), int(min(edges[m + 1], len(clock.financial_year) - 1))
+            year = funding.year_index(lo)
+            if year != year_of_balance:
+                balance, year_of_balance = 0.0, year
+            frac = funding._plan_fraction
+            plan_lo = frac[lo - 1] if lo > 0 and funding.year_index(lo - 1) == year else 0.0
+            plan = funding.yearly_budget(funder, year) * (frac[hi - 1] - plan_lo)
+            spent = float(spend.get((label, funder), 0.0))
+            balance += plan - spent
+            rows.append({"month": label, "funder": funder, "plan_gbp": plan, "spend_gbp": spent,
+                         "balance_ytd_gbp": balance, "risk_share_gbp": 0.0})
+    table = pd.DataFrame(rows)
+    if funding.scope:
+        _apply_risk_share(table, pool_cfg, model)
+    return table
+
+
+def _apply_risk_share(table: pd.DataFrame, pool_cfg, model) -> None:
+    """At each financial-year end, split the pool's over- or underspend between the funders."""
+    total = pool_cfg.nhs_contribution_gbp_per_year + pool_cfg.la_contribution_gbp_per_year
+    if pool_cfg.risk_share == "proportional":
+        nhs_share = pool_cfg.nhs_contribution_gbp_per_year / total if total else 0.5
+    elif pool_cfg.risk_share == "fixed":
+        nhs_share = pool_cfg.nhs_fixed_share
+    else:
+        nhs_share = 1.0 if pool_cfg.host == "nhs" else 0.0
+    pool = table[table["funder"] == "pool"]
+    months = pool["month"].tolist()
+    for pos, month in enumerate(months):
+        is_year_end = month.endswith("-03") or pos == len(months) - 1
+        if not is_year_end:
+            continue
+        overspend = -float(pool.iloc[pos]["balance_ytd_gbp"])
+        for funder, share in (("nhs", nhs_share), ("la", 1 - nhs_share)):
+            sel = (table["funder"] == funder) & (table["month"] == month)
+            table.loc[sel, "risk_share_gbp"] = overspend * share
+
+
+def t_interval(values) -> tuple[float, float, float]:
+    """Mean and 95% t-interval of replication values (zero width for one replication)."""
+    x = np.asarray(values, dtype=float)
+    mean = float(x.mean())
+    if len(x) < 2:
+        return mean, mean, mean
+    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
+    return mean, mean - half, mean + half
+
+
+def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
+    """KPI table: one row per KPI with mean, ci_low, ci_high across replications."""
+    rows = []
+    for kpi, group in kpis.groupby("kpi", sort=False):
+        mean, lo, hi = t_interval(group["value"])
+        rows.append({"kpi": kpi, "mean": mean, "ci_low": lo, "ci_high": hi,
+                     "replications": len(group)})
+    return pd.DataFrame(rows)
+
+
+class Results:
+    """Everything a run produced, as tidy pandas DataFrames."""
+
+    def __init__(self, config, seed: int, replications: list[ReplicationResult],
+                 started: str, finished: str, wall_seconds: float):
+        self.config = config
+        self.seed = seed
+        self.replications = len(replications)
+        self.started, self.finished, self.wall_seconds = started, finished, wall_seconds
+        self.daily = pd.concat([r.daily for r in replications], ignore_index=True)
+        self.monthly_costs = pd.concat([r.monthly_costs for r in replications],
+                                       ignore_index=True)
+        self.monthly_resource = pd.concat([r.monthly_resource for r in replications],
+                                          ignore_index=True)
+        self.budgets = pd.concat([r.budgets for r in replications], ignore_index=True)
+        self.cost_shifting = pd.concat([r.cost_shifting for r in replications],
+                                       ignore_index=True)
+        self.kpis = pd.DataFrame([{"replication": r.replication, "kpi": k, "value": v}
+                                  for r in replications for k, v in r.kpis.items()])
+        logs = [r.events.assign(replication=r.replication) for r in replications
+                if r.events is not None]
+        self.events = pd.concat(logs, ignore_index=True) if logs else None
+
+    @property
+    def summary(self) -> pd.DataFrame:
+        """KPI means and 95% intervals."""
+        return summarise(self.kpis)
+
+    def summary_dict(self) -> dict:
+        """The content of summary.json."""
+        table = self.summary
+        return {"config": self.config.name, "replications": self.replications,
+                "kpis": {row.kpi: {"mean": row.mean, "ci_low": row.ci_low,
+                                   "ci_high": row.ci_high} for row in table.itertuples()}}
+
+    def manifest(self) -> dict:
+        """Provenance of the run."""
+        from . import provenance
+        return {"config": self.config.model_dump(mode="json"), "seed": self.seed,
+                "replications": self.replications, "started": self.started,
+                "finished": self.finished, "wall_seconds": self.wall_seconds,
+                **provenance.versions()}
+
+    def save(self, directory: str | Path) -> Path:
+        """Write every table atomically: a crash never leaves a half-written folder.
+
+        Files are written into a temporary sibling folder which is renamed into place last.
+        """
+        directory = Path(directory)
+        directory.parent.mkdir(parents=True, exist_ok=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        try:
+            self.daily.to_parquet(tmp / "daily.parquet", index=False)
+            self.monthly_costs.to_parquet(tmp / "monthly_costs.parquet", index=False)
+            self.monthly_resource.to_parquet(tmp / "monthly_resource_use.parquet", index=False)
+            self.budgets.to_parquet(tmp / "budgets.parquet", index=False)
+            self.cost_shifting.to_parquet(tmp / "cost_shifting.parquet", index=False)
+            self.kpis.to_parquet(tmp / "kpis.parquet", index=False)
+            if self.events is not None:
+                self.events.to_parquet(tmp / "events.parquet", index=False)
+            (tmp / "summary.json").write_text(json.dumps(self.summary_dict(), indent=2))
+            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2,
+                                                          default=str))
+            if directory.exists():
+                shutil.rmtree(directory)
+            os.replace(tmp, directory)
+        except BaseException:
+            shutil.rmtree(tmp, ignore_errors=True)
+            raise
+        return directory
