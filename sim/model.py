@@ -38,12 +38,25 @@ DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute"
 WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours", "care_home_beds")
 
 
+class CountingEnvironment(simpy.Environment):
+    """A SimPy environment that counts processed events (for the benchmark's events/second)."""
+
+    def __init__(self):
+        super().__init__()
+        self.events_processed = 0
+
+    def step(self):
+        """Process the next event and count it."""
+        self.events_processed += 1
+        super().step()
+
+
 class Model:
     """One replication of one scenario."""
 
     def __init__(self, cfg: Scenario, seed: int, replication: int, event_log: bool = False):
         self.cfg = cfg
-        self.env = simpy.Environment()
+        self.env = CountingEnvironment()
         self.streams = Streams(seed, replication)
         self.warmup = cfg.run.warmup_days
         self.horizon = cfg.run.warmup_days + cfg.run.years * YEAR
