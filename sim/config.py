@@ -10,6 +10,7 @@ allowed (see :func:`format_errors`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -529,10 +530,17 @@ def format_errors(err: ValidationError, source: str) -> list[str]:
     for e in err.errors():
         loc = ".".join(str(p) for p in e["loc"]) or "(top level)"
         value = e.get("input")
+        msg = e["msg"].removeprefix("Value error, ")
+        named = re.match(r"(\w+)(?:\[(\d+)\])?", msg)
+        if isinstance(value, dict) and named and named.group(1) in value:
+            # a section validator whose message starts with a field name: point at that field
+            loc = f"{loc}.{named.group(0)}" if e["loc"] else named.group(0)
+            value = value[named.group(1)]
+            if named.group(2) and isinstance(value, list) and int(named.group(2)) < len(value):
+                value = value[int(named.group(2))]
         shown = repr(value)
         if len(shown) > 60:
             shown = shown[:57] + "..."
-        msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = "unknown field (check spelling; `caresim validate --schema` lists fields)"
         elif e["type"] == "missing":
@@ -558,6 +566,8 @@ def parse_override(text: str) -> tuple[str, Any]:
         raise ConfigError([f"--set {text!r}: expected dotted.key=value"])
     key, raw = text.split("=", 1)
     key = key.strip()
+    if not key:
+        raise ConfigError([f"--set {text!r}: expected dotted.key=value (the key is empty)"])
     try:
         value = tomllib.loads(f"v = {raw.strip()}")["v"]
     except tomllib.TOMLDecodeError:

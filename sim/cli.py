@@ -1,0 +1,290 @@
+"""The ``caresim`` command line: run, compare and validate scenarios from a terminal.
+
+A thin wrapper over the Python API (:func:`sim.load_config`, :func:`sim.run`,
+:func:`sim.compare`) so that everything the command line does can also be done from Jupyter.
+User mistakes (a missing file, bad TOML, an unknown or out-of-range field, a malformed
+``--set``) become one line per problem on stderr and exit code 2, never a traceback;
+Ctrl-C exits with 130 and leaves no partial results folder. Each subcommand is added by one
+small ``_add_<name>(sub)`` function listed in :data:`SUBCOMMANDS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import datetime as dt
+import math
+import os
+import re
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+import sim
+from sim.config import ConfigError, load_config, parse_override, schema_text
+
+
+class CliError(ConfigError):
+    """A user mistake on the command line (reported like a config error, exit code 2)."""
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+    return value
+
+
+def _overrides(args: argparse.Namespace) -> dict:
+    """Dotted overrides from ``--set`` and the shortcut flags (flags win over ``--set``)."""
+    overrides = dict(parse_override(text) for text in args.set or [])
+    for flag, key in (("years", "run.years"), ("replications", "run.replications"),
+                      ("seed", "run.seed")):
+        if getattr(args, flag, None) is not None:
+            overrides[key] = getattr(args, flag)
+    return overrides
+
+
+def _check_out(out: Path, marker: str) -> None:
+    """Refuse to replace a folder that is not a caresim results folder (or holds the cwd)."""
+    resolved, cwd = out.resolve(), Path.cwd().resolve()
+    if resolved == cwd or resolved in cwd.parents:
+        raise CliError([f"--out {out}: contains the current directory; choose another folder"])
+    if out.exists() and not out.is_dir():
+        raise CliError([f"--out {out}: exists and is not a folder"])
+    if out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
+        raise CliError([f"--out {out}: folder exists and is not a caresim results folder "
+                        "(refusing to replace it)"])
+    parent = next(p for p in resolved.parents if p.exists())
+    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
+        raise CliError([f"{out}: cannot write results: {parent} is not a writable folder"])
+
+
+def _default_out(name: str) -> Path:
+    stem = re.sub(r"[^\w.-]+", "_", name) + dt.datetime.now().strftime("-%Y%m%d-%H%M%S")
+    out, n = Path("results") / stem, 2
+    while out.exists():
+        out, n = Path("results") / f"{stem}-{n}", n + 1
+    return out
+
+
+def _fmt(kpi: str, x: float, signed: bool = False, ref: float | None = None) -> str:
+    """£1,234 for *_gbp, 12.3% (+1.2 pp if signed) for *_share, else decimals by |ref or x|."""
+    if not math.isfinite(x):
+        return "n/a"
+    size = abs(x if ref is None or not math.isfinite(ref) else ref)
+    pre = unit = ""
+    if kpi.endswith("_share"):
+        body, unit = f"{abs(x) * 100:.1f}", " pp" if signed else "%"
+    elif kpi.endswith("_gbp"):
+        body, pre = f"{abs(x):,.0f}", "£"
+    else:
+        body = f"{abs(x):,.{0 if size >= 100 else 1 if size >= 10 else 2}f}"
+    sign = "" if not body.strip("0.,") else "-" if x < 0 else "+" if signed else ""
+    return f"{sign}{pre}{body}{unit}"
+
+
+def _interval(kpi: str, lo: float, hi: float, ref: float, signed: bool = False) -> str:
+    return f"{_fmt(kpi, lo, signed, ref)} – {_fmt(kpi, hi, signed, ref)}"
+
+
+def _table(header: list[str], rows: list[list[str]]) -> str:
+    """Plain-text table: first column left-aligned, the others right-aligned."""
+    widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
+    lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w)
+                       for i, (c, w) in enumerate(zip(r, widths))) for r in [header, *rows]]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def _write_atomically(out: Path, write) -> None:
+    """Call ``write(tmp)`` on a temporary sibling folder, then rename it to ``out``."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    try:
+        write(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+@contextlib.contextmanager
+def _writing(out: Path):
+    """Report an unwritable results location (permissions, disk full) as a user mistake."""
+    try:
+        yield
+    except OSError as err:
+        raise CliError([f"{out}: cannot write results: {err}"]) from None
+
+
+def _add_run(sub) -> None:
+    p = sub.add_parser("run", help="run replications of one scenario",
+                       description="Run replications of a scenario and save its results.")
+    p.add_argument("config", nargs="?", default="default",
+                   help="config file or shipped name (default: %(default)s)")
+    _add_run_options(p)
+    p.add_argument("--event-log", action="store_true", help="keep the per-person event log")
+    p.set_defaults(func=_cmd_run)
+
+
+def _add_run_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--replications", type=_positive_int, metavar="N",
+                   help="replications (default: the config's run.replications)")
+    p.add_argument("--seed", type=int, metavar="S", help="master seed (default: run.seed)")
+    p.add_argument("--years", type=float, metavar="Y", help="override run.years")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a field, e.g. --set acute.beds=400 (repeatable)")
+    p.add_argument("--out", metavar="DIR", help="results folder (default: results/NAME-TIME)")
+    p.add_argument("--workers", type=_positive_int, default=1, metavar="W",
+                   help="processes to use (default: 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    """Run one scenario, print its KPI table and save its results folder."""
+    cfg = load_config(args.config, overrides=_overrides(args))
+    out = Path(args.out) if args.out else _default_out(cfg.name)
+    _check_out(out, "manifest.json")
+    res = sim.run(cfg, cfg.run.replications, cfg.run.seed, progress=not args.quiet,
+                  workers=args.workers, event_log=args.event_log)
+    print(f"{cfg.name}: {res.replications} replications, seed {res.seed}, "
+          f"{cfg.run.years:g} years after a {cfg.run.warmup_days:g}-day warm-up")
+    rows = [[r.kpi, _fmt(r.kpi, r.mean), _interval(r.kpi, r.ci_low, r.ci_high, r.mean)]
+            for r in res.summary.itertuples()]
+    print(_table(["kpi", "mean", "95% interval"], rows))
+    with _writing(out):
+        res.save(out)  # atomic itself
+    print(f"results written to {out}")
+    return 0
+
+
+def _add_compare(sub) -> None:
+    p = sub.add_parser("compare", help="compare scenarios with common random numbers",
+                       description="Run scenarios with common random numbers and print paired "
+                       "differences of every KPI against the first.")
+    p.add_argument("base", metavar="CONFIG_A", help="the base scenario")
+    p.add_argument("scenarios", nargs="+", metavar="CONFIG_B", help="scenarios to compare")
+    _add_run_options(p)
+    p.set_defaults(func=_cmd_compare)
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    """Compare scenarios against the first; optionally save every run and the differences."""
+    overrides = _overrides(args)
+    configs, names = [], set()
+    for path in [args.base, *args.scenarios]:
+        cfg = load_config(path, overrides=overrides)
+        name, n = cfg.name, 2
+        while name in names:  # comparing a config with itself: keep folders apart
+            name, n = f"{cfg.name}-{n}", n + 1
+        names.add(name)
+        configs.append(cfg.model_copy(update={"name": name}))
+    if args.out:
+        _check_out(Path(args.out), "paired_differences.csv")
+    base = configs[0].run  # one seed and replication count for all: common random numbers
+    runs, diffs = sim.compare(configs, base.replications, base.seed, progress=not args.quiet,
+                              workers=args.workers)
+    order = {kpi: i for i, kpi in enumerate(runs[0].summary["kpi"])}  # as in `caresim run`
+    per = len(diffs) // (len(runs) - 1)
+    for i, res in enumerate(runs[1:]):
+        block = diffs.iloc[i * per:(i + 1) * per].sort_values("kpi", key=lambda k: k.map(order))
+        print(f"\n{res.config.name} vs {runs[0].config.name}: paired differences over "
+              f"{res.replications} replications (seed {res.seed}, common random numbers)")
+        rows = [[r.kpi, _fmt(r.kpi, r.base_mean), _fmt(r.kpi, r.scenario_mean),
+                 _fmt(r.kpi, r.difference, True, r.base_mean),
+                 _interval(r.kpi, r.ci_low, r.ci_high, r.base_mean, signed=True),
+                 f"{r.percent_change:+.1f}%" if math.isfinite(r.percent_change) else "n/a"]
+                for r in block.itertuples()]
+        print(_table(["kpi", "base mean", "scenario mean", "difference",
+                      "95% CI of difference", "change"], rows))
+    if args.out:
+        def write(tmp: Path) -> None:
+            for res in runs:
+                res.save(tmp / res.config.name)
+            diffs.to_parquet(tmp / "paired_differences.parquet", index=False)
+            diffs.to_csv(tmp / "paired_differences.csv", index=False)
+        with _writing(Path(args.out)):
+            _write_atomically(Path(args.out), write)
+        print(f"\nresults written to {args.out}")
+    return 0
+
+
+def _add_validate(sub) -> None:
+    p = sub.add_parser("validate", help="check config files without running them",
+                       description="Check config files; print 'ok: FILE' or one line per "
+                       "problem. --schema lists every field with its default and description.")
+    p.add_argument("configs", nargs="*", metavar="CONFIG", help="config files or shipped names")
+    p.add_argument("--set", action="append", metavar="KEY=VALUE",
+                   help="override a field before validating (repeatable)")
+    p.add_argument("--schema", action="store_true", help="print every field and exit")
+    p.set_defaults(func=_cmd_validate)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    """Validate each config; exit 2 if any is invalid."""
+    if args.schema:
+        print(schema_text())
+    elif not args.configs:
+        raise CliError(["validate: give one or more CONFIG files, or --schema"])
+    overrides = _overrides(args)
+    status = 0
+    for path in args.configs:
+        try:
+            load_config(path, overrides=overrides)
+            print(f"ok: {path}")
+        except ConfigError as err:
+            print("\n".join(err.lines), file=sys.stderr)
+            status = 2
+    return status
+
+
+#: Functions adding one subcommand each; add yours here (e.g. ``_add_plot``).
+SUBCOMMANDS = (_add_run, _add_compare, _add_validate)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The ``caresim`` argument parser with every subcommand in :data:`SUBCOMMANDS`."""
+    parser = argparse.ArgumentParser(
+        prog="caresim", description="Simulate older people's health and social care flows "
+        "under fragmented and pooled funding.")
+    parser.add_argument("--version", action="version", version=f"caresim {sim.__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for add in SUBCOMMANDS:
+        add(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (2: user mistake, 130: interrupted).
+
+    Parameters
+    ----------
+    argv : arguments without the program name (default: ``sys.argv[1:]``).
+    """
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # --help, --version and argparse usage errors
+        return exc.code if isinstance(exc.code, int) else 0
+    if args.command is None:
+        parser.print_help()
+        return 0
+    try:
+        return args.func(args)
+    except ConfigError as err:
+        print("\n".join(err.lines), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted; no results written", file=sys.stderr)
+        return 130
+    except BrokenPipeError:  # output piped into `head` and the like
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
