@@ -1,0 +1,200 @@
+"""Outcome figures: discharge destinations, care-setting mix and the KPI forest plot."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.patches import Patch
+from matplotlib.ticker import FixedLocator, FuncFormatter
+
+from .style import (
+    SCENARIO_COLOURS,
+    SCENARIO_HATCHES,
+    SCENARIO_MARKERS,
+    SERIES_COLOURS,
+    SERIES_LABELS,
+    axes_for,
+    check_columns,
+    kpi_label,
+    legend_below,
+    per_scenario,
+    scenarios_of,
+    styled,
+)
+
+ACUTE_STATES = ("acute_boarding", "acute_treatment", "acute_delayed")
+# discharge destination -> the national discharge pathway it corresponds to
+DESTINATION_PATHWAY = {
+    "home": "Pathway 0", "home_waiting_care": "Pathway 1", "home_care": "Pathway 1",
+    "reablement": "Pathway 1", "ic_bed": "Pathway 2", "residential": "Pathway 3",
+    "nursing": "Pathway 3", "dead": "Died in hospital",
+}
+DESTINATIONS = tuple(DESTINATION_PATHWAY)
+
+
+def discharge_destinations(events: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFrame:
+    """Counts of moves out of an acute bed by destination, from the event log.
+
+    ``events``: events.parquet (time_days, person, event, detail, replication[, scenario]),
+    where ``event == "state"`` rows give the new state in ``detail``. Returns scenario,
+    replication, destination, pathway, discharges (moves at or after ``warmup_days``).
+    """
+    check_columns(events, ("time_days", "person", "event", "detail", "replication"),
+                  "discharge_destinations")
+    moves = events[events["event"] == "state"].copy()
+    if "scenario" not in moves.columns:
+        moves["scenario"] = ""
+    moves = moves.sort_values(["scenario", "replication", "person", "time_days"], kind="stable")
+    previous = moves.groupby(["scenario", "replication", "person"])["detail"].shift()
+    out = moves[previous.isin(ACUTE_STATES) & ~moves["detail"].isin(ACUTE_STATES)
+                & (moves["time_days"] >= warmup_days)]
+    table = (out.groupby(["scenario", "replication", "detail"]).size()
+             .rename("discharges").reset_index().rename(columns={"detail": "destination"}))
+    table["pathway"] = table["destination"].map(DESTINATION_PATHWAY).fillna("Other")
+    return table
+
+
+@styled
+def destinations(table: pd.DataFrame, order: list[str] | None = None, ax=None):
+    """Share of discharges by destination (grouped into pathways 0-3), one bar per scenario.
+
+    ``table``: output of :func:`discharge_destinations` (or any frame with scenario,
+    destination, discharges).
+    """
+    check_columns(table, ("destination", "discharges"), "destinations")
+    names = scenarios_of(table, order)
+    fig, ax = axes_for(ax, height=1.3 + 0.5 * len(names))
+    kinds = [d for d in DESTINATIONS if d in set(table["destination"].unique())]
+    kinds += sorted(set(table["destination"].unique()) - set(kinds))
+    for k, name in enumerate(names):
+        counts = per_scenario(table, name).groupby("destination")["discharges"].sum()
+        shares = 100 * counts / counts.sum()
+        left = 0.0
+        for dest in kinds:
+            share = float(shares.get(dest, 0.0))
+            ax.barh(k, share, left=left, color=SERIES_COLOURS.get(dest, "#777777"),
+                    edgecolor="white", linewidth=0.5, height=0.65)
+            if share >= 4:
+                ax.text(left + share / 2, k, f"{share:.0f}%", ha="center", va="center",
+                        fontsize=7, color="white" if dest in ("nursing", "dead", "reablement")
+                        else "black")
+            left += share
+    ax.set_yticks(range(len(names)))
+    ax.set_yticklabels(names)
+    ax.invert_yaxis()
+    ax.set_xlim(0, 100)
+    ax.set_xlabel("% of discharges from an acute bed")
+    ax.grid(axis="y", visible=False)
+    handles = [Patch(color=SERIES_COLOURS.get(d, "#777777"),
+                     label=SERIES_LABELS.get(d, d) if d == "dead" else
+                     f"{DESTINATION_PATHWAY.get(d, 'Other')}: {SERIES_LABELS.get(d, d).lower()}")
+               for d in kinds]
+    legend_below(fig, handles, [h.get_label() for h in handles], ncol=3)
+    ax.set_title("Discharge destinations from acute beds (% of discharges in the reporting "
+                 "window)", loc="left")
+    return fig
+
+
+@styled
+def setting_mix(daily: pd.DataFrame, warmup_days: float | dict | None = None,
+                order: list[str] | None = None, ax=None):
+    """Mean people in each post-acute setting over the reporting window, per scenario.
+
+    A stock (people on an average day), not a flow: discharge destinations need the event log.
+    """
+    from .timeseries import CARE_SETTINGS
+    check_columns(daily, ("day", "replication", "series", "count"), "setting_mix")
+    names = scenarios_of(daily, order)
+    kinds = [s for s in CARE_SETTINGS if s in set(daily["series"].unique())]
+    fig, ax = axes_for(ax, height=1.2 + 0.35 * len(kinds) * max(len(names), 1))
+    height = 0.8 / max(len(names), 1)
+    for j, name in enumerate(names):
+        data = per_scenario(daily, name)
+        warm = warmup_days.get(name) if isinstance(warmup_days, dict) else warmup_days
+        data = data[data["day"] >= (warm or 0)]
+        means = data.groupby(["series", "replication"])["count"].mean().groupby("series").mean()
+        y = np.arange(len(kinds)) + (j - (len(names) - 1) / 2) * height
+        values = [float(means.get(s, 0.0)) for s in kinds]
+        ax.barh(y, values, height=height * 0.92, color=[SERIES_COLOURS[s] for s in kinds],
+                hatch=SCENARIO_HATCHES[j % len(SCENARIO_HATCHES)], edgecolor="white",
+                linewidth=0.4)
+        for yy, v in zip(y, values):
+            ax.text(v, yy, f" {v:,.0f}", va="center", fontsize=6.5)
+    ax.set_yticks(np.arange(len(kinds)))
+    ax.set_yticklabels([SERIES_LABELS[s] for s in kinds])
+    ax.invert_yaxis()
+    ax.set_xlabel("people on an average day (reporting window)")
+    ax.grid(axis="y", visible=False)
+    ax.margins(x=0.12)
+    if len(names) > 1:
+        handles = [Patch(facecolor="#BBBBBB", edgecolor="white",
+                         hatch=SCENARIO_HATCHES[j % len(SCENARIO_HATCHES)], label=n)
+                   for j, n in enumerate(names)]
+        legend_below(fig, handles, names)
+    ax.set_title("Mean people in each care setting (people, reporting window)", loc="left")
+    return fig
+
+
+def _percent_interval(paired: pd.DataFrame) -> pd.DataFrame:
+    """Percent change and its 95% CI relative to the base mean (NaN when the base is 0)."""
+    base = paired["base_mean"].where(paired["base_mean"] != 0)
+    return paired.assign(pct=100 * paired["difference"] / base,
+                         pct_low=100 * paired["ci_low"] / base,
+                         pct_high=100 * paired["ci_high"] / base)
+
+
+@styled
+def forest(paired: pd.DataFrame, kpis: list[str] | None = None, labels: dict | None = None,
+           ax=None):
+    """Paired differences of KPIs vs base as % of the base mean, with 95% intervals.
+
+    ``paired``: paired_differences.parquet (kpi, base, scenario, base_mean, difference, ci_low,
+    ci_high). KPIs with a base mean of zero cannot be shown as a % and are listed in a note.
+    A symmetric-log axis is used when changes exceed +-150%.
+    """
+    check_columns(paired, ("kpi", "base", "scenario", "base_mean", "difference", "ci_low",
+                           "ci_high"), "forest")
+    data = _percent_interval(paired)
+    order = kpis or list(dict.fromkeys(data["kpi"]))
+    data = data[data["kpi"].isin(order)]
+    dropped = sorted(set(data.loc[data["pct"].isna(), "kpi"]))
+    shown = [k for k in order if k in set(data.dropna(subset=["pct"])["kpi"])]
+    names = list(dict.fromkeys(data["scenario"]))
+    fig, ax = axes_for(ax, height=1.4 + 0.24 * len(shown) * max(1, 0.6 * len(names)))
+    step = 0.6 / max(len(names), 1)
+    for j, name in enumerate(names):
+        rows = data[(data["scenario"] == name)].set_index("kpi").reindex(shown)
+        y = np.arange(len(shown)) + (j - (len(names) - 1) / 2) * step
+        colour = SCENARIO_COLOURS[(j + 1) % len(SCENARIO_COLOURS)] if len(names) > 1 \
+            else "#222222"
+        ax.errorbar(rows["pct"], y, xerr=[rows["pct"] - rows["pct_low"],
+                                          rows["pct_high"] - rows["pct"]],
+                    fmt=SCENARIO_MARKERS[j % len(SCENARIO_MARKERS)], color=colour, ms=4,
+                    elinewidth=1.2, capsize=2, label=f"{name} vs {rows['base'].dropna().iloc[0]}"
+                    if rows["base"].notna().any() else name)
+    ax.axvline(0, color="#555555", linewidth=0.8)
+    ax.set_yticks(range(len(shown)))
+    ax.set_yticklabels([(labels or {}).get(k, kpi_label(k)) for k in shown])
+    ax.invert_yaxis()
+    extreme = np.nanmax(np.abs(data[["pct_low", "pct_high"]].to_numpy())) if len(shown) else 0
+    if extreme > 150:
+        ax.set_xscale("symlog", linthresh=100, linscale=2)
+        ticks = [t for t in (-100, -50, 0, 50, 100, 1000, 10000, 100000)
+                 if t <= max(extreme, 100) * 1.05]
+        ax.set_xticks(ticks)
+        ax.xaxis.set_minor_locator(FixedLocator([]))
+        ax.set_xlabel("change vs base, % of base mean (log scale beyond +100%)")
+    else:
+        ax.set_xlabel("change vs base, % of base mean")
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+,.0f}%" if v else "0"))
+    ax.grid(axis="y", visible=False)
+    if dropped:
+        ax.text(0, -0.10, "Not shown (base mean is zero, see table): "
+                + ", ".join(dropped), transform=ax.transAxes, fontsize=6.5, color="#555555",
+                va="top")
+    if len(names) > 1:
+        ax.legend(loc="best")
+    bases = list(dict.fromkeys(data["base"].astype(str)))
+    who = f"{names[0]} vs {bases[0]}" if len(names) == 1 else f"scenarios vs {', '.join(bases)}"
+    ax.set_title(f"Change in each KPI, {who} (% of base mean, 95% CI)", loc="left")
+    return fig
