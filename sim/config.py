@@ -32,15 +32,19 @@ FRAILTY_LEVELS = ("fit", "mild", "moderate", "severe")
 AGE_BANDS = ("65-74", "75-84", "85+")
 
 
-def _field(default: Any, description: str, probe: Any = None, active_in: str = "all", **kw):
+def _field(default: Any, description: str, probe: Any = None, active_in: str = "all",
+           probe_with: dict | None = None, **kw):
     """A schema field with a description and the metadata the field-activity test uses.
 
     ``probe`` is an alternative value that must change some output; ``active_in`` names the
-    shipped config in which the field acts ("all", "fragmented" or "pooled").
+    shipped config in which the field acts ("all", "fragmented" or "pooled"); ``probe_with``
+    holds other settings under which the field acts (e.g. a risk-share rule).
     """
-    extra = {"active_in": active_in}
+    extra: dict[str, Any] = {"active_in": active_in}
     if probe is not None:
         extra["probe"] = probe
+    if probe_with:
+        extra["probe_with"] = probe_with
     return Field(default, description=description, json_schema_extra=extra, **kw)
 
 
@@ -65,8 +69,8 @@ class Run(Section):
     start_date: dt.date = _field(
         dt.date(2025, 4, 1), "Calendar date of day 0 (sets weekdays, months, financial years, "
         "winter).", probe=dt.date(2025, 10, 1))
-    replications: int = Field(5, ge=1, description="Default number of replications.")
-    seed: int = Field(1, ge=0, description="Default master seed.")
+    replications: int = _field(5, "Default number of replications.", probe=2, ge=1)
+    seed: int = _field(1, "Default master seed.", probe=2, ge=0)
 
 
 class Population(Section):
@@ -89,8 +93,6 @@ class Population(Section):
         3300.0, "People reaching min_age each year (~1.1% of residents, [e]).", probe=6000.0)
     entrant_frailty_split: list[Probability] = _field(
         [0.70, 0.25, 0.045, 0.005], "Frailty split of entrants.", probe=[0.4, 0.4, 0.15, 0.05])
-    zones: int = _field(10, "Neighbourhood zones (~30,000 residents each); each person lives in "
-                        "one and integrated teams work per zone.", probe=3, ge=1)
     self_funder_care_home_share: Probability = _field(
         0.40, "Share whose capital including the home is above the upper limit: they self-fund "
         "a care home (gives ~37% self-funded residents, ONS 2022-23).", probe=0.1)
@@ -141,7 +143,7 @@ class Crisis(Section):
     readmission_window_days: NonNegFloat = _field(
         30.0, "Days after a discharge during which the readmission ratio applies.", probe=60.0)
     readmission_ratio: PositiveFloat = _field(
-        4.0, "Crisis hazard ratio inside the readmission window; set so the 30-day readmission "
+        8.0, "Crisis hazard ratio inside the readmission window; set so the 30-day readmission "
         "share is ~15% (Ssentif 2010/11).", probe=1.0)
     residential_rate_per_year: NonNegFloat = _field(
         1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf).",
@@ -218,9 +220,8 @@ class Acute(Section):
         25, "Escalation (surge) beds opened only when every funded bed is full, paid per "
         "occupied day ([e], ~6% of funded beds).", probe=0, ge=0)
     los_mean_days: PositiveFloat = _field(
-        9.0, "Population-average treatment length of stay until medically fit, days (King's Fund "
-        "2012: mean 9 d, median 5 d; DOMAIN_PARAMETERS sizes 420 beds on 13.2k x 9 d).",
-        probe=7.0)
+        8.0, "Population-average treatment length of stay until medically fit, days: King's Fund "
+        "2012 mean total stay 9 d (6-13) less ~1 d of delay [e].", probe=10.0)
     los_distribution: Literal["lognormal", "exponential"] = _field(
         "lognormal", "Treatment length-of-stay distribution (exponential for theory checks).",
         probe="exponential")
@@ -235,9 +236,19 @@ class Acute(Section):
     weekend_discharge_ratio: Probability = _field(
         0.6, "Chance that a ready discharge happens on a Saturday or Sunday relative to a weekday "
         "(0.6, [m]); otherwise it waits a day.", probe=0.1)
+    discharge_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = _field(
+        [10.0, 18.0], "Hours of the day between which discharges happen (start, end); a person "
+        "fit in the evening leaves the next day ([e]; [0, 24] = any time).", probe=[0.0, 24.0])
     deconditioning_per_day: Probability = _field(
         0.01, "Daily chance that a delayed person's pathway escalates (1->2, 2->3) [e].",
         probe=0.1)
+
+
+    @model_validator(mode="after")
+    def _hours(self):
+        if len(self.discharge_hours) != 2 or self.discharge_hours[0] >= self.discharge_hours[1]:
+            raise ValueError("discharge_hours must be [start, end] with start < end")
+        return self
 
 
 class Pathways(Section):
@@ -306,8 +317,8 @@ class IntermediateCare(Section):
 
 class HomeCare(Section):
     capacity_hours_per_week: NonNegFloat = _field(
-        27_000.0, "Home-care hours per week the local market can deliver, all funders "
-        "([e]: ~2,200 clients x 12 h).", probe=22_000.0)
+        30_000.0, "Home-care hours per week the local market can deliver, all funders ([e], "
+        "22k-32k; ~2,200 clients x 12 h at ~90% use).", probe=22_000.0)
     hours_per_week_mean: PositiveFloat = _field(12.0, "Mean package size, hours/week (HH1 2008).",
                                                 probe=16.0)
     initial_share_by_band: list[Probability] = _field(
@@ -315,14 +326,18 @@ class HomeCare(Section):
         "clients, ~85% of the hours).",
         probe=[0.03, 0.08, 0.2])
     community_referral_per_year_by_frailty: list[NonNegFloat] = _field(
-        [0.002, 0.008, 0.04, 0.10], "Yearly hazard that someone at home without care is referred "
+        [0.001, 0.005, 0.03, 0.08], "Yearly hazard that someone at home without care is referred "
         "for home care from the community, by frailty [e, calibrated to steady prevalence].",
         probe=[0.01, 0.03, 0.1, 0.2])
     to_care_home_per_year: NonNegFloat = _field(
         0.40, "Yearly hazard that a home-care client is referred for a care home, at average "
         "frailty [calibrated so care-home prevalence stays steady].", probe=0.4)
+    hold_package_days: NonNegFloat = _field(
+        14.0, "Days a provider holds a client's package during a hospital stay; a client "
+        "discharged on pathway 0/1 within it resumes at once, later needs a new package [e].",
+        probe=0.0)
     package_end_per_year: NonNegFloat = _field(
-        0.15, "Yearly hazard that a package ends for other reasons than death or a care home "
+        0.30, "Yearly hazard that a package ends for other reasons than death or a care home "
         "(recovery, family care, moving away) [e].", probe=0.6)
     to_care_home_frailty_ratio: list[PositiveFloat] = _field(
         [1.0, 1.89, 3.19, 4.76], "Care-home admission hazard ratio by frailty (Clegg 2016).",
@@ -375,8 +390,8 @@ class Chc(Section):
 class Assessment(Section):
     nhs_assessors: int = _field(10, "NHS discharge-team assessors on duty (FTE) [e].", probe=2,
                                 gt=0)
-    la_social_workers: int = _field(15, "Hospital social workers (FTE) [e] (8-25).", probe=3,
-                                    gt=0)
+    la_social_workers: int = _field(15, "Social workers assessing for hospital and community "
+                                    "(FTE) ([e] 8-25).", probe=3, gt=0)
     assessment_days: PositiveFloat = _field(
         0.5, "Working days of assessor time per separate assessment ([e] 0.5-1).", probe=2.0)
     separate_assessments: int = _field(
@@ -406,23 +421,34 @@ class Rationing(Section):
         probe="off")
     trigger_ratio: PositiveFloat = _field(
         1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan.",
-        probe=0.9)
+        probe=0.5, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
     review_interval_days: PositiveFloat = _field(
-        7.0, "Days between budget reviews that switch rationing on or off.", probe=30.0)
+        7.0, "Days between budget reviews that switch rationing on or off.", probe=30.0,
+        probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
     eligibility_min_frailty: Literal["mild", "moderate", "severe"] = _field(
         "moderate", "Under eligibility rationing, people less frail than this are refused new "
-        "packages and wait at home.", probe="severe")
+        "packages and wait at home.", probe="severe",
+        probe_with={"budgets.rationing.mode": "eligibility",
+                    "budgets.la_gbp_per_year": 30_000_000.0})
 
 
 class Budgets(Section):
     nhs_gbp_per_year: NonNegFloat = _field(
-        70_000_000.0, "NHS budget for the modelled services before headroom (calibration run of "
-        "the fragmented default).", probe=50_000_000.0)
+        68_000_000.0, "NHS budget for the modelled services in the first year, before headroom "
+        "(first-year cash spend of the fragmented default, calibration run).", probe=50_000_000.0)
     la_gbp_per_year: NonNegFloat = _field(
-        80_000_000.0, "LA adult social care budget for older people before headroom "
-        "(calibration run of the fragmented default).", probe=60_000_000.0)
-    headroom_share: float = _field(0.0, "Budget = base x (1 + headroom).", probe=-0.1, ge=-0.5,
-                                   le=1.0)
+        77_000_000.0, "LA adult social care budget for older people in the first year, before "
+        "headroom (first-year cash spend of the fragmented default, calibration run).",
+        probe=60_000_000.0)
+    nhs_yearly_change: float = _field(
+        0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
+        "the 65+ population) [e].", probe=-0.05, ge=-0.5, le=0.5)
+    la_yearly_change: float = _field(
+        0.02, "Real-terms change of the LA budget per financial year; e.g. -0.05 for council "
+        "cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5)
+    headroom_share: float = _field(
+        0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e].", probe=-0.1,
+        ge=-0.5, le=1.0)
     winter_spend_uplift: NonNegFloat = _field(
         0.1, "Planned extra spend per winter month (Dec-Mar) in the seasonal spending plan.",
         probe=0.5)
@@ -441,20 +467,24 @@ class Pool(Section):
         "proportional", "How a year-end over- or underspend is split: by contribution, by fixed "
         "shares, or all to the host.", probe="host", active_in="pooled")
     nhs_fixed_share: Probability = _field(
-        0.5, "NHS share of over/underspend under the fixed rule.", probe=0.9, active_in="pooled")
+        0.5, "NHS share of over/underspend under the fixed rule.", probe=0.9, active_in="pooled",
+        probe_with={"funding.pool.risk_share": "fixed"})
     host: Funder = _field("la", "Host body of the pool (bears all under the host rule).",
-                          probe="nhs", active_in="pooled")
+                          probe="nhs", active_in="pooled",
+                          probe_with={"funding.pool.risk_share": "host"})
     governance_cost_gbp_per_year: NonNegFloat = _field(
         150_000.0, "Running cost of the pool per year ([e] £50k-£400k).", probe=400_000.0,
         active_in="pooled")
     rations: bool = _field(
         True, "The pool rations in-scope packages when its spend runs ahead of plan.",
-        probe=False, active_in="pooled")
+        probe=False, active_in="pooled",
+        probe_with={"funding.pool.la_contribution_gbp_per_year": 5_000_000.0})
 
 
 class Funding(Section):
     arrangement: str = Field("fragmented", description="Label of the arrangement (reporting "
-                             "only; behaviour comes from the fields below).")
+                             "only; behaviour comes from the fields below).",
+                             json_schema_extra={"label": True})
     commissioner: dict[Service, Funder] = _field(
         {"acute": "nhs", "intermediate_care": "nhs", "community_nursing": "nhs", "chc": "nhs",
          "reablement": "la", "home_care": "la", "care_home": "la"},
@@ -493,8 +523,10 @@ class Costs(Section):
 class Scenario(Section):
     """A complete caresim scenario."""
 
-    name: str = Field("scenario", description="Scenario name (used for results folders).")
-    description: str = Field("", description="Free text shown in reports.")
+    name: str = Field("scenario", description="Scenario name (used for results folders).",
+                      json_schema_extra={"label": True})
+    description: str = Field("", description="Free text shown in reports.",
+                             json_schema_extra={"label": True})
     run: Run = Field(default_factory=Run, description="Run length and seeds.")
     population: Population = Field(default_factory=Population, description="Population.")
     frailty: Frailty = Field(default_factory=Frailty, description="Frailty progression.")
@@ -623,9 +655,17 @@ def shipped_config_names() -> list[str]:
     return sorted(names)
 
 
+DEFAULT_CONFIG = "fragmented"
+
+
 def shipped_config_path(name: str) -> Path | None:
-    """Path of a shipped config given its name ('pooled', 'configs/pooled.toml', ...)."""
+    """Path of a shipped config given its name ('pooled', 'configs/pooled.toml', ...).
+
+    ``default`` names the embedded default config: today's fragmented arrangement.
+    """
     stem = name.removesuffix(".toml").removeprefix("configs/")
+    if stem == "default":
+        stem = DEFAULT_CONFIG
     if stem not in shipped_config_names():
         return None
     return Path(str(resources.files("sim.configs").joinpath(stem + ".toml")))
@@ -643,7 +683,7 @@ def load_config(path: str | Path = "default", overrides: dict[str, Any] | None =
     overrides = dict(overrides or {})
     overrides.update({k.replace("__", "."): v for k, v in dotted.items()})
     data = read_toml(path)
-    data.setdefault("name", Path(str(path)).stem)
+    data.setdefault("name", DEFAULT_CONFIG if str(path) == "default" else Path(str(path)).stem)
     return build(data, str(path), overrides)
 
 

@@ -114,6 +114,8 @@ class FundingRules:
             return (pool.nhs_contribution_gbp_per_year + pool.la_contribution_gbp_per_year) \
                 if self.scope else 0.0
         base = b.nhs_gbp_per_year if funder == "nhs" else b.la_gbp_per_year
+        change = b.nhs_yearly_change if funder == "nhs" else b.la_yearly_change
+        factor *= (1.0 + change) ** year_index
         contribution = (pool.nhs_contribution_gbp_per_year if funder == "nhs"
                         else pool.la_contribution_gbp_per_year) if self.scope else 0.0
         return max(base * factor - contribution, 0.0)

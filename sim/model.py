@@ -15,6 +15,7 @@ The journey itself (admission, discharge process, services) lives in :mod:`sim.p
 from __future__ import annotations
 
 import bisect
+import gc
 import math
 
 import numpy as np
@@ -87,6 +88,7 @@ class Model:
         self.pending_payer: dict[int, str] = {}
         self.chc_disputed: dict[int, tuple[float, str]] = {}
         self.home_care_holders: set[int] = set()
+        self.suspended_since: dict[int, float] = {}
         self.disputes: list[tuple] = []      # (t, person, resolution_days, eligible)
         self.rationed: list[tuple] = []      # (t, person, service, payer)
         self.escalations = 0
@@ -362,6 +364,21 @@ class Model:
     def run(self, progress=None, chunk_days: float = 30.0):
         """Run to the horizon; ``progress(days)`` is called as simulated time advances."""
         self.start()
+        # the event heap holds many short-lived objects; default GC thresholds spend ~20% of
+        # the run scanning them, so collect less often while simulating
+        thresholds = gc.get_threshold()
+        gc.set_threshold(100_000, 50, 100)
+        try:
+            self._advance(progress, chunk_days)
+        finally:
+            gc.set_threshold(*thresholds)
+        for i in list(self.delay):  # delays still running at the horizon count up to it
+            self.end_delay(i)
+        self.ledger.close_all(self.horizon)
+        self.occupancy.finish(self.horizon)
+        return self
+
+    def _advance(self, progress, chunk_days: float) -> None:
         t = 0.0
         while t < self.horizon:
             step = min(chunk_days, self.horizon - t)
@@ -369,6 +386,3 @@ class Model:
             t += step
             if progress is not None:
                 progress(step)
-        self.ledger.close_all(self.horizon)
-        self.occupancy.finish(self.horizon)
-        return self

@@ -121,7 +121,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
     env, pop, cfg = m.env, m.pop, m.cfg
     origin = State(pop.state[i])
     had_package = origin in (State.HOME_CARE, State.HOME_WAITING_CARE)
-    end_home_care(m, i)
+    suspend_home_care(m, i)
     readmission = m._last_discharge.get(i, -1e9) > env.now - 30.0
     holding = Holding(m)
     try:
@@ -148,8 +148,14 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
             pathway = 0
         else:
             pathway = choose_pathway(m, i)
-            pathway, destination = yield from discharge_process(m, i, pathway, had_package,
-                                                                holding)
+            if pathway >= 2 or not had_package:
+                end_home_care(m, i)
+            if pathway <= 1 and i in m.home_care_holders:
+                yield from weekend_discharge(m, i)
+                destination = "home_care_resumed"
+            else:
+                pathway, destination = yield from discharge_process(m, i, pathway,
+                                                                    had_package, holding)
         delay = env.now - fit
         if delay > 0:
             m.ledger.charge(env.now, i, "acute", "acute", m.funding.payer("acute"), "resource",
@@ -207,9 +213,12 @@ def choose_pathway(m, i: int) -> int:
 
 
 def service_for(m, i: int, pathway: int, had_package: bool) -> str | None:
-    """The service a pathway leads to for this person (None: home without support)."""
+    """The service a pathway leads to for this person (None: home without support).
+
+    A client whose package was released while in hospital needs a new one on pathway 0 or 1.
+    """
     if pathway == 0:
-        return None
+        return "home_care" if had_package else None
     if pathway == 2:
         return "intermediate_care"
     if pathway == 3:
@@ -397,12 +406,23 @@ def funding_decision(m, i: int, service: str, payer: str, in_hospital: bool):
 
 
 def weekend_discharge(m, i: int):
-    """Fewer discharges at weekends: a ready discharge may wait a day."""
+    """Discharges happen in daytime hours, and fewer at weekends: a ready person may wait."""
     ratio = m.cfg.acute.weekend_discharge_ratio
-    while m.clock.is_weekend(m.env.now) and not m.streams.person_bernoulli(
-            "weekend_discharge", i, ratio):
+    start, end = (h / 24.0 for h in m.cfg.acute.discharge_hours)
+    while True:
+        now = m.env.now
+        day, time_of_day = int(now), now - int(now)
+        if time_of_day < start - 1e-9:
+            wait_until = day + start
+        elif time_of_day >= end - 1e-9:
+            wait_until = day + 1 + start
+        elif m.clock.is_weekend(now) and not m.streams.person_bernoulli(
+                "weekend_discharge", i, ratio):
+            wait_until = day + 1 + start
+        else:
+            return
         m.set_delay(i, "discharge_process", m.funding.commissioner("acute"))
-        yield m.env.timeout(int(m.env.now) + 1 + 9 / 24 - m.env.now)
+        yield m.env.timeout(wait_until - now)
 
 
 # --- leaving hospital and the services after it ---------------------------------------------
@@ -411,6 +431,10 @@ def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
     env, pop = m.env, m.pop
     pop.readmit_until[i] = env.now + m.cfg.crisis.readmission_window_days
     payer = m.pending_payer.pop(i, None)
+    if destination == "home_care_resumed":
+        start_home_care(m, i)
+        _schedule_readmit_end(m, i)
+        return
     if destination == "care_home_return":
         m.move(i, State(m.held_care_home[i]))
         _schedule_readmit_end(m, i)
@@ -592,6 +616,7 @@ def start_home_care(m, i: int, payer: str | None = None, initial: bool = False) 
     hours = m.pop.package_hours[i] if m.pop.package_hours[i] > 0 else package_size(m, i)
     if initial:
         m.services.home_care_hours.request(hours)
+    m.suspended_since.pop(i, None)
     m.move(i, State.HOME_CARE)
     m.pop.package_hours[i] = hours
     daily = hours * hc.hour_cost_gbp / DAYS_PER_WEEK
@@ -607,8 +632,29 @@ def start_home_care(m, i: int, payer: str | None = None, initial: bool = False) 
     m.home_care_holders.add(i)
 
 
+def suspend_home_care(m, i: int) -> None:
+    """On admission: stop paying for the package but hold its hours for a while."""
+    if i not in m.home_care_holders:
+        return
+    m.close_episodes(i, ("home_care",))
+    hold = m.cfg.home_care.hold_package_days
+    admitted = m.env.now
+
+    def release_if_still_away():
+        if i in m.home_care_holders and m.pop.state[i] != State.HOME_CARE \
+                and m.suspended_since.get(i) == admitted:
+            end_home_care(m, i)
+
+    m.suspended_since[i] = admitted
+    if hold <= 0:
+        end_home_care(m, i)
+    else:
+        _at(m, hold, release_if_still_away)
+
+
 def end_home_care(m, i: int) -> None:
     """Release a package's hours and close its cost episodes (admission, care home, death)."""
+    m.suspended_since.pop(i, None)
     if i in m.home_care_holders:
         m.home_care_holders.discard(i)
         m.services.home_care_hours.release(float(m.pop.package_hours[i]))

@@ -101,7 +101,6 @@ class Population:
         ("alone", np.bool_, False),
         ("self_fund_care_home", np.bool_, False),
         ("self_fund_home_care", np.bool_, False),
-        ("zone", np.int16, 0),
         ("state", np.int8, State.DEAD),
         ("unmet", np.bool_, False),
         ("readmit_until", np.float64, -1.0),
@@ -155,7 +154,6 @@ def draw_people(cfg: Scenario, rng: np.random.Generator, n: int, t: float,
         "alone": alone,
         "self_fund_care_home": rng.random(n) < p.self_funder_care_home_share,
         "self_fund_home_care": rng.random(n) < p.self_funder_home_care_share,
-        "zone": rng.integers(0, p.zones, n).astype(np.int16),
         "state": np.full(n, State.HOME, dtype=np.int8),
     }
 
