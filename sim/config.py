@@ -450,7 +450,8 @@ class Budgets(Section):
         0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e].", probe=-0.1,
         ge=-0.5, le=1.0)
     winter_spend_uplift: NonNegFloat = _field(
-        0.1, "Planned extra spend per winter month (Dec-Mar) in the seasonal spending plan.",
+        0.02, "Planned extra spend per winter month (Dec-Mar) in the seasonal spending plan; "
+        "small because most spend (care-home weeks, blocks) is flat through the year [e].",
         probe=0.5)
     rationing: Rationing = Field(default_factory=Rationing, description="LA/pool rationing rule.")
 

@@ -328,22 +328,25 @@ def _assess_joint(m, working_days: float):
     """A joint assessment by whichever team has an assessor free first."""
     env = m.env
     yield env.timeout(m.clock.next_working_time(env.now) - env.now)
-    nhs, la = m.services.teams["nhs"], m.services.teams["la"]
-    req_nhs, req_la = nhs.request(), la.request()
+    teams = m.services.teams
+    pending = {"nhs": teams["nhs"].request(), "la": teams["la"].request()}
     try:
-        yield req_nhs | req_la
-        if req_la.triggered:
-            nhs.release(req_nhs)
-            held, team = req_la, la
-        else:
-            la.release(req_la)
-            held, team = req_nhs, nhs
+        yield pending["nhs"] | pending["la"]
+        chosen = "la" if pending["la"].triggered else "nhs"
+        other = "nhs" if chosen == "la" else "la"
+        _drop_request(teams[other], pending.pop(other))
         yield env.timeout(m.clock.working_days_elapsed(env.now, working_days))
-        team.release(held)
-    except simpy.Interrupt:
-        nhs.release(req_nhs)
-        la.release(req_la)
-        raise
+    finally:
+        for name, req in pending.items():
+            _drop_request(teams[name], req)
+
+
+def _drop_request(team, req) -> None:
+    """Give back a granted assessor, or withdraw a request still in the queue."""
+    if req.triggered:
+        team.release(req)
+    else:
+        req.cancel()
 
 
 def chc_process(m, i: int):
