@@ -14,6 +14,7 @@ import numpy as np
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 WINTER_MONTHS = (12, 1, 2, 3)
+WORK_START, WORK_END = 9.0 / 24.0, 17.0 / 24.0   # assessors' working hours
 
 
 class Clock:
@@ -53,23 +54,28 @@ class Clock:
         raise ValueError("no meeting day found within two weeks")
 
     def next_working_time(self, t: float) -> float:
-        """t itself on a weekday; otherwise Monday 09:00."""
+        """t itself inside working hours (weekdays 09:00-17:00), else the next 09:00."""
         day = int(t)
-        if self.weekday[day] < 5:
+        time_of_day = t - day
+        if self.weekday[day] < 5 and WORK_START - 1e-9 <= time_of_day < WORK_END - 1e-9:
             return t
-        return day + (7 - int(self.weekday[day])) + 9.0 / 24.0
+        if self.weekday[day] < 5 and time_of_day < WORK_START:
+            return day + WORK_START
+        day += 1
+        while self.weekday[day] >= 5:
+            day += 1
+        return day + WORK_START
 
     def working_days_elapsed(self, t: float, working_days: float) -> float:
-        """Elapsed days to complete ``working_days`` of work starting at t (weekends skipped)."""
-        remaining = working_days
+        """Elapsed days to do ``working_days`` of work (8-hour weekdays) starting at t."""
+        remaining = working_days * (WORK_END - WORK_START)
         now = self.next_working_time(t)
         while True:
-            day = int(now)
-            left_today = day + 1 - now
-            if remaining <= left_today:
+            left_today = int(now) + WORK_END - now
+            if remaining <= left_today + 1e-12:
                 return now + remaining - t
             remaining -= left_today
-            now = self.next_working_time(day + 1.0)
+            now = self.next_working_time(int(now) + WORK_END + 1e-6)
 
     def financial_year_starts(self) -> list[float]:
         """Day offsets of every 1 April inside the horizon (and day 0)."""

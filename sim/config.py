@@ -236,8 +236,11 @@ class Acute(Section):
     weekend_discharge_ratio: Probability = _field(
         0.6, "Chance that a ready discharge happens on a Saturday or Sunday relative to a weekday "
         "(0.6, [m]); otherwise it waits a day.", probe=0.1)
+    discharge_preparation_hours: NonNegFloat = _field(
+        4.0, "Hours to prepare a ready discharge (medicines to take out, transport, letters) "
+        "before the person can leave ([e], 2-6 h).", probe=24.0)
     discharge_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = _field(
-        [10.0, 18.0], "Hours of the day between which discharges happen (start, end); a person "
+        [11.0, 17.0], "Hours of the day between which discharges happen (start, end); a person "
         "fit in the evening leaves the next day ([e]; [0, 24] = any time).", probe=[0.0, 24.0])
     deconditioning_per_day: Probability = _field(
         0.01, "Daily chance that a delayed person's pathway escalates (1->2, 2->3) [e].",
@@ -331,7 +334,7 @@ class HomeCare(Section):
         probe=[0.01, 0.03, 0.1, 0.2])
     to_care_home_per_year: NonNegFloat = _field(
         0.40, "Yearly hazard that a home-care client is referred for a care home, at average "
-        "frailty [calibrated so care-home prevalence stays steady].", probe=0.4)
+        "frailty [calibrated so care-home prevalence stays steady].", probe=0.8)
     hold_package_days: NonNegFloat = _field(
         14.0, "Days a provider holds a client's package during a hospital stay; a client "
         "discharged on pathway 0/1 within it resumes at once, later needs a new package [e].",
@@ -351,7 +354,7 @@ class HomeCare(Section):
 
 class CareHomes(Section):
     beds: int = _field(2400, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at 90%).",
-                       probe=2150, ge=0)
+                       probe=1900, ge=0)
     initial_share_by_band: list[Probability] = _field(
         [0.007, 0.035, 0.175], "Share of each age band in a care home at the start (~2,100).",
         probe=[0.01, 0.05, 0.25])
@@ -369,29 +372,37 @@ class CareHomes(Section):
                                        "resident-week, 2025/26 (DHSC).", probe=400.0)
 
 
+CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,
+              "chc.checklist_positive_share": 1.0, "chc.dispute_probability": 0.5}
+
+
 class Chc(Section):
     checklist_positive_share: Probability = _field(
         0.25, "Share of pathway-3 discharges with a positive CHC checklist [e].", probe=0.6)
     full_assessment_days: PositiveFloat = _field(
-        10.0, "Mean days for a full CHC assessment and decision [e] (28-day target).", probe=20.0)
+        10.0, "Mean days for a full CHC assessment and decision [e] (28-day target).", probe=20.0,
+        probe_with=CHC_COMMON)
     eligible_share: Probability = _field(
-        0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8)
-    week_gbp: NonNegFloat = _field(1200.0, "NHS CHC care-home week (NAO 2017).", probe=1800.0)
+        0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8,
+        probe_with=CHC_COMMON)
+    week_gbp: NonNegFloat = _field(1200.0, "NHS CHC care-home week (NAO 2017).", probe=1800.0,
+                                   probe_with=CHC_COMMON)
     dispute_probability: Probability = _field(
         0.15, "Chance that a full CHC decision is disputed between NHS and LA when they are "
-        "different commissioners [e].", probe=0.6)
+        "different commissioners [e].", probe=0.9, probe_with=CHC_COMMON)
     dispute_resolution_days: PositiveFloat = _field(
-        28.0, "Mean days to resolve a CHC/LA dispute [e].", probe=90.0)
+        28.0, "Mean days to resolve a CHC/LA dispute [e].", probe=90.0, probe_with=CHC_COMMON)
     interim_funding: bool = _field(
         True, "Discharge proceeds during a dispute on interim funding by the LA (national "
-        "framework); false: the person waits in hospital for the dispute.", probe=False)
+        "framework); false: the person waits in hospital for the dispute.", probe=False,
+        probe_with=CHC_COMMON)
 
 
 class Assessment(Section):
-    nhs_assessors: int = _field(10, "NHS discharge-team assessors on duty (FTE) [e].", probe=2,
+    nhs_assessors: int = _field(10, "NHS discharge-team assessors on duty (FTE) [e].", probe=25,
                                 gt=0)
     la_social_workers: int = _field(15, "Social workers assessing for hospital and community "
-                                    "(FTE) ([e] 8-25).", probe=3, gt=0)
+                                    "(FTE) ([e] 8-25).", probe=40, gt=0)
     assessment_days: PositiveFloat = _field(
         0.5, "Working days of assessor time per separate assessment ([e] 0.5-1).", probe=2.0)
     separate_assessments: int = _field(
@@ -418,10 +429,10 @@ class Rationing(Section):
     mode: Literal["off", "wait", "eligibility"] = _field(
         "wait", "What the cash-limited funder does when spend runs ahead of plan: new packages "
         "wait for the next review with spend back on plan, or eligibility tightens.",
-        probe="off")
+        probe="off", probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
     trigger_ratio: PositiveFloat = _field(
         1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan.",
-        probe=0.5, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+        probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
     review_interval_days: PositiveFloat = _field(
         7.0, "Days between budget reviews that switch rationing on or off.", probe=30.0,
         probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
@@ -442,10 +453,10 @@ class Budgets(Section):
         probe=60_000_000.0)
     nhs_yearly_change: float = _field(
         0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
-        "the 65+ population) [e].", probe=-0.05, ge=-0.5, le=0.5)
+        "the 65+ population) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
     la_yearly_change: float = _field(
         0.02, "Real-terms change of the LA budget per financial year; e.g. -0.05 for council "
-        "cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5)
+        "cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
     headroom_share: float = _field(
         0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e].", probe=-0.1,
         ge=-0.5, le=1.0)

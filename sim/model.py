@@ -23,7 +23,7 @@ import simpy
 
 from . import pathways
 from .clock import Clock
-from .config import Scenario
+from .config import AGE_BANDS, Scenario
 from .costs import Ledger
 from .funding import FundingRules
 from .population import (CARE_HOME, DEAD, YEAR, Hazards, Population, State, draw_people,
@@ -59,8 +59,9 @@ class Model:
         self.cfg = cfg
         self.env = CountingEnvironment()
         self.streams = Streams(seed, replication)
-        self.warmup = cfg.run.warmup_days
-        self.horizon = cfg.run.warmup_days + cfg.run.years * YEAR
+        # whole days, so that daily means integrate exactly to the KPIs
+        self.warmup = float(round(cfg.run.warmup_days))
+        self.horizon = float(round(cfg.run.warmup_days + cfg.run.years * YEAR))
         self.clock = Clock(cfg.run.start_date, self.horizon)
         expected = cfg.population.size + int(cfg.population.entrants_per_year
                                              * (self.horizon / YEAR + 1)) + 16
@@ -70,7 +71,7 @@ class Model:
         self.funding = FundingRules(cfg, self.env, self.clock, self.ledger)
         keys = ([s.name.lower() for s in State if s != State.DEAD] + ["alive"]
                 + [f"delayed:{r}" for r in DELAY_REASONS] + [f"waiting:{w}" for w in WAITING]
-                + ["urgent_response"])
+                + ["urgent_response"] + [f"alive:{b}" for b in AGE_BANDS])
         self.occupancy = Occupancy(keys, self.clock.days)
         self.event_log: list[tuple] | None = [] if event_log else None
         # per-person bookkeeping for people who hold something
@@ -81,9 +82,11 @@ class Model:
         # event records for KPIs
         self.admissions: list[tuple] = []    # (t, person, boarding_wait_days, readmission)
         self.discharges: list[tuple] = []    # (t, person, delay_days, pathway, destination)
-        self.deaths: list[tuple] = []        # (t, person, setting)
+        self.deaths: list[tuple] = []        # (t, person, state at death, age band)
         self.care_home_admissions: list[tuple] = []  # (t, person, source)
         self.avoided: list[tuple] = []       # (t, person, route)
+        self.bed_stays: list[tuple] = []     # (in bed, out of bed) for every acute stay
+        self.in_bed: dict[int, float] = {}   # people in an acute bed now, since when
         self._last_discharge: dict[int, float] = {}
         self.pending_payer: dict[int, str] = {}
         self.chc_disputed: dict[int, tuple[float, str]] = {}
@@ -171,6 +174,8 @@ class Model:
             if st != State.DEAD:
                 self.occupancy.add(st.name.lower(), int(counts[st]), 0.0)
         self.occupancy.add("alive", int(pop.n), 0.0)
+        for b, count in enumerate(np.bincount(pop.band[: pop.n], minlength=3)):
+            self.occupancy.add(f"alive:{AGE_BANDS[b]}", int(count), 0.0)
         for i, e in zip(ch, elapsed):
             pathways.start_care_home(self, int(i), nursing=pop.state[i] == State.NURSING,
                                      source=None, elapsed_days=float(e))
@@ -206,6 +211,7 @@ class Model:
                 self._grow_clocks()
                 self.occupancy.add("home", 1, t)
                 self.occupancy.add("alive", 1, t)
+                self.occupancy.add(f"alive:{AGE_BANDS[self.pop.band[i]]}", 1, t)
                 self.refresh(i)
                 self._schedule_band_changes(i)
             year += 1
@@ -220,7 +226,11 @@ class Model:
     def _band_change(self, i: int):
         if self.pop.state[i] == State.DEAD:
             return
-        self.pop.band[i] = min(self.pop.band[i] + 1, 2)
+        old = int(self.pop.band[i])
+        new = min(old + 1, 2)
+        self.pop.band[i] = new
+        self.occupancy.add(f"alive:{AGE_BANDS[old]}", -1, self.env.now)
+        self.occupancy.add(f"alive:{AGE_BANDS[new]}", 1, self.env.now)
         self.refresh(i)
 
     def _days(self):
@@ -322,6 +332,12 @@ class Model:
         self.occupancy.add(f"delayed:{reason}", -1, t)
         self.ledger.record_delay(i, start, t, reason, caused_by, self.funding.payer("acute"))
 
+    def leave_bed(self, i: int):
+        """Record the end of an acute bed stay (for Little's law and length-of-stay checks)."""
+        since = self.in_bed.pop(i, None)
+        if since is not None:
+            self.bed_stays.append((since, self.env.now))
+
     def set_unmet(self, i: int, unmet: bool):
         """Mark unmet need (waiting at home for care); raises the crisis hazard."""
         self.pop.unmet[i] = unmet
@@ -356,8 +372,10 @@ class Model:
             proc.interrupt("death")
         pathways.release_holdings(self, i)
         self.close_episodes(i)
-        self.deaths.append((t, i, state.name.lower()))
+        band = AGE_BANDS[self.pop.band[i]]
+        self.deaths.append((t, i, state.name.lower(), band))
         self.occupancy.add("alive", -1, t)
+        self.occupancy.add(f"alive:{band}", -1, t)
         self.move(i, State.DEAD)
 
     # --- running -----------------------------------------------------------------------------
@@ -374,6 +392,8 @@ class Model:
             gc.set_threshold(*thresholds)
         for i in list(self.delay):  # delays still running at the horizon count up to it
             self.end_delay(i)
+        for i in list(self.in_bed):  # and so do stays still in a bed
+            self.leave_bed(i)
         self.ledger.close_all(self.horizon)
         self.occupancy.finish(self.horizon)
         return self

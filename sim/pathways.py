@@ -128,6 +128,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
         m.move(i, State.ACUTE_BOARDING)
         arrived = env.now
         bed = yield from take_acute_bed(m, i, holding)
+        m.in_bed[i] = env.now
         m.admissions.append((arrived, i, env.now - arrived, readmission))
         m.ledger.charge(env.now, i, "acute", "acute", m.funding.payer("acute"), "resource",
                         cfg.costs.emergency_admission_gbp)
@@ -136,6 +137,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
         if m.streams.person_bernoulli("hospital_death", i, cfg.mortality.in_hospital_death_share):
             yield env.timeout(stay * m.streams.person_uniform("hospital_death_time", i))
             holding.release_all()
+            m.leave_bed(i)
             m.process.pop(i, None)
             m.die(i)
             return
@@ -161,6 +163,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
             m.ledger.charge(env.now, i, "acute", "acute", m.funding.payer("acute"), "resource",
                             delay * cfg.costs.excess_bed_day_gbp)
         holding.release(bed)
+        m.leave_bed(i)
         if bed is m.services.escalation_beds:
             m.close_episodes(i, ("escalation",))
         m.discharges.append((env.now, i, delay, pathway, destination))
@@ -169,6 +172,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
         leave_hospital(m, i, destination, holding)
     except simpy.Interrupt:
         holding.release_all()
+        m.leave_bed(i)
 
 
 def take_acute_bed(m, i: int, holding: Holding):
@@ -409,9 +413,14 @@ def funding_decision(m, i: int, service: str, payer: str, in_hospital: bool):
 
 
 def weekend_discharge(m, i: int):
-    """Discharges happen in daytime hours, and fewer at weekends: a ready person may wait."""
+    """Preparing to leave takes some hours; discharges happen in daytime hours and fewer at
+    weekends, so a ready person may wait."""
     ratio = m.cfg.acute.weekend_discharge_ratio
     start, end = (h / 24.0 for h in m.cfg.acute.discharge_hours)
+    preparation = m.cfg.acute.discharge_preparation_hours / 24.0
+    if preparation > 0:
+        m.set_delay(i, "discharge_process", m.funding.commissioner("acute"))
+        yield m.env.timeout(preparation)
     while True:
         now = m.env.now
         day, time_of_day = int(now), now - int(now)

@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from .config import AGE_BANDS
 from .costs import PAYERS, cost_shifting, monthly_costs
 
 KPI_DESCRIPTIONS = {
@@ -35,6 +36,7 @@ KPI_DESCRIPTIONS = {
     "care_home_residents_end": "care-home residents at the end of the run",
     "home_care_clients_end": "home-care clients at the end of the run",
     "deaths": "deaths per year, all settings",
+    "deaths_65-74": "deaths per year of people aged 65-74 (likewise 75-84, 85+)",
     "total_cost_gbp": "cash paid per year, all payers",
     "cost_nhs_gbp": "cash paid per year by the NHS",
     "cost_la_gbp": "cash paid per year by the local authority",
@@ -98,7 +100,8 @@ def series_setting(series: str) -> str:
     from .population import SETTING, State
     if series.startswith("delayed:"):
         return "acute"
-    if series.startswith("waiting:") or series in ("alive", "urgent_response"):
+    if series.startswith("waiting:") or series.startswith("alive") or \
+            series == "urgent_response":
         return "queue" if series.startswith("waiting:") else "all"
     return SETTING[State[series.upper()]]
 
@@ -188,7 +191,10 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
     state = model.pop.state[: model.pop.n]
     k["care_home_residents_end"] = float(np.isin(state, [8, 9]).sum())
     k["home_care_clients_end"] = float((state == 2).sum())
-    k["deaths"] = len(in_window(model.deaths)) / years
+    deaths = in_window(model.deaths)
+    k["deaths"] = len(deaths) / years
+    for band in AGE_BANDS:
+        k[f"deaths_{band}"] = sum(1 for d in deaths if d[3] == band) / years
     for view, prefix in (("cash", "cost"), ("resource", "resource")):
         chosen = ledger[ledger["view"] == view]
         split = monthly_costs(chosen, np.array([warmup, horizon]), ["window"], view)

@@ -286,6 +286,7 @@ class Plan:
     raw: np.ndarray | None
     points: list[Point]
     warmup: dict = field(default_factory=dict)
+    fingerprint: str = ""  # hash of the experiment and its scenario configs (guards resuming)
     _cache: dict = field(default_factory=dict, repr=False)
 
     def config(self, point: Point) -> dict:
@@ -297,20 +298,19 @@ class Plan:
             self._cache[point.id] = cfg.model_dump(mode="json")
         return self._cache[point.id]
 
-    @property
-    def fingerprint(self) -> str:
-        """Hash of the experiment and its resolved scenario configs (guards resuming)."""
-        blob = json.dumps([self.spec.model_dump(mode="json"),
-                           {k: c.model_dump(mode="json") for k, c in self.configs.items()}],
-                          sort_keys=True, default=str)
-        return hashlib.sha256(blob.encode()).hexdigest()[:16]
+    def __post_init__(self):
+        if not self.fingerprint:
+            blob = json.dumps([self.spec.model_dump(mode="json"),
+                               {k: c.model_dump(mode="json") for k, c in self.configs.items()}],
+                              sort_keys=True, default=str)
+            self.fingerprint = hashlib.sha256(blob.encode()).hexdigest()[:16]
 
     def with_warmup(self, days: float, detail: dict) -> Plan:
-        """The same plan with run.warmup_days set in every scenario."""
+        """The same plan with run.warmup_days set in every scenario (same fingerprint)."""
         configs = {k: with_overrides(c, {"run.warmup_days": float(days)})
                    for k, c in self.configs.items()}
         return Plan(self.spec, self.source, configs, self.params, self.design, self.raw,
-                    self.points, {"days": float(days), **detail})
+                    self.points, {"days": float(days), **detail}, self.fingerprint)
 
 
 def point_seed(seed: int, point_id: str) -> int:
@@ -508,7 +508,8 @@ class _Pool:
 # generator stacks (see benchmarks/README_sweep.md for the measurements).
 DASK_CONFIG = {"distributed.worker.profile.enabled": False,
                "distributed.worker.profile.interval": "1h",
-               "distributed.worker.profile.cycle": "2h"}
+               "distributed.worker.profile.cycle": "2h",
+               "distributed.admin.system-monitor.gil.enabled": False}
 
 
 def _tune_worker(dask_worker=None) -> list[str]:
@@ -786,12 +787,12 @@ def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
     failed = pd.read_parquet(failures) if failures.exists() else pd.DataFrame(
         columns=["point", "replication"])
     frames, detail, runs = [], {}, []
+    by_point: dict[tuple[str, int], dict[int, Path]] = {}
+    for key, path in parts.items():
+        m = PART.match(key)
+        by_point.setdefault((m["point"], int(m["seed"])), {})[int(m["rep"])] = path
     for point in plan.points:
-        reps = {}
-        for key, path in parts.items():
-            m = PART.match(key)
-            if m["point"] == point.id and int(m["seed"]) == point.seed:
-                reps[int(m["rep"])] = path
+        reps = by_point.get((point.id, point.seed), {})
         present = {r: _read_kpis(p) for r, p in reps.items()} \
             if not isinstance(plan.spec.replications, int) else {r: {} for r in reps}
         bad = set(failed.loc[failed["point"] == point.id, "replication"].astype(int))

@@ -159,6 +159,9 @@ def test_auto_replications_stop_within_bounds_and_meet_claimed_precision(tmp_pat
                 assert detail["half_width_ratio"][kpi] == pytest.approx(
                     relative_half_width(values))
     assert met >= 1
+    again = run_sweep(spec, tmp_path, workers=2, progress=False, source=SMOKE)  # resumes
+    assert again["runs_done"] == 0
+    assert json.loads((tmp_path / "analysis.json").read_text()) == analysis
 
 
 def test_kill_minus_9_then_resume_equals_uninterrupted_sweep(tmp_path):

@@ -1,0 +1,85 @@
+"""The fragmented default lands on the calibration targets of DOMAIN_PARAMETERS.md.
+
+Runs the full default place (55,200 people aged 65+) for its 5 years after warm-up, two
+replications on two processes. Targets (fragmented default):
+emergency admissions ~240 per 1,000 a year (+-15%); deaths by age band within +-15% of ONS;
+acute occupancy 85-95% of funded beds; delayed share of occupied beds 13-19%; mean wait from
+fit to discharge 1.3-2.5 days; care-home residents steady within +-10% over 5 years; 30-day
+readmissions ~15% (12-18%).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import sim
+from sim.config import AGE_BANDS
+
+
+@pytest.fixture(scope="module")
+def default_run():
+    return sim.run(sim.load_config("default"), replications=2, seed=1, progress=False,
+                   workers=2)
+
+
+def _window(res):
+    cfg = res.config
+    return res.daily[res.daily["day"] >= cfg.run.warmup_days]
+
+
+def _kpi(res, name):
+    return res.kpis[res.kpis["kpi"] == name]["value"].to_numpy()
+
+
+def test_emergency_admissions_near_240_per_1000(default_run):
+    alive = _window(default_run).query("series == 'alive'").groupby("replication")["count"].mean()
+    per_1000 = _kpi(default_run, "emergency_admissions") / alive.to_numpy() * 1000
+    assert np.all((per_1000 > 240 * 0.85) & (per_1000 < 240 * 1.15)), per_1000
+
+
+def test_deaths_by_age_band_match_ons(default_run):
+    cfg = default_run.config
+    window = _window(default_run)
+    years = cfg.run.years
+    for b, band in enumerate(AGE_BANDS):
+        person_years = window.query("series == @f'alive:{band}'")["count"].sum() / 365.25
+        expected = cfg.mortality.band_rate_per_1000[b] / 1000 * person_years
+        observed = _kpi(default_run, f"deaths_{band}").sum() * years
+        assert observed == pytest.approx(expected, rel=0.15), band
+
+
+def test_acute_occupancy_between_85_and_95_percent(default_run):
+    share = _kpi(default_run, "acute_occupancy_share")
+    assert np.all((share >= 0.85) & (share <= 0.95)), share
+
+
+def test_delayed_share_of_occupied_beds_between_13_and_19_percent(default_run):
+    share = _kpi(default_run, "delayed_bed_share")
+    assert np.all((share >= 0.13) & (share <= 0.19)), share
+
+
+def test_mean_fit_to_discharge_wait_between_1_3_and_2_5_days(default_run):
+    delay = _kpi(default_run, "mean_delay_days")
+    assert np.all((delay >= 1.3) & (delay <= 2.5)), delay
+
+
+def test_care_home_residents_steady_over_five_years(default_run):
+    daily = default_run.daily
+    residents = (daily[daily["series"].isin(["residential", "nursing"])]
+                 .groupby(["replication", "day"])["count"].sum().unstack("replication"))
+    start = residents.iloc[:30].mean()
+    end = residents.iloc[-30:].mean()
+    assert np.all((end / start - 1).abs() < 0.10), end / start
+
+
+def test_thirty_day_readmissions_near_15_percent(default_run):
+    share = _kpi(default_run, "readmission_30d_share")
+    assert np.all((share > 0.12) & (share < 0.18)), share
+
+
+def test_calibration_run_does_not_ration_or_queue_in_ed(default_run):
+    """The default is a working system: no runaway ED queue (boarding under a day)."""
+    assert np.all(_kpi(default_run, "mean_boarding_wait_hours") < 24)
+    assert isinstance(default_run.kpis, pd.DataFrame)

@@ -1,0 +1,77 @@
+"""Every config field changes behaviour: a parametrised test over the schema.
+
+For each leaf field the schema gives a probe value (and, where the field only acts under other
+settings, those settings). The test runs a small place with the default and with the probe, in
+the shipped config where the field is active, and requires some output to differ. Fields marked
+as labels (names, descriptions) are reporting only and are listed explicitly.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import sim
+from sim.config import leaf_fields
+
+from .conftest import DEFAULT_PEOPLE, place_overrides, small
+
+PEOPLE = 3000
+LABELS = {"name", "description", "funding.arrangement"}
+
+
+def _extra(info) -> dict:
+    return info.json_schema_extra or {}
+
+
+FIELDS = [(path, info) for path, info in leaf_fields() if not _extra(info).get("label")]
+
+
+def _signature(res) -> tuple:
+    frames = (res.daily, res.monthly_costs, res.monthly_resource, res.budgets, res.cost_shifting,
+              res.kpis)
+    return tuple(int(pd.util.hash_pandas_object(f, index=False).sum()) if len(f) else 0
+                 for f in frames) + (res.replications,)
+
+
+def _scaled(path: str, value):
+    """Money and capacity values are scaled like the small place itself."""
+    if path.endswith("_gbp_per_year"):
+        return value * PEOPLE / DEFAULT_PEOPLE
+    scaled = place_overrides(PEOPLE)
+    if path in scaled and path != "population.size" and not path.startswith("run."):
+        default = sim.load_config("fragmented")
+        for key in path.split("."):
+            default = getattr(default, key)
+        value = scaled[path] * value / default
+        return max(1 if value else 0, round(value)) if isinstance(default, int) else value
+    return value
+
+
+def test_labels_are_the_only_fields_without_a_probe():
+    labelled = {path for path, info in leaf_fields() if _extra(info).get("label")}
+    assert labelled == LABELS
+    missing = [path for path, info in FIELDS if "probe" not in _extra(info)]
+    assert missing == []
+
+
+@pytest.mark.parametrize("path,info", FIELDS, ids=[p for p, _ in FIELDS])
+def test_every_field_changes_some_output(path, info):
+    extra = _extra(info)
+    config = {"all": "fragmented", "fragmented": "fragmented", "pooled": "pooled"}[
+        extra.get("active_in", "all")]
+    settings = {k.replace(".", "__"): _scaled(k, v)
+                for k, v in extra.get("probe_with", {}).items()}
+    settings.setdefault("run__replications", 1)
+    settings.setdefault("run__years", 0.6)
+    base = small(config, people=PEOPLE, warmup_days=30.0, **settings)
+    probe = _scaled(path, extra["probe"])
+    changed = sim.with_overrides(base, {path: probe})
+    assert changed != base, f"probe {probe!r} equals the value already set for {path}"
+    before = sim.run(base, progress=False)
+    after = sim.run(changed, progress=False)
+    assert _signature(before) != _signature(after), f"{path} = {probe!r} changed no output"
+
+
+def test_place_scaling_covers_the_default_size():
+    assert place_overrides(DEFAULT_PEOPLE)["acute.beds"] == sim.load_config("default").acute.beds
