@@ -171,9 +171,9 @@ class Mortality(Section):
     frailty_hazard_ratio: list[PositiveFloat] = _field(
         [1.0, 1.92, 3.10, 4.52], "Hazard ratio of death by frailty (Clegg 2016).",
         probe=[1.0, 1.0, 1.0, 1.0])
-    in_hospital_death_share: Probability = _field(
-        0.05, "Share of emergency admissions ending in death in hospital (HES [m/e]).",
-        probe=0.15)
+    in_hospital_death_share_by_band: list[Probability] = _field(
+        [0.03, 0.045, 0.08], "Share of emergency admissions ending in death in hospital, by age "
+        "band: ~5% overall, 85+ ~8-10% (HES [m/e]).", probe=[0.1, 0.1, 0.15])
     care_home_los_median_days: PositiveFloat = _field(
         462.0, "Median care-home length of stay until death (Forder & Fernandez 2011).",
         probe=300.0)
@@ -189,8 +189,10 @@ class Mortality(Section):
         if self.care_home_los_mean_days <= self.care_home_los_median_days:
             raise ValueError("care_home_los_mean_days must exceed care_home_los_median_days "
                              "(a right-skewed stay distribution)")
-        if len(self.band_rate_per_1000) != 3 or len(self.frailty_hazard_ratio) != 4:
-            raise ValueError("band_rate_per_1000 needs 3 entries, frailty_hazard_ratio 4")
+        if len(self.band_rate_per_1000) != 3 or len(self.frailty_hazard_ratio) != 4 or \
+                len(self.in_hospital_death_share_by_band) != 3:
+            raise ValueError("band_rate_per_1000 and in_hospital_death_share_by_band need 3 "
+                             "entries, frailty_hazard_ratio 4")
         return self
 
 
@@ -333,7 +335,7 @@ class HomeCare(Section):
         "for home care from the community, by frailty [e, calibrated to steady prevalence].",
         probe=[0.01, 0.03, 0.1, 0.2])
     to_care_home_per_year: NonNegFloat = _field(
-        0.40, "Yearly hazard that a home-care client is referred for a care home, at average "
+        0.48, "Yearly hazard that a home-care client is referred for a care home, at average "
         "frailty [calibrated so care-home prevalence stays steady].", probe=0.8)
     hold_package_days: NonNegFloat = _field(
         14.0, "Days a provider holds a client's package during a hospital stay; a client "
@@ -342,6 +344,10 @@ class HomeCare(Section):
     package_end_per_year: NonNegFloat = _field(
         0.30, "Yearly hazard that a package ends for other reasons than death or a care home "
         "(recovery, family care, moving away) [e].", probe=0.6)
+    need_band_ratio: list[PositiveFloat] = _field(
+        [0.6, 1.0, 1.6], "Relative hazard of a new care need (home-care or care-home referral) "
+        "by age band, normalised so the rates above stay population averages [e].",
+        probe=[1.0, 1.0, 1.0])
     to_care_home_frailty_ratio: list[PositiveFloat] = _field(
         [1.0, 1.89, 3.19, 4.76], "Care-home admission hazard ratio by frailty (Clegg 2016).",
         probe=[1.0, 1.0, 1.0, 1.0])

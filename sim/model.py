@@ -186,6 +186,7 @@ class Model:
             self.refresh(i)
             self._schedule_band_changes(i)
         self.funding.start()
+        self.env.process(self._yearly_mortality_review())
         self.env.process(self._entrants())
         self.env.process(self._days())
         if self.funding.scope:
@@ -215,6 +216,22 @@ class Model:
                 self.refresh(i)
                 self._schedule_band_changes(i)
             year += 1
+
+    def _yearly_mortality_review(self):
+        """Keep each age band's death rate at the published figure as the population drifts."""
+        community = {"home", "home_waiting_care", "home_care", "reablement"}
+        while True:
+            yield self.env.timeout(YEAR)
+            since = self.env.now - YEAR
+            other = np.zeros(3)
+            for t, _i, state, band in self.deaths:
+                if t >= since and state not in community:
+                    other[AGE_BANDS.index(band)] += 1
+            self.hazards.renormalise_deaths(self.pop, other)
+            for i in range(self.pop.n):
+                if self.pop.state[i] != DEAD:
+                    self._set_rate(DEATH, i, self.hazards.rates(self.pop, i, self.env.now)[1],
+                                   self.env.now)
 
     def _schedule_band_changes(self, i: int):
         for edge in (75.0, 85.0):

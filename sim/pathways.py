@@ -134,7 +134,8 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
                         cfg.costs.emergency_admission_gbp)
         m.move(i, State.ACUTE_TREATMENT)
         stay = treatment_length_of_stay(m, i)
-        if m.streams.person_bernoulli("hospital_death", i, cfg.mortality.in_hospital_death_share):
+        death_share = cfg.mortality.in_hospital_death_share_by_band[m.pop.band[i]]
+        if m.streams.person_bernoulli("hospital_death", i, death_share):
             yield env.timeout(stay * m.streams.person_uniform("hospital_death_time", i))
             holding.release_all()
             m.leave_bed(i)

@@ -230,7 +230,8 @@ class Hazards:
             denominator = max(weights.sum() * readmit_factor, 1e-12)
             self.crisis_norm[b] = max(community_crises, 0.1 * band_crisis[b] * nb) / denominator
             deaths = m.band_rate_per_1000[b] / 1000 * nb
-            hospital_deaths = band_crisis[b] * (1 - avoid) * nb * m.in_hospital_death_share
+            hospital_deaths = band_crisis[b] * (1 - avoid) * nb * \
+                m.in_hospital_death_share_by_band[b]
             community_deaths = deaths - ch_deaths[sel].sum() - hospital_deaths
             community_deaths = max(community_deaths, 0.1 * deaths)
             d_weights = self.death_frailty[frailty[home]].sum()
@@ -242,6 +243,13 @@ class Hazards:
         hc_frailty = frailty[state == State.HOME_CARE]
         mean_ratio = ch_ratio[hc_frailty].mean() if hc_frailty.size else 1.0
         self.to_care_home = cfg.home_care.to_care_home_per_year / YEAR * ch_ratio / mean_ratio
+        # a new care need is likelier with age; normalised over who is exposed at the start
+        band_ratio = np.array(cfg.home_care.need_band_ratio)
+        at_home, on_care = state == State.HOME, state == State.HOME_CARE
+        self.referral_band = band_ratio / (band_ratio[band[at_home]].mean()
+                                           if at_home.any() else 1.0)
+        self.to_care_home_band = band_ratio / (band_ratio[band[on_care]].mean()
+                                               if on_care.any() else 1.0)
         self._tables()
 
     def _tables(self):
@@ -257,11 +265,34 @@ class Hazards:
         self._up = [[float(self.onset[b]) if f == 0 else (fr.worsen_per_year / YEAR
                      if f < 3 else 0.0) for f in range(4)] for b in range(3)]
         self._down = [fr.improve_per_year / YEAR if f > 0 else 0.0 for f in range(4)]
-        self._referral = [float(x) for x in self.referral]
-        self._to_care_home = [float(x) for x in self.to_care_home]
+        self._referral = [[float(self.referral[f] * self.referral_band[b]) for f in range(4)]
+                          for b in range(3)]
+        self._to_care_home = [[float(self.to_care_home[f] * self.to_care_home_band[b])
+                               for f in range(4)] for b in range(3)]
         self._package_end = self.cfg.home_care.package_end_per_year / YEAR
         self._alone, self._unmet = c.lives_alone_ratio, c.unmet_need_ratio
         self._readmit = c.readmission_ratio
+
+    def renormalise_deaths(self, pop: Population, other_deaths_by_band: np.ndarray) -> None:
+        """Reset community death rates so each band's total stays at the published rate.
+
+        ``other_deaths_by_band`` are last year's deaths through other routes (care homes,
+        hospital, intermediate care). Called once a year, as the population ages and its
+        frailty and care-home mix drift away from the start.
+        """
+        n = pop.n
+        band, frailty, state = pop.band[:n], pop.frailty[:n], pop.state[:n]
+        alive = state != DEAD
+        community = np.isin(state, [HOME, HOME_WAITING_CARE, HOME_CARE, REABLEMENT])
+        rates = np.array(self.cfg.mortality.band_rate_per_1000) / 1000
+        for b in range(3):
+            total = rates[b] * (alive & (band == b)).sum()
+            target = max(total - other_deaths_by_band[b], 0.1 * total)
+            weights = self.death_frailty[frailty[community & (band == b)]].sum()
+            if weights > 0:
+                self.death_norm[b] = target / weights
+        self._death_base = [[float(self.death_norm[b] * self.death_frailty[f] / YEAR)
+                             for f in range(4)] for b in range(3)]
 
     def rates(self, pop: Population, i: int, t: float) -> tuple[float, float, float, float]:
         """Hazards per day of person i: (crisis before season, death, frailty change, need).
@@ -283,9 +314,9 @@ class Hazards:
             if pop.readmit_until[i] > t:
                 h *= self._readmit
             if s == HOME:
-                need = self._referral[f]
+                need = self._referral[b][f]
             elif s == HOME_CARE:
-                need = self._to_care_home[f] + self._package_end
+                need = self._to_care_home[b][f] + self._package_end
             else:
                 need = 0.0
             return h, self._death_base[b][f], frailty, need
@@ -302,7 +333,7 @@ class Hazards:
 
     def care_home_share_of_need(self, pop: Population, i: int) -> float:
         """Share of a home-care client's need hazard that is a care-home referral."""
-        to_ch = self._to_care_home[int(pop.frailty[i])]
+        to_ch = self._to_care_home[int(pop.band[i])][int(pop.frailty[i])]
         return to_ch / (to_ch + self._package_end) if to_ch + self._package_end > 0 else 0.0
 
     def care_home_remaining_days(self, u: float, elapsed_days: float, nursing: bool) -> float:

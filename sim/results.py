@@ -32,6 +32,8 @@ KPI_DESCRIPTIONS = {
     "mean_acute_occupancy": "time-weighted mean occupied acute beds (count)",
     "mean_boarding_wait_hours": "mean wait for a bed over all admissions, zeros included",
     "mean_delay_days": "mean days from medically fit to leaving over live discharges",
+    "mean_delay_home_care_days": "mean days from fit to leaving, discharges to a new or "
+                                 "restarted home-care package",
     "care_home_admissions": "permanent care-home admissions per year (hospital + community)",
     "care_home_residents_end": "care-home residents at the end of the run",
     "home_care_clients_end": "home-care clients at the end of the run",
@@ -187,6 +189,8 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
     k["mean_boarding_wait_hours"] = float(np.mean([a[2] for a in admissions]) * 24) \
         if admissions else 0.0
     k["mean_delay_days"] = float(np.mean([d[2] for d in discharges])) if discharges else 0.0
+    to_home_care = [d[2] for d in discharges if d[4] == "home_care"]
+    k["mean_delay_home_care_days"] = float(np.mean(to_home_care)) if to_home_care else 0.0
     k["care_home_admissions"] = len(in_window(model.care_home_admissions)) / years
     state = model.pop.state[: model.pop.n]
     k["care_home_residents_end"] = float(np.isin(state, [8, 9]).sum())

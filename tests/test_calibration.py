@@ -44,7 +44,7 @@ def test_deaths_by_age_band_match_ons(default_run):
     window = _window(default_run)
     years = cfg.run.years
     for b, band in enumerate(AGE_BANDS):
-        person_years = window.query("series == @f'alive:{band}'")["count"].sum() / 365.25
+        person_years = window.loc[window["series"] == f"alive:{band}", "count"].sum() / 365.25
         expected = cfg.mortality.band_rate_per_1000[b] / 1000 * person_years
         observed = _kpi(default_run, f"deaths_{band}").sum() * years
         assert observed == pytest.approx(expected, rel=0.15), band

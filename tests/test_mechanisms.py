@@ -44,13 +44,20 @@ def test_tighter_la_rationing_raises_waiting_list_and_delayed_days():
 
 
 def test_pooling_advantage_shrinks_when_home_care_capacity_binds():
-    def advantage(**overrides):
-        return -_paired(small("fragmented", **overrides), small("pooled", **overrides),
-                        "delayed_bed_days")["difference"]
+    """Faster decisions only move people sooner into a saturated home-care queue.
 
+    Measured on discharges to home care, where the binding capacity acts; pooling's gains on
+    reablement, intermediate care and care homes do not depend on home-care hours, so the
+    total delayed-bed-day advantage need not shrink (see the README).
+    """
+    def advantage(**overrides):
+        return -_paired(small("fragmented", people=10_000, **overrides),
+                        small("pooled", people=10_000, **overrides),
+                        "mean_delay_home_care_days")["difference"]
+
+    hours = small("fragmented", people=10_000).home_care.capacity_hours_per_week
     normal = advantage()
-    hours = small("fragmented").home_care.capacity_hours_per_week
-    binding = advantage(home_care__capacity_hours_per_week=hours * 0.8)
+    binding = advantage(home_care__capacity_hours_per_week=hours * 0.6)
     assert normal > 0
     assert binding < normal
 
