@@ -431,7 +431,7 @@ def execute(task: dict) -> dict:
     big crosses the process or network boundary.
     """
     from .experiments import run_replication
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     out = {"key": task["key"], "worker": f"{socket.gethostname()}:{os.getpid()}"}
     try:
         cfg = Scenario.model_validate(task["config"])
@@ -442,6 +442,7 @@ def execute(task: dict) -> dict:
         out.update(ok=False, error=f"{type(exc).__name__}: {exc}",
                    traceback=traceback.format_exc())
     out["wall_seconds"] = time.perf_counter() - started
+    out["cpu_seconds"] = time.process_time() - cpu  # whole worker process, all threads
     return out
 
 
@@ -599,6 +600,7 @@ def _write_run(out: Path, point: Point, replication: int, result: dict) -> None:
     _atomic_parquet(pd.DataFrame({**ids, "replication": replication, "kpi": list(kpis),
                                   "value": list(kpis.values()),
                                   "wall_seconds": result["wall_seconds"],
+                                  "cpu_seconds": result.get("cpu_seconds", math.nan),
                                   "worker": result["worker"]}),
                     out / "runs" / f"{key}.parquet")
 
@@ -802,6 +804,8 @@ def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
             frames.append(part)
             runs.append({"point": point.id, "replication": rep, "seed": point.seed,
                          "wall_seconds": float(part["wall_seconds"].iloc[0]),
+                         "cpu_seconds": float(part.get("cpu_seconds", pd.Series([math.nan]))
+                                              .iloc[0]),
                          "worker": str(part["worker"].iloc[0])})
         d.pop("done")
         detail[point.id] = d

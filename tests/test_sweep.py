@@ -20,7 +20,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from sim.config import shipped_config_names
 from sim.designs import (
     Param,
     generate,
@@ -35,28 +34,9 @@ from sim.sweep import Experiment, analyse, load_experiment, main, resolve, run_s
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.toml"
 
-# The M/M/c theory config, shrunk and with ample beds: mean occupancy = arrival x mean stay.
-THEORY = {
-    "population.size": 2000, "population.entrants_per_year": 0.0,
-    "population.frailty_split_by_band": [[1.0, 0, 0, 0]] * 3,
-    "population.entrant_frailty_split": [1.0, 0, 0, 0],
-    "population.lives_alone_by_band": [0.0, 0.0, 0.0],
-    "frailty.onset_per_1000_py_by_band": [0.0, 0.0, 0.0], "frailty.worsen_per_year": 0.0,
-    "frailty.improve_per_year": 0.0, "crisis.band_relative_rate": [1.0, 1.0, 1.0],
-    "crisis.frailty_hazard_ratio": [1.0] * 4, "crisis.lives_alone_ratio": 1.0,
-    "crisis.unmet_need_ratio": 1.0, "crisis.readmission_ratio": 1.0, "crisis.winter_uplift": 0.0,
-    "mortality.band_rate_per_1000": [0.0, 0.0, 0.0], "mortality.in_hospital_death_share": 0.0,
-    "avoidance.share": 0.0, "avoidance.direct_access": False, "acute.beds": 200,
-    "acute.escalation_beds": 0, "acute.los_distribution": "exponential",
-    "acute.los_frailty_ratio": [1.0] * 4, "acute.los_band_ratio": [1.0] * 3,
-    "acute.weekend_discharge_ratio": 1.0, "acute.deconditioning_per_day": 0.0,
-    "pathways.split_by_frailty": [[1.0, 0, 0, 0]] * 4, "pathways.lives_alone_p0_ratio": 1.0,
-    "care_homes.initial_share_by_band": [0.0, 0.0, 0.0],
-    "home_care.initial_share_by_band": [0.0, 0.0, 0.0],
-    "home_care.community_referral_per_year_by_frailty": [0.0] * 4,
-    "home_care.to_care_home_per_year": 0.0, "home_care.package_end_per_year": 0.0,
-    "run.years": 0.5, "run.warmup_days": 40.0,
-}
+# The M/M/c theory config (constant crisis hazard, exponential stay, no delays), shrunk and
+# with ample beds: mean occupancy = arrival rate x mean stay.
+THEORY = {"population.size": 2000, "acute.beds": 200, "run.years": 0.5, "run.warmup_days": 40.0}
 RATE, LOS = (0.1, 0.4), (6.0, 12.0)
 
 
@@ -260,9 +240,8 @@ def test_sobol_analysis_recovers_closed_form_of_a_product():
 
 
 def test_sobol_sweep_on_theory_config_covers_closed_form_occupancy_indices(tmp_path):
-    base = "theory/mmc_acute" if "theory/mmc_acute" in shipped_config_names() else "fragmented"
     spec = Experiment.model_validate({
-        "name": "theory_sobol", "base": base, "set": THEORY, "replications": 1,
+        "name": "theory_sobol", "base": "theory/mmc_acute", "set": THEORY, "replications": 1,
         "design": {"type": "sobol", "n": 32, "seed": 11, "parameters": {
             "crisis.rate_per_person_year": {"low": RATE[0], "high": RATE[1]},
             "acute.los_mean_days": {"low": LOS[0], "high": LOS[1]}}},
