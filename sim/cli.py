@@ -242,8 +242,13 @@ def _cmd_validate(args: argparse.Namespace) -> int:
     return status
 
 
-#: Functions adding one subcommand each; add yours here (e.g. ``_add_plot``).
-SUBCOMMANDS = (_add_run, _add_compare, _add_validate)
+def _add_plot_and_report(sub) -> None:
+    from . import report
+    report.add_subcommands(sub)
+
+
+#: Functions adding one subcommand each; add yours here.
+SUBCOMMANDS = (_add_run, _add_compare, _add_validate, _add_plot_and_report)
 
 
 def build_parser() -> argparse.ArgumentParser:

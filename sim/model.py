@@ -21,13 +21,21 @@ import math
 import numpy as np
 import simpy
 
-from . import pathways
+from . import community, pathways
 from .clock import Clock
 from .config import AGE_BANDS, Scenario
 from .costs import Ledger
 from .funding import FundingRules
-from .population import (CARE_HOME, DEAD, YEAR, Hazards, Population, State, draw_people,
-                         pick_initial_states)
+from .population import (
+    CARE_HOME,
+    DEAD,
+    YEAR,
+    Hazards,
+    Population,
+    State,
+    draw_people,
+    pick_initial_states,
+)
 from .results import Occupancy
 from .rng import Streams
 from .services import Services
@@ -163,7 +171,7 @@ class Model:
 
     def start(self):
         """Place the initial population and start every process."""
-        pop, cfg = self.pop, self.cfg
+        pop = self.pop
         elapsed_rng = self.streams.generator("care_home_elapsed")
         ids = self._initial_ids
         ch = ids[np.isin(pop.state[ids], [int(s) for s in CARE_HOME])]
@@ -177,12 +185,12 @@ class Model:
         for b, count in enumerate(np.bincount(pop.band[: pop.n], minlength=3)):
             self.occupancy.add(f"alive:{AGE_BANDS[b]}", int(count), 0.0)
         for i, e in zip(ch, elapsed):
-            pathways.start_care_home(self, int(i), nursing=pop.state[i] == State.NURSING,
+            community.start_care_home(self, int(i), nursing=pop.state[i] == State.NURSING,
                                      source=None, elapsed_days=float(e))
         for i in self._initial_ids:
             i = int(i)
             if pop.state[i] == State.HOME_CARE:
-                pathways.start_home_care(self, i, initial=True)
+                community.start_home_care(self, i, initial=True)
             self.refresh(i)
             self._schedule_band_changes(i)
         self.funding.start()
@@ -190,8 +198,8 @@ class Model:
         self.env.process(self._entrants())
         self.env.process(self._days())
         if self.funding.scope:
-            pathways.open_pool_governance(self)
-        pathways.open_block_contracts(self)
+            community.open_pool_governance(self)
+        community.open_block_contracts(self)
 
     def _entrants(self):
         """Yearly entry cohorts at min age, arriving evenly through each year."""
@@ -310,7 +318,7 @@ class Model:
             worse = self.streams.person_uniform("frailty_direction", i) * (up + down) < up
             self.pop.frailty[i] += 1 if worse else -1
         else:
-            pathways.new_care_need(self, i)
+            community.new_care_need(self, i)
         self.refresh(i)
 
     # --- state changes -----------------------------------------------------------------------
@@ -387,7 +395,7 @@ class Model:
         proc = self.process.pop(i, None)
         if proc is not None and proc.is_alive and proc is not self.env.active_process:
             proc.interrupt("death")
-        pathways.release_holdings(self, i)
+        community.release_holdings(self, i)
         self.close_episodes(i)
         band = AGE_BANDS[self.pop.band[i]]
         self.deaths.append((t, i, state.name.lower(), band))

@@ -19,7 +19,8 @@ import math
 
 import simpy
 
-from .population import CARE_HOME, YEAR, State
+from . import community
+from .population import CARE_HOME, State
 
 DAYS_PER_WEEK = 7.0
 
@@ -82,9 +83,9 @@ def crisis(m, i: int) -> None:
         step_up = m.streams.person_bernoulli("step_up", i, a.step_up_share)
         if step_up and state not in CARE_HOME and m.services.free_now(m.services.ic_beds):
             _interrupt(m, i, "crisis")
-            end_home_care(m, i)
+            community.end_home_care(m, i)
             m.avoided.append((m.env.now, i, "step_up_bed"))
-            m.process[i] = m.env.process(intermediate_care_stay(m, i, step_up=True))
+            m.process[i] = m.env.process(community.intermediate_care_stay(m, i, step_up=True))
             return
         if not step_up and m.services.free_now(m.services.urgent_response):
             m.avoided.append((m.env.now, i, "urgent_response"))
@@ -121,7 +122,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
     env, pop, cfg = m.env, m.pop, m.cfg
     origin = State(pop.state[i])
     had_package = origin in (State.HOME_CARE, State.HOME_WAITING_CARE)
-    suspend_home_care(m, i)
+    community.suspend_home_care(m, i)
     readmission = m._last_discharge.get(i, -1e9) > env.now - 30.0
     holding = Holding(m)
     try:
@@ -152,7 +153,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
         else:
             pathway = choose_pathway(m, i)
             if pathway >= 2 or not had_package:
-                end_home_care(m, i)
+                community.end_home_care(m, i)
             if pathway <= 1 and i in m.home_care_holders:
                 yield from weekend_discharge(m, i)
                 destination = "home_care_resumed"
@@ -427,9 +428,7 @@ def weekend_discharge(m, i: int):
         day, time_of_day = int(now), now - int(now)
         if time_of_day < start - 1e-9:
             wait_until = day + start
-        elif time_of_day >= end - 1e-9:
-            wait_until = day + 1 + start
-        elif m.clock.is_weekend(now) and not m.streams.person_bernoulli(
+        elif time_of_day >= end - 1e-9 or m.clock.is_weekend(now) and not m.streams.person_bernoulli(
                 "weekend_discharge", i, ratio):
             wait_until = day + 1 + start
         else:
@@ -438,14 +437,14 @@ def weekend_discharge(m, i: int):
         yield m.env.timeout(wait_until - now)
 
 
-# --- leaving hospital and the services after it ---------------------------------------------
+# --- leaving hospital ------------------------------------------------------------------------
 def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
     """Move the person from the acute bed to where the discharge process found a place."""
     env, pop = m.env, m.pop
     pop.readmit_until[i] = env.now + m.cfg.crisis.readmission_window_days
     payer = m.pending_payer.pop(i, None)
     if destination == "home_care_resumed":
-        start_home_care(m, i)
+        community.start_home_care(m, i)
         _schedule_readmit_end(m, i)
         return
     if destination == "care_home_return":
@@ -466,20 +465,20 @@ def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
         service = destination.removeprefix("home_waiting_")
         m.move(i, State.HOME_WAITING_CARE if service == "home_care" else State.HOME)
         m.set_unmet(i, True)
-        m.process[i] = env.process(community_care_request(m, i, service, assessed=True))
+        m.process[i] = env.process(community.community_care_request(m, i, service, assessed=True))
         return
     if destination == "reablement":
         holding.keep(m.services.reablement)
-        m.process[i] = env.process(reablement_episode(m, i))
+        m.process[i] = env.process(community.reablement_episode(m, i))
     elif destination == "home_care":
         holding.keep(m.services.home_care_hours)
-        start_home_care(m, i, payer=payer)
+        community.start_home_care(m, i, payer=payer)
     elif destination == "intermediate_care":
         holding.keep(m.services.ic_beds)
-        m.process[i] = env.process(intermediate_care_stay(m, i, step_up=False, has_bed=True))
+        m.process[i] = env.process(community.intermediate_care_stay(m, i, step_up=False, has_bed=True))
     elif destination == "care_home":
         holding.keep(m.services.care_home_beds)
-        start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="hospital",
+        community.start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="hospital",
                         payer=payer)
     _schedule_readmit_end(m, i)
 
@@ -496,282 +495,3 @@ def _needs_nursing(m, i: int, payer: str | None) -> bool:
         return True
     share = m.cfg.pathways.nursing_home_share_by_frailty[m.pop.frailty[i]]
     return m.streams.person_bernoulli("nursing_home", i, share)
-
-
-def reablement_episode(m, i: int):
-    """Up to six weeks of reablement; ends independent, on home care, or readmitted."""
-    env, r = m.env, m.cfg.reablement
-    m.move(i, State.REABLEMENT)
-    payer = m.funding.payer("reablement")
-    m.ledger.charge(env.now, i, "reablement", "community", payer, "cash", r.episode_cost_gbp)
-    m.ledger.charge(env.now, i, "reablement", "community", payer, "resource",
-                    r.episode_cost_gbp)
-    duration = min(m.streams.person_exponential("reablement_days", i, r.duration_mean_days), 42.0)
-    outcome = m.streams.person_choice("reablement_outcome", i, r.outcome_split)
-    try:
-        if outcome == 2:
-            yield env.timeout(duration * m.streams.person_uniform("reablement_readmit", i))
-            m.services.reablement.release(1)
-            m.process.pop(i, None)
-            m.move(i, State.HOME)
-            m.process[i] = env.process(emergency_admission(m, i))
-            return
-        yield env.timeout(duration)
-    except simpy.Interrupt:
-        m.services.reablement.release(1)
-        return
-    m.services.reablement.release(1)
-    m.process.pop(i, None)
-    if outcome == 0:
-        m.move(i, State.HOME)
-    else:
-        m.move(i, State.HOME_WAITING_CARE)
-        m.set_unmet(i, True)
-        m.process[i] = env.process(community_care_request(m, i, "home_care", assessed=True))
-
-
-def intermediate_care_stay(m, i: int, step_up: bool, has_bed: bool = False):
-    """An intermediate-care bed stay (step-up from home or step-down from hospital)."""
-    env, ic = m.env, m.cfg.intermediate_care
-    holding = Holding(m)
-    if not has_bed:
-        m.services.ic_beds.request(1)
-    m.move(i, State.IC_BED)
-    ep = m.open_episode(i, "intermediate_care", "community", m.funding.payer("intermediate_care"),
-                        "resource", ic.bed_day_cost_gbp)
-    stay = m.streams.person_exponential("ic_days", i, ic.los_mean_days / 2) + \
-        m.streams.person_exponential("ic_days", i, ic.los_mean_days / 2)
-    outcome = m.streams.person_choice("ic_outcome", i, ic.outcome_split)
-    try:
-        yield env.timeout(stay)
-        if outcome == 3:
-            m.ledger.close(ep, env.now)
-            m.services.ic_beds.release(1)
-            m.process.pop(i, None)
-            m.die(i)
-            return
-        if outcome in (1, 2):
-            service = "home_care" if outcome == 1 else "care_home"
-            payer = _care_home_payer(m, i, chc=False) if service == "care_home" \
-                else m.funding.payer("home_care")
-            payer = yield from funding_decision(m, i, service, payer, in_hospital=False)
-            cap, amount = _capacity_for(m, i, service)
-            yield holding.acquire(cap, amount)
-            holding.keep(cap)
-            m.ledger.close(ep, env.now)
-            m.services.ic_beds.release(1)
-            m.process.pop(i, None)
-            if service == "home_care":
-                start_home_care(m, i, payer=payer)
-            else:
-                start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="ic",
-                                payer=payer)
-            return
-        m.ledger.close(ep, env.now)
-        m.services.ic_beds.release(1)
-        m.process.pop(i, None)
-        m.move(i, State.HOME)
-    except simpy.Interrupt:
-        m.ledger.close(ep, env.now)
-        m.services.ic_beds.release(1)
-        holding.release_all()
-
-
-def new_care_need(m, i: int) -> None:
-    """A new need in the community: home care for someone at home, a care home for a client."""
-    if i in m.process:
-        return
-    state = State(m.pop.state[i])
-    if state == State.HOME:
-        m.move(i, State.HOME_WAITING_CARE)
-        m.set_unmet(i, True)
-        m.process[i] = m.env.process(community_care_request(m, i, "home_care", assessed=False))
-    elif state == State.HOME_CARE:
-        share = m.hazards.care_home_share_of_need(m.pop, i)
-        if m.streams.person_uniform("need_kind", i) < share:
-            m.process[i] = m.env.process(community_care_request(m, i, "care_home",
-                                                                assessed=False))
-        else:
-            end_home_care(m, i)
-            m.move(i, State.HOME)
-
-
-def community_care_request(m, i: int, service: str, assessed: bool):
-    """Assessment, decision and the wait for capacity, for someone living at home."""
-    env = m.env
-    holding = Holding(m)
-    try:
-        if not assessed:
-            if m.funding.joint(service):
-                yield from _assess_joint(m, m.cfg.assessment.joint_assessment_days)
-            else:
-                yield from _assess(m, m.services.teams["la"], m.cfg.assessment.assessment_days)
-        payer = _care_home_payer(m, i, chc=False) if service == "care_home" \
-            else m.funding.payer(service)
-        payer = yield from funding_decision(m, i, service, payer, in_hospital=False)
-        cap, amount = _capacity_for(m, i, service)
-        yield holding.acquire(cap, amount)
-        holding.keep(cap)
-        m.process.pop(i, None)
-        if service == "home_care":
-            start_home_care(m, i, payer=payer)
-        else:
-            end_home_care(m, i)
-            start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="community",
-                            payer=payer)
-    except simpy.Interrupt:
-        holding.release_all()
-
-
-def start_home_care(m, i: int, payer: str | None = None, initial: bool = False) -> None:
-    """Start a package (hours already allocated) and its cost episodes."""
-    hc = m.cfg.home_care
-    hours = m.pop.package_hours[i] if m.pop.package_hours[i] > 0 else package_size(m, i)
-    if initial:
-        m.services.home_care_hours.request(hours)
-    m.suspended_since.pop(i, None)
-    m.move(i, State.HOME_CARE)
-    m.pop.package_hours[i] = hours
-    daily = hours * hc.hour_cost_gbp / DAYS_PER_WEEK
-    if payer is None:
-        payer = "self" if m.pop.self_fund_home_care[i] else m.funding.payer("home_care")
-    m.open_episode(i, "home_care", "community", m.funding.payer("home_care"), "resource", daily)
-    if payer == "self":
-        m.open_episode(i, "home_care", "community", "self", "cash", daily)
-    else:
-        share = hc.client_contribution_share
-        m.open_episode(i, "home_care", "community", payer, "cash", daily * (1 - share))
-        m.open_episode(i, "home_care", "community", "self", "cash", daily * share)
-    m.home_care_holders.add(i)
-
-
-def suspend_home_care(m, i: int) -> None:
-    """On admission: stop paying for the package but hold its hours for a while."""
-    if i not in m.home_care_holders:
-        return
-    m.close_episodes(i, ("home_care",))
-    hold = m.cfg.home_care.hold_package_days
-    admitted = m.env.now
-
-    def release_if_still_away():
-        if i in m.home_care_holders and m.pop.state[i] != State.HOME_CARE \
-                and m.suspended_since.get(i) == admitted:
-            end_home_care(m, i)
-
-    m.suspended_since[i] = admitted
-    if hold <= 0:
-        end_home_care(m, i)
-    else:
-        _at(m, hold, release_if_still_away)
-
-
-def end_home_care(m, i: int) -> None:
-    """Release a package's hours and close its cost episodes (admission, care home, death)."""
-    m.suspended_since.pop(i, None)
-    if i in m.home_care_holders:
-        m.home_care_holders.discard(i)
-        m.services.home_care_hours.release(float(m.pop.package_hours[i]))
-        m.close_episodes(i, ("home_care",))
-
-
-def start_care_home(m, i: int, nursing: bool, source: str | None, payer: str | None = None,
-                    elapsed_days: float = 0.0) -> None:
-    """A permanent care-home placement until death, with its fees and who pays them."""
-    env, ch = m.env, m.cfg.care_homes
-    if source is None:
-        m.services.care_home_beds.request(1)
-    else:
-        m.care_home_admissions.append((env.now, i, source))
-    state = State.NURSING if nursing else State.RESIDENTIAL
-    m.held_care_home[i] = state
-    m.move(i, state)
-    m.pop.care_home_since[i] = env.now - elapsed_days
-    if payer is None:
-        payer = _care_home_payer(m, i, chc=False)
-    if payer == "self" and elapsed_days > ch.spend_down_days:
-        payer = m.funding.payer("care_home")
-    _open_care_home_fees(m, i, payer)
-    if payer == "self":
-        _at(m, ch.spend_down_days - elapsed_days, lambda: _spend_down(m, i))
-    if i in m.chc_disputed:
-        resolved_at, final = m.chc_disputed.pop(i)
-        _at(m, resolved_at - env.now, lambda: _switch_care_home_payer(m, i, final))
-    u = m.streams.person_uniform("care_home_death", i)
-    remaining = m.hazards.care_home_remaining_days(u, elapsed_days, nursing)
-    _at(m, remaining, lambda: _care_home_death(m, i))
-
-
-def _open_care_home_fees(m, i: int, payer: str) -> None:
-    ch, c = m.cfg.care_homes, m.cfg.chc
-    nursing = m.held_care_home[i] == State.NURSING
-    fee = (ch.nursing_week_gbp if nursing else ch.residential_week_gbp) / DAYS_PER_WEEK
-    fnc = ch.fnc_week_gbp / DAYS_PER_WEEK if nursing else 0.0
-    if payer.startswith("chc:"):
-        chc_rate = c.week_gbp / DAYS_PER_WEEK
-        m.open_episode(i, "chc", "residential", payer[4:], "cash", chc_rate)
-        m.open_episode(i, "chc", "residential", payer[4:], "resource", chc_rate)
-        return
-    m.open_episode(i, "care_home", "residential", m.funding.payer("care_home"), "resource",
-                   fee - fnc)
-    if fnc:
-        fnc_payer = m.funding.payer("chc")
-        m.open_episode(i, "fnc", "residential", fnc_payer, "cash", fnc)
-        m.open_episode(i, "fnc", "residential", fnc_payer, "resource", fnc)
-    if payer == "self":
-        m.open_episode(i, "care_home", "residential", "self", "cash",
-                       fee * ch.self_funder_price_ratio - fnc)
-    else:
-        contribution = min(ch.client_contribution_week_gbp / DAYS_PER_WEEK, fee - fnc)
-        m.open_episode(i, "care_home", "residential", payer, "cash", fee - fnc - contribution)
-        m.open_episode(i, "care_home", "residential", "self", "cash", contribution)
-
-
-def _switch_care_home_payer(m, i: int, payer: str) -> None:
-    if i not in m.held_care_home:
-        return
-    m.close_episodes(i, ("care_home", "chc", "fnc"))
-    _open_care_home_fees(m, i, payer)
-
-
-def _spend_down(m, i: int) -> None:
-    """A self-funder's capital reaches the limit: the LA (or pool) picks up the fees."""
-    if i in m.held_care_home and m.pop.self_fund_care_home[i]:
-        m.pop.self_fund_care_home[i] = False
-        _switch_care_home_payer(m, i, m.funding.payer("care_home"))
-
-
-def _care_home_death(m, i: int) -> None:
-    if i in m.held_care_home and m.pop.state[i] != State.DEAD:
-        m.die(i)
-
-
-def _at(m, delay: float, action) -> None:
-    if delay >= 0 and m.env.now + delay < m.horizon:
-        m.env.timeout(delay).callbacks.append(lambda _e: action())
-
-
-def release_holdings(m, i: int) -> None:
-    """On death: give back a package's hours and a care-home bed held by the person."""
-    end_home_care(m, i)
-    if m.held_care_home.pop(i, None) is not None:
-        m.services.care_home_beds.release(1)
-
-
-# --- block contracts ------------------------------------------------------------------------
-def open_block_contracts(m) -> None:
-    """Funded acute and intermediate-care beds are paid as blocks, occupied or empty."""
-    cfg = m.cfg
-    m.ledger.open(0.0, -1, "acute", "acute", m.funding.payer("acute"), "cash",
-                  cfg.acute.beds * cfg.costs.acute_bed_day_gbp)
-    if cfg.intermediate_care.beds:
-        m.ledger.open(0.0, -1, "intermediate_care", "community",
-                      m.funding.payer("intermediate_care"), "cash",
-                      cfg.intermediate_care.beds * cfg.intermediate_care.bed_day_cost_gbp)
-
-
-def open_pool_governance(m) -> None:
-    """The running cost of a pooled fund, paid from the pool."""
-    cost = m.cfg.funding.pool.governance_cost_gbp_per_year
-    if cost > 0:
-        m.ledger.open(0.0, -1, "pool_governance", "governance", "pool", "cash", cost / YEAR)
-        m.ledger.open(0.0, -1, "pool_governance", "governance", "pool", "resource", cost / YEAR)

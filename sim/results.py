@@ -336,6 +336,9 @@ class Results:
         directory = Path(directory)
         directory.parent.mkdir(parents=True, exist_ok=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are for sharing
         try:
             self.daily.to_parquet(tmp / "daily.parquet", index=False)
             self.monthly_costs.to_parquet(tmp / "monthly_costs.parquet", index=False)
