@@ -916,22 +916,19 @@ def analyse(out_dir: str | Path) -> dict:
     return _finish(plan, out)[0]
 
 
-def time_replication(cfg: Scenario, days: float | None = None) -> float:
-    """Expected seconds of one full replication, from a timed short one (setup + per day)."""
+def time_replication(cfg: Scenario, days: float = 365.25) -> float:
+    """Expected seconds of one full replication, from a timed shorter one (scaled linearly).
+
+    The timed run covers a whole year (winter raises the crisis rate, so a shorter run
+    under-estimates), starting empty; set-up and result collection grow with the horizon too.
+    """
     from .experiments import run_replication
     horizon = cfg.run.warmup_days + cfg.run.years * 365.25
-    days = min(horizon, days or max(60.0, horizon / 20))
+    days = min(horizon, days)
     short = with_overrides(cfg, {"run.warmup_days": 0.0, "run.years": days / 365.25})
-    marks: list[float] = []
     start = time.perf_counter()
-    run_replication(short, cfg.run.seed, 0, progress=lambda _d: marks.append(time.perf_counter()))
-    total = time.perf_counter() - start
-    full_chunks = int(days // 30)
-    if full_chunks >= 3:
-        per_day = (marks[full_chunks - 1] - marks[0]) / (30.0 * (full_chunks - 1))
-    else:
-        per_day = total / days
-    return max(total - per_day * days, 0.0) + per_day * horizon
+    run_replication(short, cfg.run.seed, 0)
+    return (time.perf_counter() - start) * horizon / days
 
 
 # --- command line --------------------------------------------------------------------------
@@ -956,17 +953,22 @@ def cmd_sweep(args) -> int:
     n_points = len(plan.points)
     runs = f"{n_points * lo}" if lo == hi else f"{n_points * lo}-{n_points * hi}"
     workers = args.workers or os.cpu_count() or 1
-    per_run = time_replication(Scenario.model_validate(plan.config(plan.points[0])))
-    where = f"Dask {args.dask}" if args.dask else f"{workers} local process(es)"
     print(f"{spec.name}: {len(spec.scenario_names)} scenario(s) x "
           f"{len(plan.design)} design point(s) x {lo if lo == hi else f'{lo}-{hi}'} "
           f"replication(s) = {runs} runs"
-          + (f" + {spec.pilot_replications} pilot" if spec.warmup == "auto" else ""))
-    lo_s, hi_s = n_points * lo * per_run, n_points * hi * per_run
-    est = _fmt_seconds(lo_s / workers) if lo == hi else \
-        f"{_fmt_seconds(lo_s / workers)}-{_fmt_seconds(hi_s / workers)}"
-    print(f"~{per_run:.1f} s per run (timed on a short run) -> {_fmt_seconds(lo_s)} of CPU; "
-          f"expected {est} on {where} if it scales linearly (2-core machines give 1.1-1.8x)")
+          + (f" + {spec.pilot_replications} pilot" if spec.warmup == "auto" else ""),
+          flush=True)
+    per_run = time_replication(Scenario.model_validate(plan.config(plan.points[0])))
+    cpu = n_points * hi * per_run
+    bound = "" if lo == hi else "at most "
+    text = f"~{per_run:.1f} s per run (timed on a 1-year run) -> {bound}{_fmt_seconds(cpu)} of CPU"
+    if args.dask and args.dask != "local":
+        print(f"{text}: divide by the worker processes of the Dask cluster at {args.dask}")
+    else:
+        where = "a Dask LocalCluster of" if args.dask else "on"
+        print(f"{text}: expected {bound}{_fmt_seconds(cpu / workers)} {where} {workers} "
+              f"process(es) if they scale linearly, {_fmt_seconds(cpu / max(1.0, .55 * workers))}"
+              " at 55% (a busy 2-core machine)")
     print(f"output: {out}", flush=True)
     try:
         summary = run_sweep(spec, out, workers=args.workers, dask=args.dask,
@@ -975,6 +977,10 @@ def cmd_sweep(args) -> int:
     except ConfigError as err:
         print("\n".join(err.lines), file=sys.stderr)
         return 2
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are kept in {out}; run the same command again to "
+              "resume", file=sys.stderr)
+        return 130
     print(f"{summary['runs_done']} runs done ({summary['runs_skipped']} already on disk), "
           f"{summary['runs_failed']} failed, {_fmt_seconds(summary['wall_seconds'])}; "
           f"warm-up {summary['warmup_days']:g} days. Results in {out}")
