@@ -46,7 +46,7 @@ class Clock:
     def next_weekday_time(self, t: float, weekdays: set[int], hour: float = 10.0) -> float:
         """Earliest time >= t that falls on one of ``weekdays`` at ``hour`` o'clock."""
         day = int(t)
-        for offset in range(0, 15):
+        for offset in range(15):
             d = day + offset
             moment = d + hour / 24.0
             if int(self.weekday[d]) in weekdays and moment >= t:

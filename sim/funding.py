@@ -106,19 +106,28 @@ class FundingRules:
             frac[idx] = np.cumsum(weights[idx]) / total
         return frac
 
-    def yearly_budget(self, funder: str, year_index: int) -> float:
-        """Budget of ``funder`` for its directly paid services in financial year ``year_index``."""
+    def contribution(self, funder: str, year_index: int) -> float:
+        """A funder's contribution to the pool in a year: it changes with the funder's budget."""
+        if not self.scope:
+            return 0.0
         b, pool = self.cfg.budgets, self.cfg.funding.pool
-        factor = 1.0 + b.headroom_share
+        if funder == "nhs":
+            return pool.nhs_contribution_gbp_per_year * (1.0 + b.nhs_yearly_change) ** year_index
+        return pool.la_contribution_gbp_per_year * (1.0 + b.la_yearly_change) ** year_index
+
+    def yearly_budget(self, funder: str, year_index: int) -> float:
+        """Budget of ``funder`` for its directly paid services in financial year ``year_index``.
+
+        The pool's budget is the two contributions; each funder's own budget is its base x
+        (1 + headroom) x (1 + yearly change)^year, less what it puts into the pool.
+        """
         if funder == "pool":
-            return (pool.nhs_contribution_gbp_per_year + pool.la_contribution_gbp_per_year) \
-                if self.scope else 0.0
+            return self.contribution("nhs", year_index) + self.contribution("la", year_index)
+        b = self.cfg.budgets
         base = b.nhs_gbp_per_year if funder == "nhs" else b.la_gbp_per_year
         change = b.nhs_yearly_change if funder == "nhs" else b.la_yearly_change
-        factor *= (1.0 + change) ** year_index
-        contribution = (pool.nhs_contribution_gbp_per_year if funder == "nhs"
-                        else pool.la_contribution_gbp_per_year) if self.scope else 0.0
-        return max(base * factor - contribution, 0.0)
+        factor = (1.0 + b.headroom_share) * (1.0 + change) ** year_index
+        return max(base * factor - self.contribution(funder, year_index), 0.0)
 
     def year_index(self, t: float) -> int:
         """Financial years since the start (0 for the first, possibly partial, year)."""
