@@ -139,8 +139,8 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a field, e.g. --set acute.beds=400 (repeatable)")
     p.add_argument("--out", metavar="DIR", help="results folder (default: results/NAME-TIME)")
-    p.add_argument("--workers", type=_positive_int, default=1, metavar="W",
-                   help="processes to use (default: 1)")
+    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="W",
+                   help="processes to use (default: every core; 1 = serial)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
 

@@ -41,8 +41,11 @@ def run(cfg: Scenario, replications: int | None = None, seed: int | None = None,
     workers : processes to use (1 = serial in this process).
     event_log : keep the per-person event log (large; for validation and animation).
     """
-    replications = replications or cfg.run.replications
+    replications = cfg.run.replications if replications is None else replications
+    if replications < 1:
+        raise ValueError(f"replications must be at least 1, got {replications}")
     seed = cfg.run.seed if seed is None else seed
+    workers = max(1, min(workers, replications))
     started = dt.datetime.now().isoformat(timespec="seconds")
     clock = time.perf_counter()
     horizon = cfg.run.warmup_days + cfg.run.years * 365.25
@@ -86,6 +89,8 @@ def paired_differences(base: Results, other: Results) -> pd.DataFrame:
 def compare(configs: list[Scenario], replications: int | None = None, seed: int | None = None,
             progress: bool = True, workers: int = 1) -> tuple[list[Results], pd.DataFrame]:
     """Run scenarios with common random numbers; differences are against the first."""
+    seed = configs[0].run.seed if seed is None else seed   # one seed: common random numbers
+    replications = configs[0].run.replications if replications is None else replications
     runs = [run(cfg, replications, seed, progress, workers) for cfg in configs]
     diffs = [paired_differences(runs[0], r) for r in runs[1:]]
     return runs, pd.concat(diffs, ignore_index=True) if diffs else pd.DataFrame()
