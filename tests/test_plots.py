@@ -19,18 +19,10 @@ from matplotlib.figure import Figure
 
 import sim
 from sim import plots
+
+from .conftest import small
 from sim.plots.style import PAYER_COLOURS, SERVICE_COLOURS
 
-SMALL = {"population.size": 1500, "population.entrants_per_year": 90, "acute.beds": 12,
-         "acute.escalation_beds": 1, "care_homes.beds": 70,
-         "home_care.capacity_hours_per_week": 750, "intermediate_care.beds": 2,
-         "reablement.places": 7, "assessment.la_social_workers": 1,
-         "assessment.nhs_assessors": 1, "avoidance.urgent_response_slots": 1,
-         "run.years": 1.0, "run.warmup_days": 60}
-POOLED = {"funding.pool.scope": ["reablement", "home_care", "care_home", "intermediate_care"],
-          "funding.joint_scope": ["reablement", "home_care", "care_home", "intermediate_care"],
-          "funding.pool.nhs_contribution_gbp_per_year": 4e5,
-          "funding.pool.la_contribution_gbp_per_year": 1.6e6, "name": "pooled"}
 SWEPT = ("acute.beds", "reablement.places", "funding.pool.la_contribution_gbp_per_year")
 
 
@@ -86,8 +78,8 @@ def build_results(base: Path) -> dict[str, Path]:
     paths = {"run": base / "run", "compare": base / "compare", "sweep": base / "sweep"}
     if all(p.exists() for p in paths.values()):
         return paths
-    frag = sim.load_config("fragmented", overrides=SMALL)
-    pooled = sim.load_config("fragmented", overrides={**SMALL, **POOLED})
+    frag = small("fragmented", people=3000)
+    pooled = small("pooled", people=3000)
     runs = [sim.run(cfg, replications=2, seed=3, progress=False, event_log=True)
             for cfg in (frag, pooled)]
     runs[0].save(paths["run"])
@@ -143,7 +135,8 @@ def test_bed_use(compare):
     assert [ax.get_title(loc="left").split(" ")[0] for ax in axes] == ["fragmented", "pooled"]
     assert all(ax.get_ylabel() == "beds" for ax in axes)
     assert axes[0].get_ylim() == axes[1].get_ylim()        # shared axes
-    funded = [ln for ln in axes[0].get_lines() if list(ln.get_ydata()) == [12, 12]]
+    beds = small("fragmented", people=3000).acute.beds
+    funded = [ln for ln in axes[0].get_lines() if list(ln.get_ydata()) == [beds, beds]]
     assert funded, "funded-bed line missing"
     labels = legend_texts(fig)
     assert "In treatment" in labels and "Waiting in ED for a bed (not in a bed)" in labels

@@ -13,7 +13,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from test_plots import build_results
+from .test_plots import build_results
 
 from sim import plots
 from sim.report import add_subcommands, render_report, write_plots, write_report
