@@ -247,8 +247,14 @@ def _add_plot_and_report(sub) -> None:
     report.add_subcommands(sub)
 
 
+def _add_sweep_and_analyse(sub) -> None:
+    from . import sweep
+    sweep.add_subcommands(sub)
+
+
 #: Functions adding one subcommand each; add yours here.
-SUBCOMMANDS = (_add_run, _add_compare, _add_validate, _add_plot_and_report)
+SUBCOMMANDS = (_add_run, _add_compare, _add_validate, _add_plot_and_report,
+               _add_sweep_and_analyse)
 
 
 def build_parser() -> argparse.ArgumentParser:
