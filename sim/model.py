@@ -27,8 +27,11 @@ from .config import AGE_BANDS, Scenario
 from .costs import Ledger
 from .funding import FundingRules
 from .population import (
+    ACUTE_DELAYED,
     CARE_HOME,
     DEAD,
+    HOME_WAITING_CARE,
+    STATE_NAMES,
     YEAR,
     Hazards,
     Population,
@@ -325,19 +328,20 @@ class Model:
     def move(self, i: int, new: State):
         """Move person i to a new state, keeping occupancy and hazards in step."""
         t = self.env.now
-        old = State(self.pop.state[i])
+        old = int(self.pop.state[i])
+        new = int(new)
         if old == new:
             return
-        if old == State.ACUTE_DELAYED:
+        if old == ACUTE_DELAYED:
             self.end_delay(i)
-        self.occupancy.add(old.name.lower(), -1, t)
-        if new != State.DEAD:
-            self.occupancy.add(new.name.lower(), 1, t)
+        self.occupancy.add(STATE_NAMES[old], -1, t)
+        if new != DEAD:
+            self.occupancy.add(STATE_NAMES[new], 1, t)
         self.pop.state[i] = new
-        if new != State.HOME_WAITING_CARE:
+        if new != HOME_WAITING_CARE:
             self.pop.unmet[i] = False
         if self.event_log is not None:
-            self.event_log.append((t, i, "state", new.name.lower()))
+            self.event_log.append((t, i, "state", STATE_NAMES[new]))
         self.refresh(i)
 
     def set_delay(self, i: int, reason: str, caused_by: str):
