@@ -16,13 +16,12 @@ import datetime as dt
 import math
 import os
 import re
-import shutil
 import sys
-import tempfile
 from pathlib import Path
 
 import sim
 from sim.config import ConfigError, load_config, parse_override, schema_text
+from sim.results import write_folder_atomically
 
 
 class CliError(ConfigError):
@@ -96,20 +95,6 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
                        for i, (c, w) in enumerate(zip(r, widths))) for r in [header, *rows]]
     lines.insert(1, "-" * len(lines[0]))
     return "\n".join(lines)
-
-
-def _write_atomically(out: Path, write) -> None:
-    """Call ``write(tmp)`` on a temporary sibling folder, then rename it to ``out``."""
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
-        write(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
 
 
 @contextlib.contextmanager
@@ -208,7 +193,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             diffs.to_parquet(tmp / "paired_differences.parquet", index=False)
             diffs.to_csv(tmp / "paired_differences.csv", index=False)
         with _writing(Path(args.out)):
-            _write_atomically(Path(args.out), write)
+            write_folder_atomically(Path(args.out), write)
         print(f"\nresults written to {args.out}")
     return 0
 

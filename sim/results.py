@@ -329,32 +329,40 @@ class Results:
                 **provenance.versions()}
 
     def save(self, directory: str | Path) -> Path:
-        """Write every table atomically: a crash never leaves a half-written folder.
+        """Write every table atomically: a crash never leaves a half-written folder."""
+        return write_folder_atomically(Path(directory), self._write_files)
 
-        Files are written into a temporary sibling folder which is renamed into place last.
-        """
-        directory = Path(directory)
-        directory.parent.mkdir(parents=True, exist_ok=True)
-        tmp = Path(tempfile.mkdtemp(prefix=f".{directory.name}.", dir=directory.parent))
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; results are for sharing
-        try:
-            self.daily.to_parquet(tmp / "daily.parquet", index=False)
-            self.monthly_costs.to_parquet(tmp / "monthly_costs.parquet", index=False)
-            self.monthly_resource.to_parquet(tmp / "monthly_resource_use.parquet", index=False)
-            self.budgets.to_parquet(tmp / "budgets.parquet", index=False)
-            self.cost_shifting.to_parquet(tmp / "cost_shifting.parquet", index=False)
-            self.kpis.to_parquet(tmp / "kpis.parquet", index=False)
-            if self.events is not None:
-                self.events.to_parquet(tmp / "events.parquet", index=False)
-            (tmp / "summary.json").write_text(json.dumps(self.summary_dict(), indent=2))
-            (tmp / "manifest.json").write_text(json.dumps(self.manifest(), indent=2,
-                                                          default=str))
-            if directory.exists():
-                shutil.rmtree(directory)
-            os.replace(tmp, directory)
-        except BaseException:
-            shutil.rmtree(tmp, ignore_errors=True)
-            raise
-        return directory
+    def _write_files(self, folder: Path) -> None:
+        self.daily.to_parquet(folder / "daily.parquet", index=False)
+        self.monthly_costs.to_parquet(folder / "monthly_costs.parquet", index=False)
+        self.monthly_resource.to_parquet(folder / "monthly_resource_use.parquet", index=False)
+        self.budgets.to_parquet(folder / "budgets.parquet", index=False)
+        self.cost_shifting.to_parquet(folder / "cost_shifting.parquet", index=False)
+        self.kpis.to_parquet(folder / "kpis.parquet", index=False)
+        if self.events is not None:
+            self.events.to_parquet(folder / "events.parquet", index=False)
+        (folder / "summary.json").write_text(json.dumps(self.summary_dict(), indent=2))
+        (folder / "manifest.json").write_text(json.dumps(self.manifest(), indent=2,
+                                                         default=str))
+
+
+def write_folder_atomically(out: Path, write) -> Path:
+    """Call ``write(tmp)`` on a temporary sibling folder, then rename it to ``out``.
+
+    A crash or Ctrl-C leaves no half-written folder that looks complete. The folder gets the
+    umask's permissions (``mkdtemp`` alone makes it private), since results are for sharing.
+    """
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o777 & ~umask)
+    try:
+        write(tmp)
+        if out.exists():
+            shutil.rmtree(out)
+        os.replace(tmp, out)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return out
