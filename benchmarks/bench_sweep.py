@@ -4,17 +4,21 @@ Reports, in one run:
 
 1. the machine's own scaling: the same pure-CPU Python loop in two processes vs one;
 2. a 16-run sweep (the default place, 1 simulated year, ~5 s a run) serial in-process, on a
-   2-process pool and on a 2-worker Dask LocalCluster: speed-ups, and the speed-up as a share
-   of the machine's own scaling;
+   2-process pool and on a 2-worker Dask LocalCluster (the sweep's own settings), run as
+   interleaved blocks in rotating order with a machine-scaling probe in each block, so that
+   load from other users of a shared machine falls on every variant alike: speed-ups, and
+   each as a share of the machine's own scaling;
 3. the sweep machinery's cost (spawn, transfer, write, analysis) as % of run time, for the
-   16-run sweep and for 4 runs of the full default place (5 years + warm-up);
-4. why Dask replications can run slower: the same runs (2 at a time) on LocalClusters with
-   one setting changed at a time (worker threads in one process, dask's defaults, profiler
-   off, no MALLOC_TRIM_THRESHOLD_ from the nanny, an external `dask scheduler` / `dask worker
-   --no-nanny` cluster), and the size of a full result vs the KPIs the sweep sends back.
+   16-run sweep and for 4 runs of the full default place (5 years + 180-day warm-up);
+4. why a replication can run slower under Dask: the same two runs, two at a time, on a
+   process pool and on LocalClusters with one setting changed at a time (worker threads in
+   one process, dask's defaults, profiler off, no MALLOC_TRIM_THRESHOLD_ from the nanny,
+   the sweep's DASK_CONFIG), interleaved round-robin; then an external `dask scheduler` /
+   `dask worker --no-nanny` cluster used by address, and the size of a full result vs the
+   KPIs the sweep sends back. Wall and CPU time are measured inside the worker.
 
-Usage: ``python benchmarks/bench_sweep.py [--runs 16] [--years 1] [--skip-default]``.
-Figures go to stdout; copy them into benchmarks/README_sweep.md.
+Usage: ``python benchmarks/bench_sweep.py [--runs 16] [--years 1] [--blocks 4] [--rounds 4]
+[--skip-default] [--only-dask]``. Figures go to stdout; benchmarks/README_sweep.md quotes them.
 """
 
 from __future__ import annotations
@@ -217,12 +221,56 @@ def sizes(years: float) -> dict:
             "kpis_bytes": len(pickle.dumps(res.kpis))}
 
 
+def sweep_blocks(runs: int, years: float, blocks: int) -> dict:
+    """The sweep serial, on 2 processes and on a 2-worker LocalCluster, split into blocks
+    run in rotating order with a machine-scaling probe in each, so that load from other
+    users of the machine falls on every variant alike. One LocalCluster (started with the
+    sweep's own settings) serves every Dask block; its start-up is counted once."""
+    import logging
+
+    import dask
+    from distributed import Client, LocalCluster
+    per_block = runs // blocks
+    start = time.perf_counter()
+    with dask.config.set(DASK_CONFIG):
+        cluster = LocalCluster(n_workers=2, threads_per_worker=1, processes=True,
+                               dashboard_address=None, silence_logs=logging.ERROR)
+    Client(cluster).close()
+    dask_start = time.perf_counter() - start
+    kinds = {"serial": {"workers": 1}, "pool x2": {"workers": 2},
+             "dask x2": {"dask": cluster.scheduler_address}}
+    found: dict[str, list[dict]] = {k: [] for k in kinds}
+    scalings = []
+    try:
+        for b in range(blocks):
+            order = list(kinds)[b % 3:] + list(kinds)[: b % 3]
+            for kind in order:
+                e = Experiment.model_validate({**spec(per_block, years).model_dump(),
+                                               "seed": b + 1})
+                found[kind].append(timed_sweep(e, **kinds[kind]))
+            scalings.append(machine_scaling(repeats=1)["scaling"])
+            print(f"  block {b + 1}: " + ", ".join(f"{k} {v[-1]['wall']:.1f} s"
+                                                   for k, v in found.items())
+                  + f"; machine scaling {scalings[-1]:.2f}", flush=True)
+    finally:
+        start = time.perf_counter()
+        cluster.close()
+        dask_start += time.perf_counter() - start
+    out = {k: {"wall": sum(x["wall"] for x in v),
+               "mean_run": statistics.mean(r for x in v for r in x["runs"]),
+               "sum": sum(x["sum"] for x in v)} for k, v in found.items()}
+    out["dask x2"]["wall"] += dask_start
+    out["dask_start"] = dask_start
+    out["scaling"] = scalings
+    return out
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=16)
     parser.add_argument("--years", type=float, default=1.0)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--repeats", type=int, default=2, help="sweeps run A B C (C B A)")
+    parser.add_argument("--blocks", type=int, default=4, help="interleaved blocks of the sweep")
     parser.add_argument("--skip-default", action="store_true")
     parser.add_argument("--only-dask", action="store_true", help="only the Dask per-run study")
     args = parser.parse_args()
@@ -233,31 +281,23 @@ def main() -> None:
     if args.only_dask:
         dask_study(e, args)
         return
-    m1 = machine_scaling()
-    kinds = {"serial": {"workers": 1}, "pool x2": {"workers": 2},
-             "dask x2": {"dask": "local", "workers": 2}}
-    order = list(kinds) + list(kinds)[::-1] if args.repeats > 1 else list(kinds)
-    found: dict[str, list[dict]] = {k: [] for k in kinds}
-    for kind in order:
-        found[kind].append(timed_sweep(e, **kinds[kind]))
-        print(f"  {kind}: {found[kind][-1]['wall']:.1f} s", flush=True)
-    m2 = machine_scaling()
-    scaling = (m1["scaling"] + m2["scaling"]) / 2
-    print(f"machine scaling (same CPU loop, 2 processes vs 1): {scaling:.2f}x (before "
-          f"{m1['scaling']:.2f}, after {m2['scaling']:.2f}; one loop {m1['one_process_s']:.2f} s)")
-    r = {k: {"wall": statistics.mean(x["wall"] for x in v),
-             "mean_run": statistics.mean(x["mean_run"] for x in v),
-             "sum": statistics.mean(x["sum"] for x in v)} for k, v in found.items()}
-    serial, pool, dask_local = r["serial"], r["pool x2"], r["dask x2"]
-    print(f"{args.runs}-run sweep, default place {args.years:g} y, mean of {len(found['serial'])}:")
+    blocks = sweep_blocks(args.runs, args.years, args.blocks)
+    scaling = statistics.median(blocks["scaling"])
+    print(f"machine scaling (same CPU loop, 2 processes vs 1): {scaling:.2f}x median "
+          f"(per block: {', '.join(f'{x:.2f}' for x in blocks['scaling'])})")
+    serial, pool, dask_local = blocks["serial"], blocks["pool x2"], blocks["dask x2"]
+    print(f"{args.runs}-run sweep (default place, {args.years:g} y a run) as {args.blocks} "
+          f"interleaved blocks of {args.runs // args.blocks} runs:")
     print(f"  serial : {serial['wall']:.1f} s wall, {serial['mean_run']:.2f} s/run, machinery "
           f"{100 * (serial['wall'] / serial['sum'] - 1):.1f}% of run time")
     for name in ("pool x2", "dask x2"):
-        x = r[name]
+        x = blocks[name]
         speed = serial["wall"] / x["wall"]
         print(f"  {name}: {x['wall']:.1f} s wall, {x['mean_run']:.2f} s/run, speed-up "
               f"{speed:.2f}x = {100 * speed / scaling:.0f}% of the machine's scaling; machinery "
               f"{100 * (2 * x['wall'] / x['sum'] - 1):.1f}% of run time", flush=True)
+    print(f"  dask x2 includes starting and closing the LocalCluster once: "
+          f"{blocks['dask_start']:.1f} s")
     print(f"  dask / pool: wall {dask_local['wall'] / pool['wall']:.3f}, per run "
           f"{dask_local['mean_run'] / pool['mean_run']:.3f}", flush=True)
     dask_study(e, args)
