@@ -1,51 +1,73 @@
 """Capacity-limited services: beds, places, home-care hours and assessment teams.
 
-Every capacity is a first-come-first-served counting pool on top of ``simpy.Container`` (which
-serves its queue strictly in order): acute beds, intermediate-care beds, reablement places,
-care-home beds and home-care hours per week. A counting design matters: ``simpy.Resource``
-releases in O(capacity), too slow for thousands of care-home beds or home-care hours.
+Every capacity is a first-come-first-served counting pool (:class:`Capacity`): acute beds,
+intermediate-care beds, reablement places, care-home beds and home-care hours per week. A
+counting design matters: ``simpy.Resource`` releases in O(capacity), too slow for thousands of
+care-home beds or home-care hours, and ``simpy.Container`` schedules two events per use.
 Assessment teams are ``simpy.Resource`` objects (tens of staff).
 """
 
 from __future__ import annotations
 
+from collections import deque
+
 import simpy
 
 
 class Capacity:
-    """A FIFO pool of interchangeable units (beds, places, hours)."""
+    """A first-come-first-served pool of interchangeable units (beds, places, hours).
+
+    A counting design rather than ``simpy.Container``: a request that can be met at once
+    returns an already-processed event, so the requesting process continues without touching
+    the event queue, and a release only schedules events for requests that were waiting. The
+    queue is strict FIFO (a large request at the head holds back smaller ones behind it).
+    """
 
     def __init__(self, env: simpy.Environment, name: str, units: float):
+        self.env = env
         self.name = name
         self.units = units
-        self._container = simpy.Container(env, capacity=max(units, 1e-9), init=max(units, 1e-9))
-        if units <= 0:
-            self._container = simpy.Container(env, capacity=1.0, init=0.0)
+        self.level = units
+        self.queue: deque[tuple[simpy.Event, float]] = deque()
 
     def request(self, amount: float = 1.0) -> simpy.events.Event:
         """Event that fires when ``amount`` units are allocated (queue in arrival order)."""
-        return self._container.get(amount)
+        event = simpy.Event(self.env)
+        if not self.queue and self.level >= amount:
+            self.level -= amount
+            event._ok, event._value, event.callbacks = True, None, None  # processed: no wait
+        else:
+            self.queue.append((event, amount))
+        return event
 
     def cancel(self, request: simpy.events.Event, amount: float = 1.0) -> None:
         """Withdraw a request; if it was already granted, give the units back."""
         if request.triggered:
             self.release(amount)
-        else:
-            request.cancel()
+            return
+        self.queue = deque(item for item in self.queue if item[0] is not request)
+        self._grant()
 
     def release(self, amount: float = 1.0) -> None:
-        """Give units back."""
-        self._container.put(amount)
+        """Give units back and serve waiting requests in order."""
+        self.level += amount
+        self._grant()
+
+    def _grant(self) -> None:
+        while self.queue and self.level >= self.queue[0][1]:
+            event, amount = self.queue.popleft()
+            self.level -= amount
+            event.succeed()
 
     @property
     def in_use(self) -> float:
         """Units allocated now."""
-        return self._container.capacity - self._container.level if self.units > 0 else 0.0
+        return self.units - self.level
 
     @property
     def queue_length(self) -> int:
         """Requests waiting."""
-        return len(self._container.get_queue)
+        return len(self.queue)
 
 
 class Services:
