@@ -7,7 +7,8 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-PACKAGES = ("caresim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic")
+PACKAGES = ("caresim", "simpy", "numpy", "scipy", "pandas", "pyarrow", "pydantic", "dask",
+            "distributed", "SALib")
 
 
 def git_commit() -> str | None:
