@@ -16,411 +16,70 @@ the same folder skips finished parts, so a killed sweep resumes to the same data
 raises is recorded in ``failures.parquet`` and the sweep goes on. At the end it writes
 ``kpis.parquet``, ``design.parquet``, ``analysis.json`` and ``manifest.json``; :func:`analyse`
 recomputes the last from stored runs.
+
+The experiment schema and its resolution live in :mod:`sim.sweep_spec`, the on-disk layout in
+:mod:`sim.sweep_store`; this module is the run loop and the command line, and re-exports the
+names of both so ``from sim.sweep import ...`` keeps working.
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
-import hashlib
 import json
 import math
 import os
-import re
 import socket
 import sys
 import time
 import traceback
 from collections import deque
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
-import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from . import designs
-from .config import (
-    ConfigError,
-    Scenario,
-    build,
-    format_errors,
-    leaf_fields,
-    read_toml,
-    with_overrides,
+from .config import ConfigError, Scenario, with_overrides
+from .designs import Param  # noqa: F401 - re-exported
+from .results import KPI_DESCRIPTIONS  # noqa: F401 - re-exported
+from .sweep_spec import (  # noqa: F401 - re-exported: sim.sweep is the public entry point
+    _UNION_TAGS,
+    NAME,
+    TABLES,
+    Analysis,
+    AutoReplications,
+    Design,
+    Experiment,
+    FinancialYears,
+    ParameterRange,
+    Plan,
+    Point,
+    ScenarioDelta,
+    Spec,
+    _config_path,
+    _financial_year_warmup,
+    _flatten,
+    _format,
+    _known_kpis,
+    _params,
+    load_experiment,
+    point_seed,
+    replication_plan,
+    resolve,
 )
-from .designs import Param
-from .results import KPI_DESCRIPTIONS
-
-TABLES = ("kpis", "daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting")
-NAME = r"^[A-Za-z0-9_-]+$"
-_UNION_TAGS = re.compile(r"^(int|float|str|bool|AutoReplications|FinancialYears|literal\[.*\]|"
-                         r"function-.*|constrained-.*)$")
-
-
-def _known_kpis(names: list[str]) -> list[str]:
-    unknown = [k for k in names if k not in KPI_DESCRIPTIONS]
-    if unknown:
-        raise ValueError(f"unknown KPI {unknown} (known: {', '.join(KPI_DESCRIPTIONS)})")
-    return names
-
-
-class Spec(BaseModel):
-    """Base of experiment sections: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AutoReplications(Spec):
-    auto: float = Field(gt=0, lt=1, description="Target relative half-width of the 95% "
-                        "interval of each named KPI (0.05 = 5% of the mean).")
-    kpis: list[str] = Field(min_length=1, description="KPIs that must meet the precision.")
-    min: int = Field(3, ge=2, description="Replications run before the rule is applied.")
-    max: int = Field(50, ge=2, description="Replication budget per point.")
-    look_ahead: int = Field(5, ge=0, description="Hoad et al.'s look-ahead (kLimit).")
-
-    _kpis = field_validator("kpis")(_known_kpis)
-
-    @model_validator(mode="after")
-    def _bounds(self):
-        if self.min > self.max:
-            raise ValueError(f"min ({self.min}) must not exceed max ({self.max})")
-        return self
-
-
-class FinancialYears(Spec):
-    financial_years: int = Field(ge=0, description="Warm-up to the start of the N-th financial "
-                                 "year (1 April) after the start date.")
-
-
-class ScenarioDelta(Spec):
-    config: str | None = Field(None, description="Config replacing the experiment base (file "
-                               "relative to the experiment, or a shipped name).")
-    description: str = ""
-    set: dict[str, Any] = Field(default_factory=dict, description="Dotted-key overrides.")
-
-
-class ParameterRange(Spec):
-    low: float | None = None
-    high: float | None = None
-    relative: float | None = Field(None, gt=0, lt=1, description="Range base x (1 -/+ r).")
-    values: list[Any] | None = Field(None, min_length=1, description="Grid values.")
-
-    @model_validator(mode="after")
-    def _one_form(self):
-        forms = [self.low is not None or self.high is not None, self.relative is not None,
-                 self.values is not None]
-        if sum(forms) != 1:
-            raise ValueError("give exactly one of: low and high; relative; values")
-        if forms[0] and (self.low is None or self.high is None or self.low >= self.high):
-            raise ValueError("needs low < high")
-        return self
-
-
-class Design(Spec):
-    type: Literal["none", "oat", "grid", "lhs", "sobol", "morris"] = "none"
-    parameters: dict[str, ParameterRange] = Field(default_factory=dict)
-    n: int | None = Field(None, ge=1, description="lhs: samples; sobol: base sample N (a power "
-                          "of 2; runs N(D+2)); morris: trajectories (runs N(D+1)).")
-    levels: int = Field(4, ge=2, description="morris grid levels; grid values from low..high.")
-    second_order: bool = Field(False, description="sobol: also second-order indices.")
-    seed: int = Field(20250401, ge=0, description="Seed of the design sampler.")
-
-    @model_validator(mode="after")
-    def _complete(self):
-        if self.type == "none" and self.parameters:
-            raise ValueError("parameters need a design type (oat, grid, lhs, sobol, morris)")
-        if self.type != "none" and not self.parameters:
-            raise ValueError(f"a {self.type} design needs [design.parameters]")
-        if self.type in ("lhs", "sobol", "morris") and self.n is None:
-            raise ValueError(f"a {self.type} design needs n")
-        if self.type == "sobol" and self.n & (self.n - 1):
-            raise ValueError(f"sobol n must be a power of 2, got {self.n}")
-        if self.type != "grid" and any(p.values is not None for p in self.parameters.values()):
-            raise ValueError("values lists are for grid designs; use low/high or relative")
-        return self
-
-
-class Analysis(Spec):
-    kpis: list[str] = Field(default_factory=list, description="KPIs analysed (empty: all).")
-    contrasts: list[tuple[str, str]] = Field(
-        default_factory=list, description="[A, B] pairs: also analyse the paired difference A - "
-        "B at each design point (e.g. the pooling gain).")
-    bootstrap_resamples: int = Field(1000, ge=10)
-    conf_level: float = Field(0.95, gt=0, lt=1)
-    bootstrap_seed: int = Field(1, ge=0)
-
-    _kpis = field_validator("kpis")(_known_kpis)
-
-
-class Experiment(Spec):
-    """A caresim experiment: base config, scenario deltas, replications, warm-up, design."""
-
-    name: str = Field(pattern=NAME)
-    description: str = ""
-    base: str = Field(description="Base config: file relative to the experiment, or a shipped "
-                      "name (fragmented, pooled, theory/mmc_acute ...).")
-    set: dict[str, Any] = Field(default_factory=dict, description="Overrides for every "
-                                "scenario (e.g. a small place for tests).")
-    seed: int = Field(1, ge=0)
-    replications: int | AutoReplications = 10
-    warmup: float | Literal["auto"] | FinancialYears | None = Field(
-        None, description="Days, 'auto' (MSER-5 on a pilot), {financial_years = N}, or unset "
-        "(keep run.warmup_days).")
-    pilot_replications: int = Field(3, ge=1)
-    crn: bool = True
-    scenarios: dict[str, ScenarioDelta] = Field(default_factory=dict)
-    base_scenario: str | None = None
-    design: Design = Field(default_factory=Design)
-    analysis: Analysis = Field(default_factory=Analysis)
-    store: list[Literal[TABLES]] = Field(["kpis"], description="Tables kept per run.")
-
-    @field_validator("replications", mode="before")
-    @classmethod
-    def _replications(cls, v):
-        if isinstance(v, bool) or not isinstance(v, (int, dict)):
-            allowed = "a whole number of replications, or {auto = 0.05, kpis = [...], min, max}"
-            raise ValueError(f"expected {allowed}")  # noqa: TRY004 - pydantic wants ValueError
-        if isinstance(v, int) and v < 1:
-            raise ValueError("must be at least 1")
-        return v
-
-    @field_validator("warmup", mode="before")
-    @classmethod
-    def _warmup(cls, v):
-        if isinstance(v, str) and v != "auto" or isinstance(v, (int, float)) and v < 0:
-            raise ValueError("expected days >= 0, \"auto\" or {financial_years = N}")
-        return v
-
-    @field_validator("scenarios")
-    @classmethod
-    def _names(cls, v):
-        bad = [k for k in v if not re.match(NAME, k)]
-        if bad:
-            raise ValueError(f"scenario names must be letters, digits, _ or -: {bad}")
-        return v
-
-    @model_validator(mode="after")
-    def _references(self):
-        names = self.scenario_names
-        if self.base_scenario is not None and self.base_scenario not in names:
-            raise ValueError(f"base_scenario {self.base_scenario!r} is not a scenario {names}")
-        for a, b in self.analysis.contrasts:
-            if a not in names or b not in names:
-                raise ValueError(f"contrast [{a!r}, {b!r}] names a scenario not in {names}")
-        return self
-
-    @property
-    def scenario_names(self) -> list[str]:
-        """Scenario names in file order ('base' when none are given)."""
-        return list(self.scenarios) or ["base"]
-
-    @property
-    def base_name(self) -> str:
-        """The scenario that paired differences are taken against."""
-        return self.base_scenario or self.scenario_names[0]
-
-
-def _format(err: ValidationError, source: str) -> list[str]:
-    """config.format_errors, with pydantic's union-member tags dropped from the path."""
-    lines = []
-    for line, e in zip(format_errors(err, source), err.errors()):
-        tags = [str(p) for p in e["loc"] if _UNION_TAGS.match(str(p))]
-        if tags and tags[0] in ("int", "float") and isinstance(e["input"], dict):
-            continue  # the table form was meant: its own errors say what is wrong
-        loc = [str(p) for p in e["loc"] if not _UNION_TAGS.match(str(p))]
-        old = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        lines.append(line.replace(f": {old} = ", f": {'.'.join(loc) or '(top level)'} = ", 1))
-    return list(dict.fromkeys(lines))
-
-
-def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
-    """Nested TOML tables to dotted keys ({acute = {beds = 1}} -> {"acute.beds": 1})."""
-    out = {}
-    for k, v in d.items():
-        if isinstance(v, dict) and v:
-            out.update(_flatten(v, f"{prefix}{k}."))
-        else:
-            out[prefix + k] = v
-    return out
-
-
-def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment TOML file; ConfigError lines name file, field, value."""
-    path = Path(path)
-    if not path.is_file():
-        raise ConfigError([f"{path}: experiment file not found"])
-    data = read_toml(path)
-    data.setdefault("name", path.stem)
-    for section in [data] + list((data.get("scenarios") or {}).values()):
-        if isinstance(section, dict) and isinstance(section.get("set"), dict):
-            section["set"] = _flatten(section["set"])
-    try:
-        return Experiment.model_validate(data)
-    except ValidationError as err:
-        raise ConfigError(_format(err, str(path))) from None
-
-
-# --- plan: points, configs, seeds ----------------------------------------------------------
-@dataclass(frozen=True)
-class Point:
-    """One (scenario, design point) pair and the overrides it adds to its scenario."""
-
-    id: str
-    scenario: str
-    design_point: int
-    seed: int
-    overrides: dict = field(default_factory=dict, compare=False, hash=False)
-
-
-@dataclass
-class Plan:
-    """Everything needed to run or analyse an experiment, resolved from files once."""
-
-    spec: Experiment
-    source: str
-    configs: dict[str, Scenario]
-    params: list[Param]
-    design: pd.DataFrame
-    raw: np.ndarray | None
-    points: list[Point]
-    warmup: dict = field(default_factory=dict)
-    fingerprint: str = ""  # hash of the experiment and its scenario configs (guards resuming)
-    _cache: dict = field(default_factory=dict, repr=False)
-
-    def config(self, point: Point) -> dict:
-        """Resolved config of a point as a plain dict (what is sent to workers)."""
-        if point.id not in self._cache:
-            cfg = self.configs[point.scenario]
-            if point.overrides:
-                cfg = with_overrides(cfg, point.overrides)
-            self._cache[point.id] = cfg.model_dump(mode="json")
-        return self._cache[point.id]
-
-    def __post_init__(self):
-        if not self.fingerprint:
-            blob = json.dumps([self.spec.model_dump(mode="json"),
-                               {k: c.model_dump(mode="json") for k, c in self.configs.items()}],
-                              sort_keys=True, default=str)
-            self.fingerprint = hashlib.sha256(blob.encode()).hexdigest()[:16]
-
-    def with_warmup(self, days: float, detail: dict) -> Plan:
-        """The same plan with run.warmup_days set in every scenario (same fingerprint)."""
-        configs = {k: with_overrides(c, {"run.warmup_days": float(days)})
-                   for k, c in self.configs.items()}
-        return Plan(self.spec, self.source, configs, self.params, self.design, self.raw,
-                    self.points, {"days": float(days), **detail}, self.fingerprint)
-
-
-def point_seed(seed: int, point_id: str) -> int:
-    """Seed of a point under independent streams: a hash of (experiment seed, point id)."""
-    digest = hashlib.blake2b(f"{seed}/{point_id}".encode(), digest_size=4).digest()
-    return int.from_bytes(digest, "little") & 0x7FFFFFFF
-
-
-def _config_path(name: str, base_dir: Path) -> str:
-    local = base_dir / name
-    return str(local) if local.is_file() else name
-
-
-def _financial_year_warmup(start: dt.date, years: int) -> float:
-    if years == 0:
-        return 0.0
-    first = dt.date(start.year if start.month < 4 else start.year + 1, 4, 1)
-    if start.month == 4 and start.day == 1:
-        first = start.replace(year=start.year + 1)
-    return float((first.replace(year=first.year + years - 1) - start).days)
-
-
-def _params(spec: Experiment, base: Scenario, source: str) -> list[Param]:
-    fields = dict(leaf_fields())
-    out, errors = [], []
-    for path, r in spec.design.parameters.items():
-        where = f"{source}: design.parameters.{path}"
-        info = fields.get(path)
-        if info is None:
-            errors.append(f"{where} = {r.model_dump(exclude_none=True)}: unknown config field "
-                          "(`caresim validate --schema` lists fields)")
-            continue
-        value = base
-        for part in path.split("."):
-            value = getattr(value, part)
-        integer = info.annotation is int
-        numeric = info.annotation in (int, float)
-        if not numeric and r.values is None:
-            errors.append(f"{where} = {value!r}: not a number; sweep it with a grid of values")
-            continue
-        if r.relative is not None:
-            lo, hi = value * (1 - r.relative), value * (1 + r.relative)
-        else:
-            lo, hi = r.low, r.high
-        if integer and lo is not None:
-            lo, hi = round(lo), round(hi)
-        out.append(Param(path, lo, hi, integer, tuple(r.values) if r.values else None, value))
-    if errors:
-        raise ConfigError(errors)
-    return out
-
-
-def resolve(spec: Experiment, source: str | Path,
-            configs: dict[str, Scenario] | None = None) -> Plan:
-    """Resolve an experiment into configs, design and points (ConfigError on bad values).
-
-    ``configs`` (the stored scenario configs of a finished sweep) skips reading config files.
-    """
-    source = str(source)
-    if configs is None:
-        configs, errors = {}, []
-        base_dir = Path(source).parent
-        for name in spec.scenario_names:
-            delta = spec.scenarios.get(name, ScenarioDelta())
-            path = _config_path(delta.config or spec.base, base_dir)
-            try:
-                data = read_toml(path)
-                data["name"] = name
-                if delta.description:
-                    data["description"] = delta.description
-                cfg = build(data, f"{source}: scenarios.{name} (config {path})",
-                            {**spec.set, **delta.set})
-            except ConfigError as err:
-                errors += [line if line.startswith(source) else f"{source}: scenarios.{name}: "
-                           f"{line}" for line in err.lines]
-                continue
-            w = spec.warmup
-            if isinstance(w, FinancialYears):
-                w = _financial_year_warmup(cfg.run.start_date, w.financial_years)
-            if isinstance(w, (int, float)):
-                cfg = with_overrides(cfg, {"run.warmup_days": float(w)})
-            configs[name] = cfg
-        if errors:
-            raise ConfigError(errors)
-    base = configs[spec.base_name]
-    params = _params(spec, base, source)
-    d = spec.design
-    table, raw = designs.generate(d.type, params, d.n, d.levels, d.second_order, d.seed)
-    points = []
-    for name in spec.scenario_names:
-        for row in table.to_dict("records"):
-            dp = int(row.pop("design_point"))
-            pid = name if d.type == "none" else f"{name}@{dp:0{len(str(len(table) - 1))}d}"
-            overrides = {p.path: p.cast(row[p.path]) for p in params}
-            seed = spec.seed if spec.crn else point_seed(spec.seed, pid)
-            points.append(Point(pid, name, dp, seed, overrides))
-    plan = Plan(spec, source, configs, params, table, raw, points)
-    for point in points:
-        try:
-            plan.config(point)
-        except ConfigError as err:
-            raise ConfigError([f"{source}: point {point.id}: {line}"
-                               for line in err.lines]) from None
-    return plan
-
-
-def replication_plan(spec: Experiment) -> tuple[int, int]:
-    """(fewest, most) replications per point."""
-    r = spec.replications
-    return (r, r) if isinstance(r, int) else (r.min, r.max)
+from .sweep_store import (  # noqa: F401 - re-exported: sim.sweep is the public entry point
+    PART,
+    _atomic_parquet,
+    _decide,
+    _finish,
+    _manifest,
+    _read_kpis,
+    _scan,
+    _versions,
+    _write_json,
+    _write_run,
+    run_key,
+)
 
 
 # --- running -------------------------------------------------------------------------------
@@ -574,67 +233,6 @@ def _result(backend, future) -> dict:
                 "traceback": "".join(traceback.format_exception(exc)), "worker": "?"}
 
 
-# --- storage -------------------------------------------------------------------------------
-PART = re.compile(r"^(?P<point>.+)__r(?P<rep>\d+)__s(?P<seed>\d+)$")
-
-
-def run_key(point: Point, replication: int) -> str:
-    """File stem of a run's part: (point, replication, seed)."""
-    return f"{point.id}__r{replication:04d}__s{point.seed}"
-
-
-def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
-
-
-def _write_run(out: Path, point: Point, replication: int, result: dict) -> None:
-    """Extra tables first, the KPI part last: the KPI part marks the run as finished."""
-    key = run_key(point, replication)
-    ids = {"point": point.id, "scenario": point.scenario, "seed": point.seed}
-    for table, frame in result.get("tables", {}).items():
-        (out / "runs" / table).mkdir(parents=True, exist_ok=True)
-        _atomic_parquet(frame.assign(**ids), out / "runs" / table / f"{key}.parquet")
-    kpis = result["kpis"]
-    _atomic_parquet(pd.DataFrame({**ids, "replication": replication, "kpi": list(kpis),
-                                  "value": list(kpis.values()),
-                                  "wall_seconds": result["wall_seconds"],
-                                  "cpu_seconds": result.get("cpu_seconds", math.nan),
-                                  "worker": result["worker"]}),
-                    out / "runs" / f"{key}.parquet")
-
-
-def _scan(out: Path) -> dict[str, Path]:
-    runs = out / "runs"
-    if not runs.is_dir():
-        return {}
-    for stale in runs.rglob(".*.tmp"):
-        stale.unlink(missing_ok=True)
-    return {p.stem: p for p in runs.glob("*.parquet") if PART.match(p.stem)}
-
-
-def _read_kpis(path: Path) -> dict[str, float]:
-    part = pd.read_parquet(path, columns=["kpi", "value"])
-    return dict(zip(part["kpi"], part["value"].astype(float)))
-
-
-def _decide(spec: Experiment, present: dict[int, dict], failed: set[int]) -> dict:
-    """Replications of one point to use, from finished (and failed) replications."""
-    r = spec.replications
-    if isinstance(r, int):
-        used = [k for k in range(r) if k in present]
-        return {"replications": len(used), "used": used, "done": True}
-    prefix = 0
-    while prefix in present or prefix in failed:
-        prefix += 1
-    order = [k for k in range(prefix) if k in present]
-    values = {kpi: [present[k][kpi] for k in order] for kpi in r.kpis}
-    d = designs.hoad_replications(values, r.auto, r.min, r.max, r.look_ahead, resolved=prefix)
-    return {"replications": d["n_used"], "used": order[: d["n_used"]], "done": d["done"],
-            "n_solution": d["n_solution"], "precision": r.auto, "precision_met": d["met"],
-            "half_width_ratio": d["half_width_ratio"]}
-
 
 class _Sweep:
     """The run loop: queue, submit up to 2 tasks per slot, stream results to disk."""
@@ -753,84 +351,6 @@ def _pilot_warmup(plan: Plan, backend) -> tuple[float, dict]:
                   "acute_days": acute["days"], "care_home_days": care["days"],
                   "acute_at_limit": acute["at_limit"], "care_home_at_limit": care["at_limit"]}
 
-
-def _versions() -> dict:
-    from importlib import metadata
-
-    from . import provenance
-    extra = {}
-    for name in ("dask", "distributed", "SALib", "tqdm"):
-        try:
-            extra[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            extra[name] = None
-    v = provenance.versions()
-    v["packages"] = {**v["packages"], **extra}
-    return v
-
-
-def _manifest(plan: Plan, extra: dict) -> dict:
-    return {"experiment": {"source": plan.source, "spec": plan.spec.model_dump(mode="json")},
-            "fingerprint": plan.fingerprint, "warmup": plan.warmup,
-            "configs": {k: c.model_dump(mode="json") for k, c in plan.configs.items()},
-            **extra, **_versions()}
-
-
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
-
-
-def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
-    """kpis.parquet, design.parquet and analysis.json from the parts on disk."""
-    parts = _scan(out)
-    failures = out / "failures.parquet"
-    failed = pd.read_parquet(failures) if failures.exists() else pd.DataFrame(
-        columns=["point", "replication"])
-    frames, detail, runs = [], {}, []
-    by_point: dict[tuple[str, int], dict[int, Path]] = {}
-    for key, path in parts.items():
-        m = PART.match(key)
-        by_point.setdefault((m["point"], int(m["seed"])), {})[int(m["rep"])] = path
-    for point in plan.points:
-        reps = by_point.get((point.id, point.seed), {})
-        present = {r: _read_kpis(p) for r, p in reps.items()} \
-            if not isinstance(plan.spec.replications, int) else {r: {} for r in reps}
-        bad = set(failed.loc[failed["point"] == point.id, "replication"].astype(int))
-        d = _decide(plan.spec, present, bad)
-        for rep in d.pop("used"):
-            part = pd.read_parquet(reps[rep])
-            frames.append(part)
-            runs.append({"point": point.id, "replication": rep, "seed": point.seed,
-                         "wall_seconds": float(part["wall_seconds"].iloc[0]),
-                         "cpu_seconds": float(part.get("cpu_seconds", pd.Series([math.nan]))
-                                              .iloc[0]),
-                         "worker": str(part["worker"].iloc[0])})
-        d.pop("done")
-        detail[point.id] = d
-    cols = ["point", "scenario", "replication", "seed", "kpi", "value"]
-    kpis = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
-    kpis = kpis.astype({"replication": "int64", "seed": "int64", "value": "float64"})
-    _atomic_parquet(kpis, out / "kpis.parquet")
-    rows = [{"point": p.id, "scenario": p.scenario, "design_point": p.design_point,
-             **p.overrides} for p in plan.points]
-    _atomic_parquet(pd.DataFrame(rows), out / "design.parquet")
-    dp = {p.id: p.design_point for p in plan.points}
-    spec_dict = {**plan.spec.model_dump(mode="json"), "base_scenario": plan.spec.base_name}
-    analysis = designs.analyse(kpis.assign(design_point=kpis["point"].map(dp)), spec_dict,
-                               plan.params, plan.raw, len(plan.design))
-    by_scenario: dict[str, int] = {}
-    for point in plan.points:
-        n = detail[point.id]["replications"]
-        by_scenario[point.scenario] = max(by_scenario.get(point.scenario, 0), n)
-    analysis["warmup_days"] = plan.configs[plan.spec.base_name].run.warmup_days
-    analysis["warmup"] = plan.warmup or {"method": "fixed"}
-    analysis["replications"] = by_scenario
-    analysis["replication_detail"] = detail
-    analysis = designs._clean(analysis)
-    _write_json(out / "analysis.json", analysis)
-    return analysis, pd.DataFrame(runs)
 
 
 def run_sweep(spec: Experiment | str | Path, out_dir: str | Path, workers: int | None = None,

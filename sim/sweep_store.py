@@ -1,0 +1,162 @@
+"""On-disk storage of a sweep: run parts, the resume index, and the summary files.
+
+Each finished run is an atomically written Parquet part ``runs/<point>__r<rep>__s<seed>.parquet``
+(extra tables under ``runs/<table>/``); scanning those parts is the resume index, and
+:func:`_decide` picks the replications of a point to use from them. :func:`_finish` writes
+``kpis.parquet``, ``design.parquet`` and ``analysis.json`` from the parts; :func:`_manifest`
+builds ``manifest.json``. Split from :mod:`sim.sweep` to keep the file layout in one place,
+apart from the run loop; :mod:`sim.sweep` re-exports every name here.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+from pathlib import Path
+
+import pandas as pd
+
+from . import designs
+from .sweep_spec import Experiment, Plan, Point
+
+# --- storage -------------------------------------------------------------------------------
+PART = re.compile(r"^(?P<point>.+)__r(?P<rep>\d+)__s(?P<seed>\d+)$")
+
+
+def run_key(point: Point, replication: int) -> str:
+    """File stem of a run's part: (point, replication, seed)."""
+    return f"{point.id}__r{replication:04d}__s{point.seed}"
+
+
+def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    frame.to_parquet(tmp, index=False)
+    os.replace(tmp, path)
+
+
+def _write_run(out: Path, point: Point, replication: int, result: dict) -> None:
+    """Extra tables first, the KPI part last: the KPI part marks the run as finished."""
+    key = run_key(point, replication)
+    ids = {"point": point.id, "scenario": point.scenario, "seed": point.seed}
+    for table, frame in result.get("tables", {}).items():
+        (out / "runs" / table).mkdir(parents=True, exist_ok=True)
+        _atomic_parquet(frame.assign(**ids), out / "runs" / table / f"{key}.parquet")
+    kpis = result["kpis"]
+    _atomic_parquet(pd.DataFrame({**ids, "replication": replication, "kpi": list(kpis),
+                                  "value": list(kpis.values()),
+                                  "wall_seconds": result["wall_seconds"],
+                                  "cpu_seconds": result.get("cpu_seconds", math.nan),
+                                  "worker": result["worker"]}),
+                    out / "runs" / f"{key}.parquet")
+
+
+def _scan(out: Path) -> dict[str, Path]:
+    runs = out / "runs"
+    if not runs.is_dir():
+        return {}
+    for stale in runs.rglob(".*.tmp"):
+        stale.unlink(missing_ok=True)
+    return {p.stem: p for p in runs.glob("*.parquet") if PART.match(p.stem)}
+
+
+def _read_kpis(path: Path) -> dict[str, float]:
+    part = pd.read_parquet(path, columns=["kpi", "value"])
+    return dict(zip(part["kpi"], part["value"].astype(float)))
+
+
+def _decide(spec: Experiment, present: dict[int, dict], failed: set[int]) -> dict:
+    """Replications of one point to use, from finished (and failed) replications."""
+    r = spec.replications
+    if isinstance(r, int):
+        used = [k for k in range(r) if k in present]
+        return {"replications": len(used), "used": used, "done": True}
+    prefix = 0
+    while prefix in present or prefix in failed:
+        prefix += 1
+    order = [k for k in range(prefix) if k in present]
+    values = {kpi: [present[k][kpi] for k in order] for kpi in r.kpis}
+    d = designs.hoad_replications(values, r.auto, r.min, r.max, r.look_ahead, resolved=prefix)
+    return {"replications": d["n_used"], "used": order[: d["n_used"]], "done": d["done"],
+            "n_solution": d["n_solution"], "precision": r.auto, "precision_met": d["met"],
+            "half_width_ratio": d["half_width_ratio"]}
+
+
+def _versions() -> dict:
+    from importlib import metadata
+
+    from . import provenance
+    extra = {}
+    for name in ("dask", "distributed", "SALib", "tqdm"):
+        try:
+            extra[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            extra[name] = None
+    v = provenance.versions()
+    v["packages"] = {**v["packages"], **extra}
+    return v
+
+
+def _manifest(plan: Plan, extra: dict) -> dict:
+    return {"experiment": {"source": plan.source, "spec": plan.spec.model_dump(mode="json")},
+            "fingerprint": plan.fingerprint, "warmup": plan.warmup,
+            "configs": {k: c.model_dump(mode="json") for k, c in plan.configs.items()},
+            **extra, **_versions()}
+
+
+def _write_json(path: Path, data: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(data, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
+    """kpis.parquet, design.parquet and analysis.json from the parts on disk."""
+    parts = _scan(out)
+    failures = out / "failures.parquet"
+    failed = pd.read_parquet(failures) if failures.exists() else pd.DataFrame(
+        columns=["point", "replication"])
+    frames, detail, runs = [], {}, []
+    by_point: dict[tuple[str, int], dict[int, Path]] = {}
+    for key, path in parts.items():
+        m = PART.match(key)
+        by_point.setdefault((m["point"], int(m["seed"])), {})[int(m["rep"])] = path
+    for point in plan.points:
+        reps = by_point.get((point.id, point.seed), {})
+        present = {r: _read_kpis(p) for r, p in reps.items()} \
+            if not isinstance(plan.spec.replications, int) else {r: {} for r in reps}
+        bad = set(failed.loc[failed["point"] == point.id, "replication"].astype(int))
+        d = _decide(plan.spec, present, bad)
+        for rep in d.pop("used"):
+            part = pd.read_parquet(reps[rep])
+            frames.append(part)
+            runs.append({"point": point.id, "replication": rep, "seed": point.seed,
+                         "wall_seconds": float(part["wall_seconds"].iloc[0]),
+                         "cpu_seconds": float(part.get("cpu_seconds", pd.Series([math.nan]))
+                                              .iloc[0]),
+                         "worker": str(part["worker"].iloc[0])})
+        d.pop("done")
+        detail[point.id] = d
+    cols = ["point", "scenario", "replication", "seed", "kpi", "value"]
+    kpis = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
+    kpis = kpis.astype({"replication": "int64", "seed": "int64", "value": "float64"})
+    _atomic_parquet(kpis, out / "kpis.parquet")
+    rows = [{"point": p.id, "scenario": p.scenario, "design_point": p.design_point,
+             **p.overrides} for p in plan.points]
+    _atomic_parquet(pd.DataFrame(rows), out / "design.parquet")
+    dp = {p.id: p.design_point for p in plan.points}
+    spec_dict = {**plan.spec.model_dump(mode="json"), "base_scenario": plan.spec.base_name}
+    analysis = designs.analyse(kpis.assign(design_point=kpis["point"].map(dp)), spec_dict,
+                               plan.params, plan.raw, len(plan.design))
+    by_scenario: dict[str, int] = {}
+    for point in plan.points:
+        n = detail[point.id]["replications"]
+        by_scenario[point.scenario] = max(by_scenario.get(point.scenario, 0), n)
+    analysis["warmup_days"] = plan.configs[plan.spec.base_name].run.warmup_days
+    analysis["warmup"] = plan.warmup or {"method": "fixed"}
+    analysis["replications"] = by_scenario
+    analysis["replication_detail"] = detail
+    analysis = designs._clean(analysis)
+    _write_json(out / "analysis.json", analysis)
+    return analysis, pd.DataFrame(runs)
