@@ -147,7 +147,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
         fit = env.now
         m.move(i, State.ACUTE_DELAYED)
         if i in m.held_care_home:
-            yield from weekend_discharge(m, i)
+            yield from ready_to_leave(m, i)
             destination = "care_home_return"
             pathway = 0
         else:
@@ -155,7 +155,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
             if pathway >= 2 or not had_package:
                 community.end_home_care(m, i)
             if pathway <= 1 and i in m.home_care_holders:
-                yield from weekend_discharge(m, i)
+                yield from ready_to_leave(m, i)
                 destination = "home_care_resumed"
             else:
                 pathway, destination = yield from discharge_process(m, i, pathway,
@@ -248,7 +248,7 @@ def discharge_process(m, i: int, pathway: int, had_package: bool, holding: Holdi
     service = service_for(m, i, pathway, had_package)
     while True:
         if service in (None, "community_nursing"):
-            yield from weekend_discharge(m, i)
+            yield from ready_to_leave(m, i)
             return pathway, service or "home"
         long_term = service in ("home_care", "care_home")
         yield from assessments(m, i, service, long_term)
@@ -276,7 +276,7 @@ def discharge_process(m, i: int, pathway: int, had_package: bool, holding: Holdi
                 continue
         else:
             yield req
-        yield from weekend_discharge(m, i)
+        yield from ready_to_leave(m, i)
         m.pending_payer[i] = payer
         return pathway, service
 
@@ -414,7 +414,7 @@ def funding_decision(m, i: int, service: str, payer: str, in_hospital: bool):
     return payer
 
 
-def weekend_discharge(m, i: int):
+def ready_to_leave(m, i: int):
     """Preparing to leave takes some hours; discharges happen in daytime hours and fewer at
     weekends, so a ready person may wait."""
     ratio = m.cfg.acute.weekend_discharge_ratio

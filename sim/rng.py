@@ -51,7 +51,6 @@ class Streams:
         key = self._keys.get(name)
         if key is None:
             key = stream_seed(self.seed, self.replication, name).generate_state(8).tobytes()
-            key = key[:64]
             self._keys[name] = key
             self._counters[name] = {}
         return key
