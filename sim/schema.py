@@ -1,0 +1,561 @@
+"""The scenario schema: every config section and field, with units, sources and checks.
+
+Frozen pydantic models, unknown keys rejected. Each field's description cites its source row in
+DOMAIN_PARAMETERS.md; its metadata holds a probe value (and the settings under which the field
+acts) that the field-activity test uses to show the field changes some output.
+Loading, overrides and error messages live in :mod:`sim.config`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Probability = Annotated[float, Field(ge=0.0, le=1.0)]
+PositiveFloat = Annotated[float, Field(gt=0.0)]
+NonNegFloat = Annotated[float, Field(ge=0.0)]
+Service = Literal[
+    "acute", "intermediate_care", "reablement", "home_care", "care_home", "chc",
+    "community_nursing",
+]
+Funder = Literal["nhs", "la"]
+Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
+SERVICES: tuple[str, ...] = Service.__args__  # type: ignore[attr-defined]
+FRAILTY_LEVELS = ("fit", "mild", "moderate", "severe")
+AGE_BANDS = ("65-74", "75-84", "85+")
+
+
+def _field(default: Any, description: str, probe: Any = None, active_in: str = "all",
+           probe_with: dict | None = None, **kw):
+    """A schema field with a description and the metadata the field-activity test uses.
+
+    ``probe`` is an alternative value that must change some output; ``active_in`` names the
+    shipped config in which the field acts ("all", "fragmented" or "pooled"); ``probe_with``
+    holds other settings under which the field acts (e.g. a risk-share rule).
+    """
+    extra: dict[str, Any] = {"active_in": active_in}
+    if probe is not None:
+        extra["probe"] = probe
+    if probe_with:
+        extra["probe_with"] = probe_with
+    return Field(default, description=description, json_schema_extra=extra, **kw)
+
+
+class Section(BaseModel):
+    """Base for config sections: frozen, unknown keys rejected."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def _check_split(values: list[float], name: str, length: int) -> None:
+    if len(values) != length:
+        raise ValueError(f"{name} must have {length} entries, got {len(values)}")
+    if abs(sum(values) - 1.0) > 1e-6:
+        raise ValueError(f"{name} must sum to 1, got {sum(values):.6g}")
+
+
+class Run(Section):
+    years: PositiveFloat = _field(5.0, "Simulated years reported after the warm-up.", probe=3.0)
+    warmup_days: NonNegFloat = _field(
+        180.0, "Days simulated before results are counted (hospital and community services "
+        "start empty and fill within weeks; care homes start at prevalence).", probe=60.0)
+    start_date: dt.date = _field(
+        dt.date(2025, 4, 1), "Calendar date of day 0 (sets weekdays, months, financial years, "
+        "winter).", probe=dt.date(2025, 10, 1))
+    replications: int = _field(5, "Default number of replications.", probe=2, ge=1)
+    seed: int = _field(1, "Default master seed.", probe=2, ge=0)
+
+
+class Population(Section):
+    size: int = _field(55_200, "People modelled at the start (aged min_age and over). Default: "
+                       "the 65+ residents of a 300,000 place (ONS Census 2021, 18.4%).",
+                       probe=30_000, gt=0)
+    min_age: int = _field(65, "Youngest age modelled; entrants join at this age.", probe=70,
+                          ge=18, le=100)
+    band_shares: list[Probability] = _field(
+        [0.538, 0.332, 0.130], "Share of people aged 65-74, 75-84, 85+ at the start "
+        "(29,700/18,300/7,200 of 55,200: ONS Census 2021).", probe=[0.45, 0.35, 0.20])
+    frailty_split_by_band: list[list[Probability]] = _field(
+        [[0.62, 0.30, 0.07, 0.01], [0.42, 0.40, 0.14, 0.04], [0.25, 0.42, 0.23, 0.10]],
+        "Share fit/mild/moderate/severe (eFI) in each age band; averages to 50/35/12/3% "
+        "(Clegg 2016).", probe=[[0.5, 0.35, 0.12, 0.03]] * 3)
+    lives_alone_by_band: list[Probability] = _field(
+        [0.20, 0.38, 0.55], "Share living alone per age band; 30% of 65+ overall (ONS 2021).",
+        probe=[0.4, 0.5, 0.7])
+    entrants_per_year: NonNegFloat = _field(
+        3300.0, "People reaching min_age each year (~1.1% of residents, [e]).", probe=6000.0)
+    entrant_frailty_split: list[Probability] = _field(
+        [0.70, 0.25, 0.045, 0.005], "Frailty split of entrants.", probe=[0.4, 0.4, 0.15, 0.05])
+    self_funder_care_home_share: Probability = _field(
+        0.40, "Share whose capital including the home is above the upper limit: they self-fund "
+        "a care home (gives ~37% self-funded residents, ONS 2022-23).", probe=0.1)
+    self_funder_home_care_share: Probability = _field(
+        0.25, "Share whose capital excluding the home is above the upper limit: they self-fund "
+        "home care (ONS 2022: 25.8%).", probe=0.6)
+
+    @model_validator(mode="after")
+    def _splits(self):
+        _check_split(self.band_shares, "band_shares", 3)
+        if len(self.frailty_split_by_band) != 3:
+            raise ValueError("frailty_split_by_band needs one row per age band (3 rows)")
+        for i, row in enumerate(self.frailty_split_by_band):
+            _check_split(row, f"frailty_split_by_band[{i}]", 4)
+        _check_split(self.entrant_frailty_split, "entrant_frailty_split", 4)
+        if len(self.lives_alone_by_band) != 3:
+            raise ValueError("lives_alone_by_band needs 3 entries (one per age band)")
+        return self
+
+
+class Frailty(Section):
+    onset_per_1000_py_by_band: list[NonNegFloat] = _field(
+        [130.0, 214.0, 380.0], "Fit -> mild frailty, per 1,000 person-years by band "
+        "(Walsh 2023).", probe=[300.0, 400.0, 600.0])
+    worsen_per_year: NonNegFloat = _field(
+        0.08, "Yearly rate of moving up one frailty level from mild or moderate (Kojima 2019: "
+        "29.1% over 3.9 y).", probe=0.3)
+    improve_per_year: NonNegFloat = _field(
+        0.035, "Yearly rate of moving down one level (Kojima 2019: 13.7% over 3.9 y).", probe=0.3)
+
+
+class Crisis(Section):
+    rate_per_person_year: NonNegFloat = _field(
+        0.267, "Population-average emergency crisis hazard per person-year: 0.24 admissions "
+        "(HES) / (1 - 0.10 avoided share). Band, frailty and other ratios are normalised "
+        "around it.", probe=0.35)
+    band_relative_rate: list[PositiveFloat] = _field(
+        [150.0, 280.0, 500.0], "Relative crisis rate per age band (emergency admissions per "
+        "1,000 a year: 150/280/500, from HES 2010/11); only the ratios matter.",
+        probe=[100.0, 300.0, 900.0])
+    frailty_hazard_ratio: list[PositiveFloat] = _field(
+        [1.0, 1.93, 3.04, 4.73], "Hazard ratio of a crisis by frailty (Clegg 2016).",
+        probe=[1.0, 1.0, 1.0, 1.0])
+    lives_alone_ratio: PositiveFloat = _field(1.3, "Crisis hazard ratio for living alone [e].",
+                                              probe=2.0)
+    unmet_need_ratio: PositiveFloat = _field(
+        1.5, "Crisis hazard ratio while waiting at home for care (unmet need) [e].", probe=3.0)
+    readmission_window_days: NonNegFloat = _field(
+        30.0, "Days after a discharge during which the readmission ratio applies.", probe=60.0)
+    readmission_ratio: PositiveFloat = _field(
+        8.0, "Crisis hazard ratio inside the readmission window; set so the 30-day readmission "
+        "share is ~15% (Ssentif 2010/11).", probe=1.0)
+    residential_rate_per_year: NonNegFloat = _field(
+        1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf).",
+        probe=2.0)
+    nursing_rate_per_year: NonNegFloat = _field(
+        0.87, "Emergency admissions per resident-year, nursing homes (BMJ Qual Saf).", probe=2.0)
+    winter_uplift: NonNegFloat = _field(
+        0.12, "Extra crisis hazard in December-March relative to other months (+12%, [m]); the "
+        "yearly average stays at the published rate.", probe=0.5)
+
+    @model_validator(mode="after")
+    def _lengths(self):
+        if len(self.band_relative_rate) != 3:
+            raise ValueError("band_relative_rate needs 3 entries (one per age band)")
+        if len(self.frailty_hazard_ratio) != 4:
+            raise ValueError("frailty_hazard_ratio needs 4 entries (fit, mild, moderate, severe)")
+        return self
+
+
+class Mortality(Section):
+    band_rate_per_1000: list[NonNegFloat] = _field(
+        [14.0, 38.0, 140.0], "Deaths per 1,000 a year by age band, all settings (ONS 2022-23); "
+        "community rates are normalised so the band average stays at this figure.",
+        probe=[30.0, 60.0, 200.0])
+    frailty_hazard_ratio: list[PositiveFloat] = _field(
+        [1.0, 1.92, 3.10, 4.52], "Hazard ratio of death by frailty (Clegg 2016).",
+        probe=[1.0, 1.0, 1.0, 1.0])
+    in_hospital_death_share_by_band: list[Probability] = _field(
+        [0.03, 0.045, 0.08], "Share of emergency admissions ending in death in hospital, by age "
+        "band: ~5% overall, 85+ ~8-10% (HES [m/e]).", probe=[0.1, 0.1, 0.15])
+    care_home_los_median_days: PositiveFloat = _field(
+        462.0, "Median care-home length of stay until death (Forder & Fernandez 2011).",
+        probe=300.0)
+    care_home_los_mean_days: PositiveFloat = _field(
+        801.0, "Mean care-home length of stay until death (Forder & Fernandez 2011).",
+        probe=1200.0)
+    nursing_los_ratio: PositiveFloat = _field(
+        0.67, "Nursing-home stay length relative to residential (nursing ~12 months median vs "
+        "residential 17.9, Steventon & Roberts 2012).", probe=1.0)
+
+    @model_validator(mode="after")
+    def _shape(self):
+        if self.care_home_los_mean_days <= self.care_home_los_median_days:
+            raise ValueError("care_home_los_mean_days must exceed care_home_los_median_days "
+                             "(a right-skewed stay distribution)")
+        if len(self.band_rate_per_1000) != 3 or len(self.frailty_hazard_ratio) != 4 or \
+                len(self.in_hospital_death_share_by_band) != 3:
+            raise ValueError("band_rate_per_1000 and in_hospital_death_share_by_band need 3 "
+                             "entries, frailty_hazard_ratio 4")
+        return self
+
+
+class Avoidance(Section):
+    share: Probability = _field(
+        0.10, "Share of community crises suitable for care without admission (urgent community "
+        "response or step-up bed) when capacity is free [e].", probe=0.3)
+    direct_access: bool = _field(
+        True, "Community teams can take crises directly (single point of access); without it "
+        "every crisis is admitted.", probe=False)
+    urgent_response_slots: int = _field(
+        40, "Concurrent urgent community response (2-hour UCR) episodes the teams can hold [e].",
+        probe=2, ge=0)
+    urgent_response_days: PositiveFloat = _field(
+        3.0, "Length of an urgent community response episode, days [e].", probe=10.0)
+    visits_per_day: PositiveFloat = _field(
+        2.0, "District nursing visits per day of an urgent response episode [e].", probe=5.0)
+    step_up_share: Probability = _field(
+        0.3, "Share of avoided crises that need a step-up intermediate-care bed rather than care "
+        "at home [e].", probe=0.9)
+
+
+class Acute(Section):
+    beds: int = _field(420, "General and acute beds used by people 65+ ([e], 380-460).",
+                       probe=380, gt=0)
+    escalation_beds: int = _field(
+        25, "Escalation (surge) beds opened only when every funded bed is full, paid per "
+        "occupied day ([e], ~6% of funded beds).", probe=0, ge=0)
+    los_mean_days: PositiveFloat = _field(
+        8.0, "Population-average treatment length of stay until medically fit, days: King's Fund "
+        "2012 mean total stay 9 d (6-13) less ~1 d of delay [e].", probe=10.0)
+    los_distribution: Literal["lognormal", "exponential"] = _field(
+        "lognormal", "Treatment length-of-stay distribution (exponential for theory checks).",
+        probe="exponential")
+    los_sigma: PositiveFloat = _field(1.08, "Lognormal sigma of treatment stay (median ~5 d).",
+                                      probe=0.5)
+    los_frailty_ratio: list[PositiveFloat] = _field(
+        [1.0, 1.15, 1.3, 1.45], "Relative treatment stay by frailty, normalised to the mean [e].",
+        probe=[1.0, 1.0, 1.0, 3.0])
+    los_band_ratio: list[PositiveFloat] = _field(
+        [0.9, 1.0, 1.15], "Relative treatment stay by age band, normalised to the mean [e].",
+        probe=[1.0, 1.0, 2.0])
+    weekend_discharge_ratio: Probability = _field(
+        0.6, "Chance that a ready discharge happens on a Saturday or Sunday relative to a weekday "
+        "(0.6, [m]); otherwise it waits a day.", probe=0.1)
+    discharge_preparation_hours: NonNegFloat = _field(
+        4.0, "Hours to prepare a ready discharge (medicines to take out, transport, letters) "
+        "before the person can leave ([e], 2-6 h).", probe=24.0)
+    discharge_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = _field(
+        [11.0, 17.0], "Hours of the day between which discharges happen (start, end); a person "
+        "fit in the evening leaves the next day ([e]; [0, 24] = any time).", probe=[0.0, 24.0])
+    deconditioning_per_day: Probability = _field(
+        0.01, "Daily chance that a delayed person's pathway escalates (1->2, 2->3) [e].",
+        probe=0.1)
+
+
+    @model_validator(mode="after")
+    def _hours(self):
+        if len(self.discharge_hours) != 2 or self.discharge_hours[0] >= self.discharge_hours[1]:
+            raise ValueError("discharge_hours must be [start, end] with start < end")
+        return self
+
+
+class Pathways(Section):
+    split_by_frailty: list[list[Probability]] = _field(
+        [[0.70, 0.28, 0.015, 0.005], [0.50, 0.45, 0.04, 0.01], [0.35, 0.55, 0.07, 0.03],
+         [0.25, 0.60, 0.10, 0.05]],
+        "Discharge pathway 0/1/2/3 by frailty (fit..severe); averages to ~50/45/4/1 (DHSC 2022).",
+        probe=[[0.25, 0.6, 0.1, 0.05]] * 4)
+    lives_alone_p0_ratio: Probability = _field(
+        0.8, "Pathway 0 share multiplier for people living alone (the rest move to pathway 1).",
+        probe=0.2)
+    p1_reablement_share: Probability = _field(
+        0.45, "Share of pathway-1 discharges without a home-care package who get reablement [e].",
+        probe=0.9)
+    p1_home_care_share: Probability = _field(
+        0.05, "Share of pathway-1 discharges without a package who get new long-term home care; "
+        "the rest get community nursing visits [e].", probe=0.5)
+    community_nursing_visits: NonNegFloat = _field(
+        6.0, "District nurse visits after a pathway-1 discharge with no package [e].", probe=20.0)
+    nursing_home_share_by_frailty: list[Probability] = _field(
+        [0.2, 0.25, 0.35, 0.6], "Share of care-home admissions to a nursing home, by frailty.",
+        probe=[0.9, 0.9, 0.9, 0.9])
+
+    @model_validator(mode="after")
+    def _splits(self):
+        if len(self.split_by_frailty) != 4:
+            raise ValueError("split_by_frailty needs 4 rows (fit, mild, moderate, severe)")
+        for i, row in enumerate(self.split_by_frailty):
+            _check_split(row, f"split_by_frailty[{i}]", 4)
+        if self.p1_reablement_share + self.p1_home_care_share > 1:
+            raise ValueError("p1_reablement_share + p1_home_care_share must not exceed 1")
+        return self
+
+
+class Reablement(Section):
+    places: int = _field(250, "Concurrent reablement places ([e], 150-400).", probe=120, ge=0)
+    duration_mean_days: PositiveFloat = _field(28.0, "Mean reablement episode, days (max 42).",
+                                               probe=40.0)
+    outcome_split: list[Probability] = _field(
+        [0.50, 0.35, 0.15], "Reablement outcome: independent / long-term home care / readmitted.",
+        probe=[0.2, 0.65, 0.15])
+    episode_cost_gbp: NonNegFloat = _field(2100.0, "Cost per episode (ASC-FR 2023-24).",
+                                           probe=3000.0)
+
+    @model_validator(mode="after")
+    def _splits(self):
+        _check_split(self.outcome_split, "outcome_split", 3)
+        return self
+
+
+class IntermediateCare(Section):
+    beds: int = _field(60, "Intermediate-care beds (NAIC ~20 per 100k).", probe=30, ge=0)
+    los_mean_days: PositiveFloat = _field(25.0, "Mean intermediate-care bed stay (NAIC).",
+                                          probe=40.0)
+    outcome_split: list[Probability] = _field(
+        [0.45, 0.35, 0.12, 0.08], "Intermediate-care outcome: home / home care / care home / died.",
+        probe=[0.2, 0.3, 0.4, 0.1])
+    bed_day_cost_gbp: NonNegFloat = _field(200.0, "Cost of a funded IC bed day (block).",
+                                           probe=300.0)
+
+    @model_validator(mode="after")
+    def _splits(self):
+        _check_split(self.outcome_split, "outcome_split", 4)
+        return self
+
+
+class HomeCare(Section):
+    capacity_hours_per_week: NonNegFloat = _field(
+        30_000.0, "Home-care hours per week the local market can deliver, all funders ([e], "
+        "22k-32k; ~2,200 clients x 12 h at ~90% use).", probe=22_000.0)
+    hours_per_week_mean: PositiveFloat = _field(12.0, "Mean package size, hours/week (HH1 2008).",
+                                                probe=16.0)
+    initial_share_by_band: list[Probability] = _field(
+        [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
+        "clients, ~85% of the hours).",
+        probe=[0.03, 0.08, 0.2])
+    community_referral_per_year_by_frailty: list[NonNegFloat] = _field(
+        [0.001, 0.005, 0.03, 0.08], "Yearly hazard that someone at home without care is referred "
+        "for home care from the community, by frailty [e, calibrated to steady prevalence].",
+        probe=[0.01, 0.03, 0.1, 0.2])
+    to_care_home_per_year: NonNegFloat = _field(
+        0.48, "Yearly hazard that a home-care client is referred for a care home, at average "
+        "frailty [calibrated so care-home prevalence stays steady].", probe=0.8)
+    hold_package_days: NonNegFloat = _field(
+        14.0, "Days a provider holds a client's package during a hospital stay; a client "
+        "discharged on pathway 0/1 within it resumes at once, later needs a new package [e].",
+        probe=0.0)
+    package_end_per_year: NonNegFloat = _field(
+        0.30, "Yearly hazard that a package ends for other reasons than death or a care home "
+        "(recovery, family care, moving away) [e].", probe=0.6)
+    need_band_ratio: list[PositiveFloat] = _field(
+        [0.6, 1.0, 1.6], "Relative hazard of a new care need (home-care or care-home referral) "
+        "by age band, normalised so the rates above stay population averages [e].",
+        probe=[1.0, 1.0, 1.0])
+    to_care_home_frailty_ratio: list[PositiveFloat] = _field(
+        [1.0, 1.89, 3.19, 4.76], "Care-home admission hazard ratio by frailty (Clegg 2016).",
+        probe=[1.0, 1.0, 1.0, 1.0])
+    hour_cost_gbp: NonNegFloat = _field(24.0, "LA-paid home-care hour (Homecare Assoc. 2023).",
+                                        probe=30.0)
+    client_contribution_share: Probability = _field(
+        0.15, "Share of an LA-funded package paid by the client under the means test [e].",
+        probe=0.5)
+
+
+class CareHomes(Section):
+    beds: int = _field(2400, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at 90%).",
+                       probe=1900, ge=0)
+    initial_share_by_band: list[Probability] = _field(
+        [0.007, 0.035, 0.175], "Share of each age band in a care home at the start (~2,100).",
+        probe=[0.01, 0.05, 0.25])
+    residential_week_gbp: NonNegFloat = _field(900.0, "LA-paid residential week (ASC-FR).",
+                                               probe=1200.0)
+    nursing_week_gbp: NonNegFloat = _field(1050.0, "LA-paid nursing week (ASC-FR).", probe=1500.0)
+    self_funder_price_ratio: PositiveFloat = _field(
+        1.4, "Fee paid by self-funders relative to the LA rate (CMA 2017: ~40% more).", probe=1.0)
+    client_contribution_week_gbp: NonNegFloat = _field(
+        200.0, "Weekly contribution from income of an LA-funded resident [e].", probe=400.0)
+    spend_down_days: PositiveFloat = _field(
+        900.0, "Days a self-funder pays before capital falls below the limit and the LA picks "
+        "them up [e].", probe=200.0)
+    fnc_week_gbp: NonNegFloat = _field(254.06, "Funded Nursing Care paid by the NHS per nursing "
+                                       "resident-week, 2025/26 (DHSC).", probe=400.0)
+
+
+CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,
+              "chc.checklist_positive_share": 1.0, "chc.dispute_probability": 0.5}
+
+
+class Chc(Section):
+    checklist_positive_share: Probability = _field(
+        0.25, "Share of pathway-3 discharges with a positive CHC checklist [e].", probe=0.6)
+    full_assessment_days: PositiveFloat = _field(
+        10.0, "Mean days for a full CHC assessment and decision [e] (28-day target).", probe=20.0,
+        probe_with=CHC_COMMON)
+    eligible_share: Probability = _field(
+        0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8,
+        probe_with=CHC_COMMON)
+    week_gbp: NonNegFloat = _field(1200.0, "NHS CHC care-home week (NAO 2017).", probe=1800.0,
+                                   probe_with=CHC_COMMON)
+    dispute_probability: Probability = _field(
+        0.15, "Chance that a full CHC decision is disputed between NHS and LA when they are "
+        "different commissioners [e].", probe=0.9, probe_with=CHC_COMMON)
+    dispute_resolution_days: PositiveFloat = _field(
+        28.0, "Mean days to resolve a CHC/LA dispute [e].", probe=90.0, probe_with=CHC_COMMON)
+    interim_funding: bool = _field(
+        True, "Discharge proceeds during a dispute on interim funding by the LA (national "
+        "framework); false: the person waits in hospital for the dispute.", probe=False,
+        probe_with=CHC_COMMON)
+
+
+class Assessment(Section):
+    nhs_assessors: int = _field(10, "NHS discharge-team assessors on duty (FTE) [e].", probe=25,
+                                gt=0)
+    la_social_workers: int = _field(15, "Social workers assessing for hospital and community "
+                                    "(FTE) ([e] 8-25).", probe=40, gt=0)
+    assessment_days: PositiveFloat = _field(
+        0.5, "Working days of assessor time per separate assessment ([e] 0.5-1).", probe=2.0)
+    separate_assessments: int = _field(
+        3, "Sequential assessments outside a joint scope (health, social care, financial ...): "
+        "3 fragmented vs 1 pooled, range 2-5 [e]. Teams alternate NHS, LA, LA, NHS, LA.",
+        probe=5, ge=1, le=5)
+    joint_assessment_days: PositiveFloat = _field(
+        1.0, "Working days for the single joint assessment that replaces the sequence [e].",
+        probe=3.0, active_in="pooled")
+
+
+class Decision(Section):
+    panel_weekdays: list[Weekday] = _field(
+        ["Tue"], "Days the LA funding panel meets (weekly, [e]).", probe=["Mon", "Thu"])
+    coordinator_hours: NonNegFloat = _field(
+        2.0, "Hours a coordinator takes to decide (same day) [e].", probe=48.0,
+        active_in="pooled")
+    mode_by_funder: dict[Funder, Literal["panel", "coordinator"]] = _field(
+        {"nhs": "coordinator", "la": "panel"}, "How each commissioner decides funding outside "
+        "a joint scope.", probe={"nhs": "coordinator", "la": "coordinator"})
+
+
+class Rationing(Section):
+    mode: Literal["off", "wait", "eligibility"] = _field(
+        "wait", "What the cash-limited funder does when spend runs ahead of plan: new packages "
+        "wait for the next review with spend back on plan, or eligibility tightens.",
+        probe="off", probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+    trigger_ratio: PositiveFloat = _field(
+        1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan.",
+        probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+    review_interval_days: PositiveFloat = _field(
+        7.0, "Days between budget reviews that switch rationing on or off.", probe=30.0,
+        probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+    eligibility_min_frailty: Literal["mild", "moderate", "severe"] = _field(
+        "moderate", "Under eligibility rationing, people less frail than this are refused new "
+        "packages and wait at home.", probe="severe",
+        probe_with={"budgets.rationing.mode": "eligibility",
+                    "budgets.la_gbp_per_year": 30_000_000.0})
+
+
+class Budgets(Section):
+    nhs_gbp_per_year: NonNegFloat = _field(
+        68_000_000.0, "NHS budget for the modelled services in the first year, before headroom "
+        "(first-year cash spend of the fragmented default, calibration run).", probe=50_000_000.0)
+    la_gbp_per_year: NonNegFloat = _field(
+        77_000_000.0, "LA adult social care budget for older people in the first year, before "
+        "headroom (first-year cash spend of the fragmented default, calibration run).",
+        probe=60_000_000.0)
+    nhs_yearly_change: float = _field(
+        0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
+        "the 65+ population) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+    la_yearly_change: float = _field(
+        0.02, "Real-terms change of the LA budget per financial year; e.g. -0.05 for council "
+        "cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+    headroom_share: float = _field(
+        0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e].", probe=-0.1,
+        ge=-0.5, le=1.0)
+    winter_spend_uplift: NonNegFloat = _field(
+        0.02, "Planned extra spend per winter month (Dec-Mar) in the seasonal spending plan; "
+        "small because most spend (care-home weeks, blocks) is flat through the year [e].",
+        probe=0.5)
+    rationing: Rationing = Field(default_factory=Rationing, description="LA/pool rationing rule.")
+
+
+class Pool(Section):
+    scope: list[Service] = _field(
+        [], "Services the pooled fund pays for (empty: no pool).",
+        probe=["reablement"], active_in="fragmented")
+    nhs_contribution_gbp_per_year: NonNegFloat = _field(
+        0.0, "NHS contribution to the pool per year.", probe=1.0e7, active_in="pooled")
+    la_contribution_gbp_per_year: NonNegFloat = _field(
+        0.0, "LA contribution to the pool per year.", probe=1.0e7, active_in="pooled")
+    risk_share: Literal["proportional", "fixed", "host"] = _field(
+        "proportional", "How a year-end over- or underspend is split: by contribution, by fixed "
+        "shares, or all to the host.", probe="host", active_in="pooled")
+    nhs_fixed_share: Probability = _field(
+        0.5, "NHS share of over/underspend under the fixed rule.", probe=0.9, active_in="pooled",
+        probe_with={"funding.pool.risk_share": "fixed"})
+    host: Funder = _field("la", "Host body of the pool (bears all under the host rule).",
+                          probe="nhs", active_in="pooled",
+                          probe_with={"funding.pool.risk_share": "host"})
+    governance_cost_gbp_per_year: NonNegFloat = _field(
+        150_000.0, "Running cost of the pool per year ([e] £50k-£400k).", probe=400_000.0,
+        active_in="pooled")
+    rations: bool = _field(
+        True, "The pool rations in-scope packages when its spend runs ahead of plan.",
+        probe=False, active_in="pooled",
+        probe_with={"funding.pool.la_contribution_gbp_per_year": 5_000_000.0})
+
+
+class Funding(Section):
+    arrangement: str = Field("fragmented", description="Label of the arrangement (reporting "
+                             "only; behaviour comes from the fields below).",
+                             json_schema_extra={"label": True})
+    commissioner: dict[Service, Funder] = _field(
+        {"acute": "nhs", "intermediate_care": "nhs", "community_nursing": "nhs", "chc": "nhs",
+         "reablement": "la", "home_care": "la", "care_home": "la"},
+        "Which funder commissions (decides on and pays for) each service outside the pool.",
+        probe={"acute": "nhs", "intermediate_care": "nhs", "community_nursing": "nhs",
+               "chc": "nhs", "reablement": "la", "home_care": "nhs", "care_home": "la"})
+    joint_scope: list[Service] = _field(
+        [], "Services for which one joint assessment and a coordinator decision replace the "
+        "separate assessments and panels (integrated process).", probe=["home_care"],
+        active_in="fragmented")
+    pool: Pool = Field(default_factory=Pool, description="Pooled fund (Section 75 / BCF).")
+
+    @model_validator(mode="after")
+    def _complete(self):
+        missing = [s for s in SERVICES if s not in self.commissioner]
+        if missing:
+            raise ValueError(f"commissioner must name a funder for every service; missing "
+                             f"{missing}")
+        return self
+
+
+class Costs(Section):
+    acute_bed_day_gbp: NonNegFloat = _field(345.0, "Block cost of a funded acute bed day "
+                                            "(NCC 2020/21, PQ 165361).", probe=450.0)
+    emergency_admission_gbp: NonNegFloat = _field(
+        3000.0, "Resource cost of an emergency spell's normal stay (NAO 2018, uprated).",
+        probe=3600.0)
+    escalation_bed_day_gbp: NonNegFloat = _field(
+        600.0, "Cash cost of an occupied escalation bed day (agency staff, [e]).", probe=900.0)
+    excess_bed_day_gbp: NonNegFloat = _field(
+        345.0, "Resource value of a delayed (excess) acute bed day.", probe=450.0)
+    district_nurse_visit_gbp: NonNegFloat = _field(50.0, "District nurse visit (PSSRU 2023).",
+                                                   probe=80.0)
+
+
+class Scenario(Section):
+    """A complete caresim scenario."""
+
+    name: str = Field("scenario", description="Scenario name (used for results folders).",
+                      json_schema_extra={"label": True})
+    description: str = Field("", description="Free text shown in reports.",
+                             json_schema_extra={"label": True})
+    run: Run = Field(default_factory=Run, description="Run length and seeds.")
+    population: Population = Field(default_factory=Population, description="Population.")
+    frailty: Frailty = Field(default_factory=Frailty, description="Frailty progression.")
+    crisis: Crisis = Field(default_factory=Crisis, description="Emergency crisis hazard.")
+    mortality: Mortality = Field(default_factory=Mortality, description="Deaths.")
+    avoidance: Avoidance = Field(default_factory=Avoidance, description="Admission avoidance.")
+    acute: Acute = Field(default_factory=Acute, description="Acute hospital.")
+    pathways: Pathways = Field(default_factory=Pathways, description="Discharge pathways.")
+    reablement: Reablement = Field(default_factory=Reablement, description="Reablement.")
+    intermediate_care: IntermediateCare = Field(default_factory=IntermediateCare,
+                                                description="Intermediate-care beds.")
+    home_care: HomeCare = Field(default_factory=HomeCare, description="Home care.")
+    care_homes: CareHomes = Field(default_factory=CareHomes, description="Care homes.")
+    chc: Chc = Field(default_factory=Chc, description="NHS Continuing Healthcare.")
+    assessment: Assessment = Field(default_factory=Assessment, description="Assessments.")
+    decision: Decision = Field(default_factory=Decision, description="Funding decisions.")
+    budgets: Budgets = Field(default_factory=Budgets, description="Budgets and rationing.")
+    funding: Funding = Field(default_factory=Funding, description="Funding arrangement.")
+    costs: Costs = Field(default_factory=Costs, description="Unit costs (2024/25 prices).")
