@@ -23,7 +23,6 @@ from .clock import Clock
 from .config import Scenario
 from .costs import Ledger
 
-LONG_TERM = ("home_care", "care_home")
 TEAM_SEQUENCE = ("nhs", "la", "la", "nhs", "la")
 
 
@@ -42,10 +41,7 @@ class FundingRules:
         self.rationing_now = {"la": False, "pool": False}
         self._waiters: dict[str, list[simpy.Event]] = {"la": [], "pool": []}
         self._year_start_cash: dict[str, float] = {"nhs": 0.0, "la": 0.0, "pool": 0.0}
-        self._year_start_day = 0.0
         self._plan_fraction = self._seasonal_plan_fraction()
-        self.rationing_days = {"la": 0.0, "pool": 0.0}
-        self._rationing_since: dict[str, float | None] = {"la": None, "pool": None}
 
     # --- who pays, who decides -------------------------------------------------------------
     def commissioner(self, service: str) -> str:
@@ -152,7 +148,6 @@ class FundingRules:
         t = self.env.now
         for funder in self._year_start_cash:
             self._year_start_cash[funder] = self.ledger.cash_to_date(funder, t)
-        self._year_start_day = t
         self._review(t)
 
     def _reviews(self):
@@ -173,10 +168,7 @@ class FundingRules:
             on = self.spend_ratio(funder, t) > trigger
             was = self.rationing_now[funder]
             self.rationing_now[funder] = on
-            if on and not was:
-                self._rationing_since[funder] = t
             if was and not on:
-                self.rationing_days[funder] += t - (self._rationing_since[funder] or t)
                 waiters, self._waiters[funder] = self._waiters[funder], []
                 for event in waiters:
                     event.succeed()

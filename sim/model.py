@@ -105,7 +105,7 @@ class Model:
         self.suspended_since: dict[int, float] = {}
         self.disputes: list[tuple] = []      # (t, person, resolution_days, eligible)
         self.rationed: list[tuple] = []      # (t, person, service, payer)
-        self.escalations = 0
+        self.escalations: list[tuple] = []   # (t, person, new pathway)
         self._init_clocks()
         self._init_population()
         self.hazards = Hazards(cfg, self.pop)

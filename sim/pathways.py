@@ -285,7 +285,7 @@ def _escalate(m, i, pathway, escalate_at, rate):
     pathway += 1
     service = "intermediate_care" if pathway == 2 else "care_home"
     escalate_at = m.env.now + m.streams.person_exponential("deconditioning", i, 1 / rate)
-    m.escalations += 1
+    m.escalations.append((m.env.now, i, pathway))
     return pathway, service, escalate_at
 
 
@@ -404,12 +404,15 @@ def funding_decision(m, i: int, service: str, payer: str, in_hospital: bool):
                 for d in cfg.decision.panel_weekdays}
         yield env.timeout(m.clock.next_weekday_time(env.now, days) - env.now)
     rule = cfg.budgets.rationing
+    held_back = False
     while m.funding.rationing(payer):
         if rule.mode == "eligibility" and in_hospital:
             minimum = ("fit", "mild", "moderate", "severe").index(rule.eligibility_min_frailty)
             if m.pop.frailty[i] < minimum:
                 return "refused"
-        m.rationed.append((env.now, i, service, payer))
+        if not held_back:
+            m.rationed.append((env.now, i, service, payer))
+            held_back = True
         yield m.funding.funds_released(payer)
     return payer
 

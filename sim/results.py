@@ -47,6 +47,10 @@ KPI_DESCRIPTIONS = {
     "resource_cost_gbp": "resource use per year valued at unit costs",
     "shifted_cost_gbp": "value per year of delayed bed days caused by another body than the "
                         "one paying for the bed",
+    "avoided_crises": "crises per year handled by urgent response or a step-up bed",
+    "pathway_escalations": "delayed patients per year whose pathway escalated (deconditioning)",
+    "chc_disputes": "CHC/LA funding disputes per year",
+    "rationed_decisions": "funding decisions per year held back by rationing",
     "readmission_30d_share": "share of admissions within 30 days of a discharge",
     "home_care_waiting_mean": "mean number waiting at home for home care (unmet need)",
     "acute_occupancy_share": "mean occupied acute beds / funded beds",
@@ -211,6 +215,10 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
             k["resource_cost_gbp"] = float(split["cost_gbp"].sum()) / years
     k["shifted_cost_gbp"] = float(shifting.loc[shifting["shifted"], "value_gbp"].sum()) / years \
         if len(shifting) else 0.0
+    k["avoided_crises"] = len(in_window(model.avoided)) / years
+    k["pathway_escalations"] = len(in_window(model.escalations)) / years
+    k["chc_disputes"] = len(in_window(model.disputes)) / years
+    k["rationed_decisions"] = len(in_window(model.rationed)) / years
     k["readmission_30d_share"] = float(np.mean([a[3] for a in admissions])) if admissions else 0.0
     k["home_care_waiting_mean"] = float(window["home_waiting_care"].mean())
     k["acute_occupancy_share"] = k["mean_acute_occupancy"] / model.cfg.acute.beds
