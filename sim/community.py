@@ -142,6 +142,54 @@ def community_care_request(m, i: int, service: str, assessed: bool):
         holding.release_all()
 
 
+def start_interim_home_care(m, i: int) -> None:
+    """Discharge to assess: a package paid by the interim payer until assessed at home."""
+    m.interim.add(i)
+    start_home_care(m, i, payer=m.cfg.assessment.interim_payer, interim=True)
+    m.process[i] = m.env.process(assess_at_home(m, i))
+
+
+def assess_at_home(m, i: int):
+    """The assessments and funding decision a discharge to assess moved out of hospital.
+
+    The same assessors do the same assessments; only where the person waits changes. After the
+    decision the package's payer switches to the decided one (or the package ends if refused
+    under eligibility rationing, and the person waits at home).
+    """
+    a = m.cfg.assessment
+    try:
+        for team in m.funding.assessment_teams("home_care", long_term=True):
+            if team == "joint":
+                yield from pathways._assess_joint(m, a.joint_assessment_days)
+            else:
+                yield from pathways._assess(m, m.services.teams[team], a.assessment_days)
+        payer = "self" if m.pop.self_fund_home_care[i] else m.funding.payer("home_care")
+        payer = yield from pathways.funding_decision(m, i, "home_care", payer, in_hospital=False)
+    except simpy.Interrupt:
+        return          # admitted: the interim package is suspended and assessed on return
+    m.process.pop(i, None)
+    m.interim.discard(i)
+    if payer == "refused":
+        end_home_care(m, i)
+        m.move(i, State.HOME_WAITING_CARE)
+        m.set_unmet(i, True)
+        m.process[i] = m.env.process(community_care_request(m, i, "home_care", assessed=True))
+        return
+    m.close_episodes(i, ("home_care",))
+    _open_home_care_fees(m, i, payer)
+
+
+def assessor_time(m, teams: list[str]):
+    """Assessments done while the person is already in a service (discharge to assess):
+    they take the same assessor time, but nobody waits in a hospital bed for them."""
+    a = m.cfg.assessment
+    for team in teams:
+        if team == "joint":
+            yield from pathways._assess_joint(m, a.joint_assessment_days)
+        else:
+            yield from pathways._assess(m, m.services.teams[team], a.assessment_days)
+
+
 def suspend_home_care(m, i: int) -> None:
     """On admission: stop paying for the package but hold its hours for a while."""
     if i not in m.home_care_holders:
@@ -162,31 +210,41 @@ def suspend_home_care(m, i: int) -> None:
         _at(m, hold, release_if_still_away)
 
 
-def start_home_care(m, i: int, payer: str | None = None, initial: bool = False) -> None:
+def start_home_care(m, i: int, payer: str | None = None, initial: bool = False,
+                    interim: bool = False) -> None:
     """Start a package (hours already allocated) and its cost episodes."""
-    hc = m.cfg.home_care
     hours = m.pop.package_hours[i] if m.pop.package_hours[i] > 0 else pathways.package_size(m, i)
     if initial:
         m.services.home_care_hours.request(hours)
     m.suspended_since.pop(i, None)
     m.move(i, State.HOME_CARE)
     m.pop.package_hours[i] = hours
-    daily = hours * hc.hour_cost_gbp / DAYS_PER_WEEK
     if payer is None:
         payer = "self" if m.pop.self_fund_home_care[i] else m.funding.payer("home_care")
+    _open_home_care_fees(m, i, payer, interim)
+    m.home_care_holders.add(i)
+
+
+def _open_home_care_fees(m, i: int, payer: str, interim: bool = False) -> None:
+    """Cost episodes of a package: resource use, and cash split between payer and client
+    (an interim discharge-to-assess package is free to the person)."""
+    hc = m.cfg.home_care
+    daily = m.pop.package_hours[i] * hc.hour_cost_gbp / DAYS_PER_WEEK
     m.open_episode(i, "home_care", "community", m.funding.payer("home_care"), "resource", daily)
     if payer == "self":
         m.open_episode(i, "home_care", "community", "self", "cash", daily)
+    elif interim:
+        m.open_episode(i, "home_care", "community", payer, "cash", daily)
     else:
         share = hc.client_contribution_share
         m.open_episode(i, "home_care", "community", payer, "cash", daily * (1 - share))
         m.open_episode(i, "home_care", "community", "self", "cash", daily * share)
-    m.home_care_holders.add(i)
 
 
 def end_home_care(m, i: int) -> None:
     """Release a package's hours and close its cost episodes (admission, care home, death)."""
     m.suspended_since.pop(i, None)
+    m.interim.discard(i)
     if i in m.home_care_holders:
         m.home_care_holders.discard(i)
         m.services.home_care_hours.release(float(m.pop.package_hours[i]))
@@ -277,10 +335,9 @@ def release_holdings(m, i: int) -> None:
 
 
 def open_block_contracts(m) -> None:
-    """Funded acute and intermediate-care beds are paid as blocks, occupied or empty."""
+    """Funded intermediate-care beds are paid as a block, occupied or empty (the acute block
+    is opened by :mod:`sim.savings`, which may shrink it)."""
     cfg = m.cfg
-    m.ledger.open(0.0, -1, "acute", "acute", m.funding.payer("acute"), "cash",
-                  cfg.acute.beds * cfg.costs.acute_bed_day_gbp)
     if cfg.intermediate_care.beds:
         m.ledger.open(0.0, -1, "intermediate_care", "community",
                       m.funding.payer("intermediate_care"), "cash",
@@ -288,8 +345,9 @@ def open_block_contracts(m) -> None:
 
 
 def open_pool_governance(m) -> None:
-    """The running cost of a pooled fund, paid from the pool."""
+    """The running cost of a pooled fund (or a provider's contract), paid from the fund."""
     cost = m.cfg.funding.pool.governance_cost_gbp_per_year
     if cost > 0:
-        m.ledger.open(0.0, -1, "pool_governance", "governance", "pool", "cash", cost / YEAR)
-        m.ledger.open(0.0, -1, "pool_governance", "governance", "pool", "resource", cost / YEAR)
+        for view in ("cash", "resource"):
+            m.ledger.open(0.0, -1, "pool_governance", "governance", m.funding.fund, view,
+                          cost / YEAR)

@@ -4,8 +4,9 @@ The ledger records cost *episodes* (start, end, daily rate, payer), not a row pe
 day: a home-care package, a care-home placement, a block contract for funded beds. One-off
 costs (a reablement episode, district-nurse visits, a spell's normal stay) are episodes of zero
 length with an amount. Each row carries its *view*: ``cash`` (what a payer actually pays under
-its contracts) or ``resource`` (care consumed, valued at unit costs). The two views are never
-summed together.
+its contracts), ``resource`` (care consumed, valued at unit costs) or ``transfer`` (money moved
+between funders, such as an outcome payment to a fund holder; not spend on care). The views are
+never summed together.
 
 Delayed bed days are recorded separately with the step that caused them, the funder responsible
 for that step and the funder paying for the bed: the cost-shifting account.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-PAYERS = ("nhs", "la", "pool", "self")
+PAYERS = ("nhs", "la", "pool", "provider", "self")
 LEDGER_COLUMNS = ("person", "service", "setting", "payer", "view", "start_day", "end_day",
                   "rate_gbp_per_day", "amount_gbp")
 
@@ -29,6 +30,7 @@ class Ledger:
         self._closed = {p: 0.0 for p in PAYERS}
         self._open_rate = {p: 0.0 for p in PAYERS}
         self._open_rate_start = {p: 0.0 for p in PAYERS}
+        self._open_rate_by_service: dict[tuple[str, str], float] = {}
         self.delays: list[tuple] = []
 
     def open(self, t: float, person: int, service: str, setting: str, payer: str, view: str,
@@ -39,6 +41,9 @@ class Ledger:
         if view == "cash":
             self._open_rate[payer] += rate_gbp_per_day
             self._open_rate_start[payer] += rate_gbp_per_day * t
+            key = (payer, service)
+            self._open_rate_by_service[key] = self._open_rate_by_service.get(key, 0.0) + \
+                rate_gbp_per_day
         return len(self.rows) - 1
 
     def close(self, episode: int, t: float) -> None:
@@ -53,6 +58,7 @@ class Ledger:
             payer = row[3]
             self._open_rate[payer] -= row[7]
             self._open_rate_start[payer] -= row[7] * row[5]
+            self._open_rate_by_service[(payer, row[1])] -= row[7]
             self._closed[payer] += amount
 
     def charge(self, t: float, person: int, service: str, setting: str, payer: str, view: str,
@@ -61,6 +67,10 @@ class Ledger:
         self.rows.append([person, service, setting, payer, view, t, t, 0.0, amount_gbp])
         if view == "cash":
             self._closed[payer] += amount_gbp
+
+    def open_cash_rate(self, payer: str, services: tuple[str, ...]) -> float:
+        """Cash per day ``payer`` is committed to now on open episodes of ``services``."""
+        return sum(self._open_rate_by_service.get((payer, s), 0.0) for s in services)
 
     def cash_to_date(self, payer: str, t: float) -> float:
         """Cash paid by ``payer`` from day 0 to t, open episodes accrued to t."""

@@ -3,7 +3,8 @@
 An arrangement is not a code branch. It is the combination of fields in ``[funding]``:
 
 * ``commissioner``: which funder decides on and pays for each service outside a pool;
-* ``pool.scope``: services the pooled fund pays for (the cash payer becomes ``pool``);
+* ``pool.scope``: services the pooled fund pays for (the cash payer becomes ``pool``, or
+  ``provider`` when an integrated provider holds the fund on a capitated budget);
 * ``joint_scope``: services that get one joint assessment and a coordinator decision
   instead of separate sequential assessments and the commissioner's own decision route.
 
@@ -38,10 +39,15 @@ class FundingRules:
         self.scope = set(f.pool.scope)
         self.joint_scope = set(f.joint_scope)
         self.commissioners = dict(f.commissioner)
-        self.rationing_now = {"la": False, "pool": False}
-        self._waiters: dict[str, list[simpy.Event]] = {"la": [], "pool": []}
-        self._year_start_cash: dict[str, float] = {"nhs": 0.0, "la": 0.0, "pool": 0.0}
+        self.fund = f.pool.fund_holder          # payer name of the fund: "pool" or "provider"
+        self.funders = ("nhs", "la", self.fund) if self.scope else ("nhs", "la")
+        self.rationing_now = {"la": False, self.fund: False}
+        self._waiters: dict[str, list[simpy.Event]] = {"la": [], self.fund: []}
+        self._year_start_cash: dict[str, float] = {"nhs": 0.0, "la": 0.0, self.fund: 0.0}
         self._plan_fraction = self._seasonal_plan_fraction()
+        # outcome payments decided at each financial-year end: year index -> paid (True/False)
+        self.outcome_paid: dict[int, bool] = {}
+        self.year_end_hooks: list = []  # called with (ending year index, t) at each year end
 
     # --- who pays, who decides -------------------------------------------------------------
     def commissioner(self, service: str) -> str:
@@ -49,12 +55,12 @@ class FundingRules:
         return self.commissioners[service]
 
     def payer(self, service: str) -> str:
-        """Cash payer of ``service`` for a publicly funded person: 'pool' or the commissioner."""
-        return "pool" if service in self.scope else self.commissioners[service]
+        """Cash payer of ``service`` for a publicly funded person: the fund or the commissioner."""
+        return self.fund if service in self.scope else self.commissioners[service]
 
     def responsible(self, service: str) -> str:
         """Body responsible for the decisions on ``service`` (for the cost-shifting account)."""
-        return "pool" if service in self.scope else self.commissioners[service]
+        return self.fund if service in self.scope else self.commissioners[service]
 
     def joint(self, service: str) -> bool:
         """True if ``service`` gets a single joint assessment and a coordinator decision."""
@@ -82,10 +88,10 @@ class FundingRules:
         return self.commissioners["chc"] != self.commissioners["care_home"]
 
     def can_ration(self, payer: str) -> bool:
-        """Cash-limited payers that ration: the LA, and a pool configured to ration."""
+        """Cash-limited payers that ration: the LA, and a fund configured to ration."""
         if payer == "la":
             return True
-        return payer == "pool" and self.cfg.funding.pool.rations
+        return payer == self.fund and bool(self.scope) and self.cfg.funding.pool.rations
 
     # --- budgets and the seasonal spending plan ---------------------------------------------
     def _seasonal_plan_fraction(self) -> np.ndarray:
@@ -111,28 +117,49 @@ class FundingRules:
             return pool.nhs_contribution_gbp_per_year * (1.0 + b.nhs_yearly_change) ** year_index
         return pool.la_contribution_gbp_per_year * (1.0 + b.la_yearly_change) ** year_index
 
+    def outcome_payment(self, funder: str, year_index: int) -> float:
+        """The part of a funder's contribution paid only if the year's outcome target is met."""
+        return self.cfg.funding.pool.outcome_payment_share * self.contribution(funder, year_index)
+
     def yearly_budget(self, funder: str, year_index: int) -> float:
         """Budget of ``funder`` for its directly paid services in financial year ``year_index``.
 
-        The pool's budget is the two contributions; each funder's own budget is its base x
-        (1 + headroom) x (1 + yearly change)^year, less what it puts into the pool.
+        The fund's budget is the two contributions: it plans to earn the outcome payments at
+        risk, and loses them if the year-end review withholds them. Each funder's own budget is
+        its base x (1 + headroom) x (1 + yearly change)^year, less what it puts into the fund,
+        plus any outcome payment it withheld.
         """
-        if funder == "pool":
-            return self.contribution("nhs", year_index) + self.contribution("la", year_index)
+        paid = self.outcome_paid.get(year_index)
+        if funder == self.fund:
+            total = 0.0
+            for f in ("nhs", "la"):
+                total += self.contribution(f, year_index)
+                if paid is False:
+                    total -= self.outcome_payment(f, year_index)
+            return total
         b = self.cfg.budgets
         base = b.nhs_gbp_per_year if funder == "nhs" else b.la_gbp_per_year
         change = b.nhs_yearly_change if funder == "nhs" else b.la_yearly_change
         factor = (1.0 + b.headroom_share) * (1.0 + change) ** year_index
-        return max(base * factor - self.contribution(funder, year_index), 0.0)
+        withheld = self.outcome_payment(funder, year_index) if paid is False else 0.0
+        return max(base * factor - self.contribution(funder, year_index) + withheld, 0.0)
 
     def year_index(self, t: float) -> int:
         """Financial years since the start (0 for the first, possibly partial, year)."""
         return int(self.clock.financial_year[int(t)] - self.clock.financial_year[0])
 
+    def plan_to_date(self, funder: str, t: float) -> float:
+        """Year-to-date planned spend of ``funder`` at time t (seasonal plan)."""
+        return self.yearly_budget(funder, self.year_index(t)) * self._plan_fraction[int(t)]
+
+    def spent_this_year(self, funder: str, t: float) -> float:
+        """Cash paid by ``funder`` since the start of the current financial year."""
+        return self.ledger.cash_to_date(funder, t) - self._year_start_cash[funder]
+
     def spend_ratio(self, funder: str, t: float) -> float:
         """Year-to-date cash spend over year-to-date plan."""
-        plan = self.yearly_budget(funder, self.year_index(t)) * self._plan_fraction[int(t)]
-        spent = self.ledger.cash_to_date(funder, t) - self._year_start_cash[funder]
+        plan = self.plan_to_date(funder, t)
+        spent = self.spent_this_year(funder, t)
         if plan <= 0:
             return np.inf if spent > 0 else 0.0
         return spent / plan
@@ -146,6 +173,9 @@ class FundingRules:
 
     def _new_year(self) -> None:
         t = self.env.now
+        ending = self.year_index(t - 1e-9)
+        for hook in self.year_end_hooks:
+            hook(ending, t)
         for funder in self._year_start_cash:
             self._year_start_cash[funder] = self.ledger.cash_to_date(funder, t)
         self._review(t)
@@ -162,8 +192,8 @@ class FundingRules:
         if self.cfg.budgets.rationing.mode == "off":
             return
         trigger = self.cfg.budgets.rationing.trigger_ratio
-        for funder in ("la", "pool"):
-            if funder == "pool" and not (self.scope and self.can_ration("pool")):
+        for funder in ("la", self.fund):
+            if funder == self.fund and not self.can_ration(funder):
                 continue
             on = self.spend_ratio(funder, t) > trigger
             was = self.rationing_now[funder]

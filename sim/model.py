@@ -25,7 +25,9 @@ from . import community, pathways
 from .clock import Clock
 from .config import AGE_BANDS, Scenario
 from .costs import Ledger
+from .fund import FundYear
 from .funding import FundingRules
+from .neighbourhood import Neighbourhood
 from .population import (
     ACUTE_DELAYED,
     CARE_HOME,
@@ -41,13 +43,16 @@ from .population import (
 )
 from .results import Occupancy
 from .rng import Streams
+from .savings import Savings
 from .services import Services
 
 CRISIS, DEATH, FRAILTY, NEED = range(4)
 CLOCK_NAMES = ("crisis", "death", "frailty", "need")
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
                  "discharge_process")
-WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours", "care_home_beds")
+WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours",
+           "care_home_beds")
+FUNDED = ("acute_beds", "ic_beds", "home_care_hours", "case_management_places")
 
 
 class CountingEnvironment(simpy.Environment):
@@ -82,7 +87,8 @@ class Model:
         self.funding = FundingRules(cfg, self.env, self.clock, self.ledger)
         keys = ([s.name.lower() for s in State if s != State.DEAD] + ["alive"]
                 + [f"delayed:{r}" for r in DELAY_REASONS] + [f"waiting:{w}" for w in WAITING]
-                + ["urgent_response"] + [f"alive:{b}" for b in AGE_BANDS])
+                + ["urgent_response", "case_managed"] + [f"alive:{b}" for b in AGE_BANDS]
+                + [f"funded:{f}" for f in FUNDED])
         self.occupancy = Occupancy(keys, self.clock.days)
         self.event_log: list[tuple] | None = [] if event_log else None
         # per-person bookkeeping for people who hold something
@@ -102,10 +108,14 @@ class Model:
         self.pending_payer: dict[int, str] = {}
         self.chc_disputed: dict[int, tuple[float, str]] = {}
         self.home_care_holders: set[int] = set()
+        self.interim: set[int] = set()       # on a discharge-to-assess package, not yet decided
         self.suspended_since: dict[int, float] = {}
         self.disputes: list[tuple] = []      # (t, person, resolution_days, eligible)
         self.rationed: list[tuple] = []      # (t, person, service, payer)
         self.escalations: list[tuple] = []   # (t, person, new pathway)
+        self.neighbourhood = Neighbourhood(self)
+        self.savings = Savings(self)
+        self.fund_year = FundYear(self)
         self._init_clocks()
         self._init_population()
         self.hazards = Hazards(cfg, self.pop)
@@ -187,6 +197,9 @@ class Model:
         self.occupancy.add("alive", int(pop.n), 0.0)
         for b, count in enumerate(np.bincount(pop.band[: pop.n], minlength=3)):
             self.occupancy.add(f"alive:{AGE_BANDS[b]}", int(count), 0.0)
+        self.savings.start()
+        self.neighbourhood.start()
+        self.fund_year.start()
         for i, e in zip(ch, elapsed):
             community.start_care_home(self, int(i), nursing=pop.state[i] == State.NURSING,
                                      source=None, elapsed_days=float(e))
@@ -273,6 +286,8 @@ class Model:
     def refresh(self, i: int):
         """Recompute person i's hazards and reschedule the clocks whose rate changed."""
         t = self.env.now
+        if self.neighbourhood.active:
+            self.neighbourhood.update(i)
         if self.pop.state[i] == DEAD:
             for k in range(4):
                 self._set_rate(k, i, 0.0, t)
@@ -423,6 +438,7 @@ class Model:
             self.end_delay(i)
         for i in list(self.in_bed):  # and so do stays still in a bed
             self.leave_bed(i)
+        self.fund_year.finish(self.horizon)
         self.ledger.close_all(self.horizon)
         self.occupancy.finish(self.horizon)
         return self

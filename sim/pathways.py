@@ -23,6 +23,7 @@ from . import community
 from .population import CARE_HOME, State
 
 DAYS_PER_WEEK = 7.0
+INTERIM = "interim"   # payer marker of a discharge-to-assess package before its decision
 
 
 class Holding:
@@ -251,14 +252,22 @@ def discharge_process(m, i: int, pathway: int, had_package: bool, holding: Holdi
             yield from ready_to_leave(m, i)
             return pathway, service or "home"
         long_term = service in ("home_care", "care_home")
-        yield from assessments(m, i, service, long_term)
+        to_assess = service in m.cfg.assessment.discharge_to_assess
+        restart = service == "home_care" and had_package and \
+            m.cfg.decision.package_change_without_referral
+        if not (to_assess or restart):
+            yield from assessments(m, i, service, long_term)
         if pathway in (1, 2) and m.env.now >= escalate_at:
             pathway, service, escalate_at = _escalate(m, i, pathway, escalate_at, rate)
             continue
         payer = "nhs" if service == "intermediate_care" else m.funding.payer(service)
         if service == "care_home":
             payer = yield from chc_process(m, i)
-        if long_term:
+        if to_assess and service == "home_care":
+            payer = INTERIM    # assessed and decided at home, on interim funding
+        elif restart:
+            payer = "self" if m.pop.self_fund_home_care[i] else payer
+        elif long_term:
             payer = yield from funding_decision(m, i, service, payer, in_hospital=True)
             if payer == "refused":
                 return pathway, "home_waiting_" + service
@@ -447,7 +456,10 @@ def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
     pop.readmit_until[i] = env.now + m.cfg.crisis.readmission_window_days
     payer = m.pending_payer.pop(i, None)
     if destination == "home_care_resumed":
-        community.start_home_care(m, i)
+        if i in m.interim:
+            community.start_interim_home_care(m, i)
+        else:
+            community.start_home_care(m, i)
         _schedule_readmit_end(m, i)
         return
     if destination == "care_home_return":
@@ -473,6 +485,12 @@ def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
     if destination == "reablement":
         holding.keep(m.services.reablement)
         m.process[i] = env.process(community.reablement_episode(m, i))
+        if "reablement" in m.cfg.assessment.discharge_to_assess:
+            env.process(community.assessor_time(m, m.funding.assessment_teams("reablement",
+                                                                                False)))
+    elif destination == "home_care" and payer == INTERIM:
+        holding.keep(m.services.home_care_hours)
+        community.start_interim_home_care(m, i)
     elif destination == "home_care":
         holding.keep(m.services.home_care_hours)
         community.start_home_care(m, i, payer=payer)

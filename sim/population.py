@@ -107,6 +107,7 @@ class Population:
         ("package_hours", np.float64, 0.0),
         ("care_home_since", np.float64, -1.0),
         ("chc_funded", np.bool_, False),
+        ("case_managed", np.bool_, False),   # on a neighbourhood team's caseload
     )
 
     def add(self, columns: dict[str, np.ndarray]) -> np.ndarray:
@@ -272,6 +273,7 @@ class Hazards:
         self._package_end = self.cfg.home_care.package_end_per_year / YEAR
         self._alone, self._unmet = c.lives_alone_ratio, c.unmet_need_ratio
         self._readmit = c.readmission_ratio
+        self._managed = self.cfg.neighbourhood.crisis_hazard_ratio
 
     def renormalise_deaths(self, pop: Population, other_deaths_by_band: np.ndarray) -> None:
         """Reset community death rates so each band's total stays at the published rate.
@@ -298,7 +300,7 @@ class Hazards:
         """Hazards per day of person i: (crisis before season, death, frailty change, need).
 
         Crisis: community people at home (normalised band x frailty x living alone x unmet need
-        x readmission window) and care-home residents (their own rates). Death: community
+        x readmission window x case management) and care-home residents (their own rates). Death: community
         people (care homes and hospitals have their own routes). Need: a home-care referral for
         someone at home; a care-home referral or the end of the package for a client.
         """
@@ -313,6 +315,8 @@ class Hazards:
                 h *= self._unmet
             if pop.readmit_until[i] > t:
                 h *= self._readmit
+            if pop.case_managed[i]:
+                h *= self._managed
             if s == HOME:
                 need = self._referral[b][f]
             elif s == HOME_CARE:

@@ -44,6 +44,15 @@ KPI_DESCRIPTIONS = {
     "cost_la_gbp": "cash paid per year by the local authority",
     "cost_self_gbp": "cash paid per year by people (self-funding and contributions)",
     "cost_pool_gbp": "cash paid per year from the pooled fund",
+    "cost_provider_gbp": "cash paid per year by an integrated provider from its capitated budget",
+    "risk_share_nhs_gbp": "NHS top-up (+) or refund (-) of the pool's over/underspend per year",
+    "risk_share_la_gbp": "LA top-up (+) or refund (-) of the pool's over/underspend per year",
+    "statutory_risk_days": "days per year on which the pool cannot cover its NHS statutory "
+                           "commitments (acute, CHC) to the year end without a top-up",
+    "outcome_payment_gbp": "outcome payments made to the fund holder per year",
+    "beds_closed": "acute beds closed under the bed-closure rule (by the end of the run)",
+    "reinvested_gbp": "cash underspend reinvested in capacity per year",
+    "case_managed_mean": "mean number of people on a neighbourhood team's caseload",
     "resource_cost_gbp": "resource use per year valued at unit costs",
     "shifted_cost_gbp": "value per year of delayed bed days caused by another body than the "
                         "one paying for the bed",
@@ -106,6 +115,10 @@ def series_setting(series: str) -> str:
     from .population import SETTING, State
     if series.startswith("delayed:"):
         return "acute"
+    if series.startswith("funded:"):
+        return "capacity"
+    if series == "case_managed":
+        return "community"
     if series.startswith("waiting:") or series.startswith("alive") or \
             series == "urgent_response":
         return "queue" if series.startswith("waiting:") else "all"
@@ -158,8 +171,8 @@ def collect(model, replication: int, seed: int) -> ReplicationResult:
     warmup, horizon = model.warmup, model.horizon
     shifting = cost_shifting(delays, cfg.costs.excess_bed_day_gbp, warmup, horizon)
     daily = model.occupancy.frame(cfg.run.start_date)
-    kpis = compute_kpis(model, ledger, daily, shifting)
     budgets = budget_table(model, cash, edges, labels)
+    kpis = compute_kpis(model, ledger, daily, shifting, budgets)
     events = None
     if model.event_log is not None:
         events = pd.DataFrame(model.event_log, columns=["time_days", "person", "event", "detail"])
@@ -171,7 +184,7 @@ def collect(model, replication: int, seed: int) -> ReplicationResult:
 
 
 def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
-                 shifting: pd.DataFrame) -> dict[str, float]:
+                 shifting: pd.DataFrame, budgets: pd.DataFrame) -> dict[str, float]:
     """KPIs of one replication over the counting window [warm-up, horizon)."""
     warmup, horizon = model.warmup, model.horizon
     years = (horizon - warmup) / 365.25
@@ -222,6 +235,28 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
     k["readmission_30d_share"] = float(np.mean([a[3] for a in admissions])) if admissions else 0.0
     k["home_care_waiting_mean"] = float(window["home_waiting_care"].mean())
     k["acute_occupancy_share"] = k["mean_acute_occupancy"] / model.cfg.acute.beds
+    k.update(_money_kpis(model, ledger, budgets, years))
+    k["case_managed_mean"] = float(window["case_managed"].mean())
+    return k
+
+
+def _money_kpis(model, ledger: pd.DataFrame, budgets: pd.DataFrame, years: float) -> dict:
+    """Risk shares, statutory risk, outcome payments, bed closures and reinvestment."""
+    warmup, horizon = model.warmup, model.horizon
+    start_month = (pd.Timestamp(model.clock.start) + pd.Timedelta(days=warmup)).strftime("%Y-%m")
+    counted = budgets[budgets["month"] >= start_month]
+    k = {}
+    for funder in ("nhs", "la"):
+        k[f"risk_share_{funder}_gbp"] = float(
+            counted.loc[counted["funder"] == funder, "risk_share_gbp"].sum()) / years
+    k["statutory_risk_days"] = sum(1 for day, _ in model.fund_year.risk_days
+                                   if warmup <= day < horizon) / years
+    transfers = ledger[(ledger["view"] == "transfer") & (ledger["service"] == "outcome_payment")]
+    in_window = transfers[(transfers["start_day"] >= warmup) & (transfers["start_day"] <= horizon)]
+    k["outcome_payment_gbp"] = float(in_window["amount_gbp"].sum()) / years
+    k["beds_closed"] = float(sum(c[1] for c in model.savings.closures))
+    k["reinvested_gbp"] = sum(r[3] for r in model.savings.reinvestments
+                              if warmup <= r[0] <= horizon) / years
     return k
 
 
@@ -231,7 +266,7 @@ def budget_table(model, cash: pd.DataFrame, edges: np.ndarray, labels: list[str]
     pool_cfg = model.cfg.funding.pool
     spend = cash.groupby(["month", "payer"])["cost_gbp"].sum()
     rows = []
-    for funder in ("nhs", "la", "pool") if funding.scope else ("nhs", "la"):
+    for funder in funding.funders:
         balance = 0.0
         year_of_balance = None
         for m, label in enumerate(labels):
@@ -247,13 +282,16 @@ def budget_table(model, cash: pd.DataFrame, edges: np.ndarray, labels: list[str]
             rows.append({"month": label, "funder": funder, "plan_gbp": plan, "spend_gbp": spent,
                          "balance_ytd_gbp": balance, "risk_share_gbp": 0.0})
     table = pd.DataFrame(rows)
-    if funding.scope:
-        _apply_risk_share(table, pool_cfg, model)
+    if funding.scope and funding.fund == "pool":
+        _apply_risk_share(table, pool_cfg)
     return table
 
 
-def _apply_risk_share(table: pd.DataFrame, pool_cfg, model) -> None:
-    """At each financial-year end, split the pool's over- or underspend between the funders."""
+def _apply_risk_share(table: pd.DataFrame, pool_cfg) -> None:
+    """At each financial-year end, split the pool's over- or underspend between the funders.
+
+    An integrated provider on a capitated budget keeps its own surplus or deficit instead.
+    """
     total = pool_cfg.nhs_contribution_gbp_per_year + pool_cfg.la_contribution_gbp_per_year
     if pool_cfg.risk_share == "proportional":
         nhs_share = pool_cfg.nhs_contribution_gbp_per_year / total if total else 0.5

@@ -413,6 +413,14 @@ class Assessment(Section):
     joint_assessment_days: PositiveFloat = _field(
         1.0, "Working days for the single joint assessment that replaces the sequence [e].",
         probe=3.0, active_in="pooled")
+    discharge_to_assess: list[Literal["reablement", "home_care"]] = _field(
+        [], "Services to which people are discharged to assess (Coventry's pull model): they "
+        "leave as soon as the service has room, on interim funding, and are assessed and "
+        "decided on at home, using the same assessors.", probe=["reablement", "home_care"])
+    interim_payer: Funder = _field(
+        "nhs", "Funder that pays an interim discharge-to-assess package until the assessment "
+        "and funding decision at home (NHS discharge funding, [e]).", probe="la",
+        probe_with={"assessment.discharge_to_assess": ["home_care"]})
 
 
 class Decision(Section):
@@ -424,6 +432,10 @@ class Decision(Section):
     mode_by_funder: dict[Funder, Literal["panel", "coordinator"]] = _field(
         {"nhs": "coordinator", "la": "panel"}, "How each commissioner decides funding outside "
         "a joint scope.", probe={"nhs": "coordinator", "la": "coordinator"})
+    package_change_without_referral: bool = _field(
+        False, "A client whose package lapsed during a hospital stay gets it back from a "
+        "coordinator without new assessments or a funding decision (integrated provider "
+        "coordinators, [e]).", probe=True, probe_with={"home_care.hold_package_days": 0.0})
 
 
 class Rationing(Section):
@@ -492,6 +504,19 @@ class Pool(Section):
         True, "The pool rations in-scope packages when its spend runs ahead of plan.",
         probe=False, active_in="pooled",
         probe_with={"funding.pool.la_contribution_gbp_per_year": 5_000_000.0})
+    fund_holder: Literal["pool", "provider"] = _field(
+        "pool", "Who holds the fund: a pool hosted by the commissioners (over/underspend split by "
+        "the risk-share rule), or an integrated provider on a capitated budget that keeps its "
+        "own surplus or deficit (Torbay, Hammersmith & Fulham).", probe="provider",
+        active_in="pooled")
+    outcome_payment_share: Annotated[float, Field(ge=0.0, le=0.5)] = _field(
+        0.0, "Share of the yearly contributions paid to the fund holder only if the outcome "
+        "target is met at the financial-year end (Tower Hamlets: a % of contract value).",
+        probe=0.1, active_in="pooled")
+    outcome_target_mean_delay_days: NonNegFloat = _field(
+        1.0, "Outcome target: mean days from medically fit to leaving hospital over the "
+        "financial year's discharges must not exceed this.", probe=0.1, active_in="pooled",
+        probe_with={"funding.pool.outcome_payment_share": 0.1})
 
 
 class Funding(Section):
@@ -516,7 +541,63 @@ class Funding(Section):
         if missing:
             raise ValueError(f"commissioner must name a funder for every service; missing "
                              f"{missing}")
+        if self.pool.fund_holder == "provider" and not self.pool.scope:
+            raise ValueError("pool.fund_holder = 'provider' needs the services the provider "
+                             "delivers in pool.scope")
         return self
+
+
+class Neighbourhood(Section):
+    case_management: bool = _field(
+        False, "Integrated neighbourhood teams proactively case-manage people at moderate or "
+        "severe frailty living at home, up to each team's caseload.", probe=True)
+    people_per_zone: int = _field(
+        5_500, "People aged 65+ per neighbourhood zone (one team per ~30,000 residents at 18.4% "
+        "aged 65+).", probe=1_000, gt=0, probe_with={"neighbourhood.case_management": True})
+    caseload_per_team: int = _field(
+        150, "People a zone team case-manages at once; others wait for a place [e].", probe=20,
+        ge=0, probe_with={"neighbourhood.case_management": True})
+    crisis_hazard_ratio: Annotated[float, Field(gt=0.0, le=1.5)] = _field(
+        0.9, "Crisis hazard ratio while case-managed ([e]: evidence reviews find little, range "
+        "0.8-1.0 includes no effect).", probe=0.5,
+        probe_with={"neighbourhood.case_management": True})
+    team_cost_gbp_per_year: NonNegFloat = _field(
+        350_000.0, "Cost of one zone team per year, paid by the community-nursing payer [e].",
+        probe=700_000.0, probe_with={"neighbourhood.case_management": True})
+
+
+class Savings(Section):
+    bed_closure: bool = _field(
+        False, "Close acute beds when occupancy stays low for a review period (Wakefield's "
+        "\"live within capacity\"): the only way freed bed days become cash.", probe=True,
+        probe_with={"savings.closure_occupancy_threshold": 0.99})
+    closure_occupancy_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = _field(
+        0.85, "Close beds when mean occupied acute beds over the review period fall below this "
+        "share of funded beds [e].", probe=0.5, probe_with={"savings.bed_closure": True})
+    closure_review_days: PositiveFloat = _field(
+        91.0, "Days between bed-closure reviews (a quarter).", probe=30.0,
+        probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
+    beds_closed_per_review: int = _field(
+        10, "Beds closed at a review that finds occupancy below the threshold [e].", probe=1,
+        ge=1, probe_with={"savings.bed_closure": True,
+                          "savings.closure_occupancy_threshold": 0.99})
+    min_beds_share: Probability = _field(
+        0.8, "Never close below this share of the starting funded beds [e].", probe=0.99,
+        probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
+    reinvest_share: Probability = _field(
+        0.0, "Share of a funder's year-end cash underspend reinvested in capacity (never "
+        "notional bed-day values).", probe=1.0, probe_with={"run.years": 1.5})
+    reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = _field(
+        ["nhs", "la", "pool", "provider"], "Budgets whose underspend is reinvested.",
+        probe=["la"], probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
+    reinvest_in: Literal["home_care", "intermediate_care", "prevention"] = _field(
+        "home_care", "What reinvested cash buys: home-care hours (paid as delivered), "
+        "intermediate-care beds (block) or neighbourhood case-management places (block).",
+        probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
+    reinvest_lag_days: NonNegFloat = _field(
+        90.0, "Days from the financial-year end to the bought capacity being in service "
+        "(recruitment, procurement) [e].", probe=10.0,
+        probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
 
 
 class Costs(Section):
@@ -558,4 +639,15 @@ class Scenario(Section):
     decision: Decision = Field(default_factory=Decision, description="Funding decisions.")
     budgets: Budgets = Field(default_factory=Budgets, description="Budgets and rationing.")
     funding: Funding = Field(default_factory=Funding, description="Funding arrangement.")
+    neighbourhood: Neighbourhood = Field(default_factory=Neighbourhood,
+                                         description="Neighbourhood teams and prevention.")
+    savings: Savings = Field(default_factory=Savings,
+                             description="Cashable savings and reinvestment.")
     costs: Costs = Field(default_factory=Costs, description="Unit costs (2024/25 prices).")
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if self.savings.reinvest_in == "prevention" and not self.neighbourhood.case_management:
+            raise ValueError("savings.reinvest_in = 'prevention' buys neighbourhood case-"
+                             "management places: set neighbourhood.case_management = true")
+        return self

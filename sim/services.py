@@ -53,6 +53,16 @@ class Capacity:
         self.level += amount
         self._grant()
 
+    def add_units(self, amount: float) -> None:
+        """More capacity in service (reinvestment): waiting requests may now be served."""
+        self.units += amount
+        self.release(amount)
+
+    def remove_units(self, amount: float) -> None:
+        """Less capacity (closure): units in use are not taken back but not replaced either."""
+        self.units -= amount
+        self.level -= amount
+
     def _grant(self) -> None:
         while self.queue and self.level >= self.queue[0][1]:
             event, amount = self.queue.popleft()

@@ -58,7 +58,8 @@ def test_labels_are_the_only_fields_without_a_probe():
 @pytest.mark.parametrize("path,info", FIELDS, ids=[p for p, _ in FIELDS])
 def test_every_field_changes_some_output(path, info):
     extra = _extra(info)
-    config = {"all": "fragmented", "fragmented": "fragmented", "pooled": "pooled"}[
+    config = {"all": "fragmented", "fragmented": "fragmented", "pooled": "pooled",
+              "integrated": "integrated"}[
         extra.get("active_in", "all")]
     settings = {k.replace(".", "__"): _scaled(k, v)
                 for k, v in extra.get("probe_with", {}).items()}

@@ -1,0 +1,84 @@
+"""The fund's year: outcome payments to the fund holder and statutory-duty risk.
+
+* **Outcome payments** (Tower Hamlets): a share of each funder's yearly contribution is paid to
+  the fund holder only if, at the financial-year end, the outcome target was met (mean days
+  from medically fit to leaving hospital over the year's discharges). The fund plans its
+  spending expecting to earn it, so a payment withheld is the fund holder's loss (a deficit it
+  bears, or shares under the pool's risk-share rule) and goes back to the funder's budget; a
+  payment made appears in the ledger as a ``transfer`` row.
+* **Statutory-duty risk** (seed 001): when a pool pays for NHS statutory services (acute beds,
+  CHC, funded nursing care), on each day the model checks whether what remains of the pool's
+  yearly budget still covers those commitments at their current daily rate to the year end. A
+  day on which it does not is a statutory-risk day: the services are still paid (the NHS
+  cannot stop them), so the year-end risk-share rule decides who tops the pool up.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+
+STATUTORY_SERVICES = ("acute", "escalation", "chc", "fnc")
+
+
+class FundYear:
+    """Outcome reviews and the daily statutory-risk check for one replication."""
+
+    def __init__(self, model):
+        self.model = model
+        self.pool_cfg = model.cfg.funding.pool
+        self.outcomes: list[tuple] = []      # (t, year, mean delay days, paid, amount paid)
+        self.risk_days: list[tuple] = []     # (day, shortfall gbp)
+        clock = model.clock
+        self.days_to_year_end = np.array([
+            (dt.date(int(fy) + 1, 4, 1) - d).days
+            for d, fy in zip(clock.dates, clock.financial_year)])
+
+    def start(self) -> None:
+        """Register the year-end outcome review and start the daily statutory check."""
+        m = self.model
+        if not m.funding.scope:
+            return
+        if self.pool_cfg.outcome_payment_share > 0:
+            m.funding.year_end_hooks.insert(0, self.outcome_review)
+        if m.funding.scope & {"acute", "chc"}:
+            m.env.process(self._statutory_check())
+
+    def outcome_review(self, year: int, t: float) -> None:
+        """Decide the year's outcome payment from the discharges of that financial year."""
+        m, funding = self.model, self.model.funding
+        if year in funding.outcome_paid:
+            return
+        delays = [d[2] for d in m.discharges if funding.year_index(d[0]) == year and d[0] < t]
+        mean_delay = float(np.mean(delays)) if delays else 0.0
+        paid = mean_delay <= self.pool_cfg.outcome_target_mean_delay_days
+        funding.outcome_paid[year] = paid
+        total = 0.0
+        if paid:
+            fraction = funding._plan_fraction[max(int(np.ceil(t)) - 1, 0)]
+            for funder in ("nhs", "la"):
+                amount = funding.outcome_payment(funder, year) * fraction
+                m.ledger.charge(t, -1, "outcome_payment", "governance", funder, "transfer",
+                                amount)
+                total += amount
+        self.outcomes.append((t, year, mean_delay, paid, total))
+
+    def finish(self, horizon: float) -> None:
+        """Decide the outcome payment of the last (possibly partial) year at the horizon."""
+        if self.model.funding.scope and self.pool_cfg.outcome_payment_share > 0:
+            self.outcome_review(self.model.funding.year_index(horizon - 1e-9), horizon)
+
+    def _statutory_check(self):
+        m, funding = self.model, self.model.funding
+        fund = funding.fund
+        while True:
+            yield m.env.timeout(1.0)
+            t = m.env.now
+            day = int(t)
+            budget = funding.yearly_budget(fund, funding.year_index(t))
+            remaining = budget - funding.spent_this_year(fund, t)
+            committed = m.ledger.open_cash_rate(fund, STATUTORY_SERVICES) * \
+                self.days_to_year_end[day]
+            if remaining < committed:
+                self.risk_days.append((day, committed - remaining))

@@ -1,0 +1,97 @@
+"""Integrated neighbourhood teams: zones, caseloads and proactive case management.
+
+The place is split into zones of ``people_per_zone`` people aged 65+ (about 30,000 residents),
+each with one team. A team case-manages people at moderate or severe frailty who live at home,
+up to its caseload; others eligible wait in their zone's queue for a place. While
+case-managed, a person's crisis hazard is multiplied by ``crisis_hazard_ratio`` (default
+modest: evidence reviews find little effect). Teams are paid as a block, occupied or not, by
+whoever pays for community nursing. Reinvested savings can buy more caseload places.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+
+from .population import HOME, HOME_CARE
+
+MODERATE = 2
+
+
+class Neighbourhood:
+    """Zone teams and their caseloads for one replication (inactive unless configured)."""
+
+    def __init__(self, model):
+        cfg = model.cfg.neighbourhood
+        self.model = model
+        self.active = cfg.case_management
+        self.zones = max(1, round(model.cfg.population.size / cfg.people_per_zone))
+        self.places_per_team = float(cfg.caseload_per_team)
+        self.free = [self.places_per_team] * self.zones
+        self.queue: list[deque[int]] = [deque() for _ in range(self.zones)]
+        self.queued: set[int] = set()
+
+    def start(self) -> None:
+        """Open the teams' block contract and record the funded places."""
+        if not self.active:
+            return
+        m, cfg = self.model, self.model.cfg.neighbourhood
+        payer = m.funding.payer("community_nursing")
+        daily = self.zones * cfg.team_cost_gbp_per_year / 365.25
+        for view in ("cash", "resource"):
+            m.ledger.open(0.0, -1, "case_management", "community", payer, view, daily)
+        m.occupancy.add("funded:case_management_places", self.zones * self.places_per_team, 0.0)
+
+    def zone(self, i: int) -> int:
+        """Zone of person i (from their own keyed stream, so the same under every arrangement)."""
+        return int(self.model.streams.person_uniform("zone", i) * self.zones)
+
+    def eligible(self, i: int) -> bool:
+        """Moderate or severe frailty, alive and living at home (with or without care)."""
+        pop = self.model.pop
+        return pop.frailty[i] >= MODERATE and HOME <= pop.state[i] <= HOME_CARE
+
+    def update(self, i: int) -> None:
+        """Enrol, queue or discharge person i after a change in their state or frailty."""
+        pop = self.model.pop
+        if pop.case_managed[i]:
+            if not self.eligible(i):
+                self._leave(i)
+        elif i not in self.queued and self.eligible(i):
+            z = self.zone(i)
+            if self.free[z] >= 1:
+                self._enrol(i, z, refresh=False)  # the caller recomputes i's hazards
+            else:
+                self.queue[z].append(i)
+                self.queued.add(i)
+
+    def add_places(self, places: float) -> None:
+        """Extra caseload places (reinvestment), spread over the zones."""
+        per_zone = places / self.zones
+        self.model.occupancy.add("funded:case_management_places", places, self.model.env.now)
+        for z in range(self.zones):
+            self.free[z] += per_zone
+            self._fill(z)
+
+    def _enrol(self, i: int, z: int, refresh: bool = True) -> None:
+        m = self.model
+        self.free[z] -= 1
+        m.pop.case_managed[i] = True
+        m.occupancy.add("case_managed", 1, m.env.now)
+        if refresh:
+            m.refresh(i)
+
+    def _leave(self, i: int) -> None:
+        m = self.model
+        m.pop.case_managed[i] = False
+        m.occupancy.add("case_managed", -1, m.env.now)
+        z = self.zone(i)
+        self.free[z] += 1
+        self._fill(z)
+
+    def _fill(self, z: int) -> None:
+        queue = self.queue[z]
+        while queue and self.free[z] >= 1:
+            j = queue.popleft()
+            self.queued.discard(j)
+            if self.eligible(j):
+                self._enrol(j, z)

@@ -1,0 +1,133 @@
+"""Cashable savings: closing acute beds, and reinvesting a year-end cash underspend.
+
+Acute (and intermediate-care) beds are paid as blocks, the same empty or full, so bed days freed
+by faster discharges save no cash on their own. Two rules turn them into money and back into
+care:
+
+* **bed closure** ("live within capacity", Wakefield): at each review, if the mean number of
+  occupied acute beds over the period was below a threshold share of the funded beds, close a
+  number of beds (never below a floor); the block contract shrinks from that day, and beds
+  already occupied empty by attrition;
+* **reinvestment**: at each financial-year end, a share of each named budget's cash underspend
+  (plan less spend; never a notional bed-day value) buys recurrent capacity that arrives after a
+  lag: home-care hours (paid as delivered, like any package), intermediate-care beds (a block
+  contract) or neighbourhood case-management places (a block contract).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from .population import YEAR
+
+WEEKS_PER_YEAR = YEAR / 7.0
+
+
+class Savings:
+    """Bed-closure reviews and year-end reinvestment for one replication."""
+
+    def __init__(self, model):
+        self.model = model
+        self.cfg = model.cfg.savings
+        self.acute_block: int | None = None
+        self.closures: list[tuple] = []        # (t, beds closed, funded beds after)
+        self.reinvestments: list[tuple] = []   # (decided t, arrives t, budget, gbp, target, units)
+
+    def start(self) -> None:
+        """Open the acute block contract and start the reviews."""
+        m = self.model
+        cfg = m.cfg
+        self.acute_block = m.ledger.open(0.0, -1, "acute", "acute", m.funding.payer("acute"),
+                                         "cash", cfg.acute.beds * cfg.costs.acute_bed_day_gbp)
+        for name, units in (("acute_beds", cfg.acute.beds),
+                            ("ic_beds", cfg.intermediate_care.beds),
+                            ("home_care_hours", cfg.home_care.capacity_hours_per_week)):
+            m.occupancy.add(f"funded:{name}", units, 0.0)
+        if self.cfg.bed_closure:
+            m.env.process(self._closure_reviews())
+        if self.cfg.reinvest_share > 0:
+            m.funding.year_end_hooks.append(self._reinvest)
+
+    # --- bed closure -------------------------------------------------------------------------
+    def _closure_reviews(self):
+        m, rule = self.model, self.cfg
+        beds = m.services.acute_beds
+        floor = int(np.ceil(rule.min_beds_share * m.cfg.acute.beds))
+        while True:
+            start = m.env.now
+            yield m.env.timeout(rule.closure_review_days)
+            occupied = self._mean_occupied(start, m.env.now)
+            if occupied < rule.closure_occupancy_threshold * beds.units and beds.units > floor:
+                close = min(rule.beds_closed_per_review, int(beds.units) - floor)
+                self._close_beds(close)
+
+    def _mean_occupied(self, start: float, end: float) -> float:
+        """Mean occupied acute beds over the whole days in [start, end)."""
+        occ = self.model.occupancy
+        first, last = int(np.ceil(start)), min(int(end), occ.days_closed)
+        if last <= first:
+            return float("inf")
+        cols = [occ.index["acute_treatment"], occ.index["acute_delayed"]]
+        return float(occ.daily[first:last, cols].sum(axis=1).mean())
+
+    def _close_beds(self, count: int) -> None:
+        m = self.model
+        t = m.env.now
+        m.services.acute_beds.remove_units(count)
+        units = m.services.acute_beds.units
+        m.ledger.close(self.acute_block, t)
+        self.acute_block = m.ledger.open(t, -1, "acute", "acute", m.funding.payer("acute"),
+                                         "cash", units * m.cfg.costs.acute_bed_day_gbp)
+        m.occupancy.add("funded:acute_beds", -count, t)
+        self.closures.append((t, count, units))
+
+    # --- reinvestment --------------------------------------------------------------------------
+    def _reinvest(self, year: int, t: float) -> None:
+        """At a financial-year end: a share of each named budget's cash underspend buys capacity."""
+        m, rule = self.model, self.cfg
+        for budget in m.funding.funders:
+            if budget not in rule.reinvest_from:
+                continue
+            underspend = m.funding.plan_to_date(budget, t - 1e-9) - \
+                m.funding.spent_this_year(budget, t)
+            amount = rule.reinvest_share * underspend
+            if amount <= 0:
+                continue
+            arrives = t + rule.reinvest_lag_days
+            units = self._units_bought(amount)
+            self.reinvestments.append((t, arrives, budget, amount, rule.reinvest_in, units))
+            if arrives < m.horizon:
+                m.env.timeout(rule.reinvest_lag_days).callbacks.append(
+                    lambda _e, budget=budget, units=units: self._add_capacity(budget, units))
+
+    def _units_bought(self, amount: float) -> float:
+        """Recurrent capacity a yearly amount buys at unit cost."""
+        cfg = self.model.cfg
+        target = self.cfg.reinvest_in
+        if target == "home_care":
+            return amount / (cfg.home_care.hour_cost_gbp * WEEKS_PER_YEAR)
+        if target == "intermediate_care":
+            return float(int(amount / (cfg.intermediate_care.bed_day_cost_gbp * YEAR)))
+        n = cfg.neighbourhood
+        per_place = n.team_cost_gbp_per_year / max(n.caseload_per_team, 1)
+        return float(int(amount / per_place))
+
+    def _add_capacity(self, budget: str, units: float) -> None:
+        m = self.model
+        t, cfg, target = m.env.now, m.cfg, self.cfg.reinvest_in
+        if units <= 0:
+            return
+        if target == "home_care":
+            m.services.home_care_hours.add_units(units)
+            m.occupancy.add("funded:home_care_hours", units, t)
+        elif target == "intermediate_care":
+            m.services.ic_beds.add_units(units)
+            m.occupancy.add("funded:ic_beds", units, t)
+            m.ledger.open(t, -1, "intermediate_care", "community", budget, "cash",
+                          units * cfg.intermediate_care.bed_day_cost_gbp)
+        else:
+            n = cfg.neighbourhood
+            daily = units * n.team_cost_gbp_per_year / max(n.caseload_per_team, 1) / YEAR
+            for view in ("cash", "resource"):
+                m.ledger.open(t, -1, "case_management", "community", budget, view, daily)
+            m.neighbourhood.add_places(units)
