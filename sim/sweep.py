@@ -460,19 +460,13 @@ def _fmt_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
-def cmd_sweep(args) -> int:
-    """Handler of ``caresim sweep``."""
-    try:
-        spec = load_experiment(args.experiment)
-        plan = resolve(spec, args.experiment)
-    except ConfigError as err:
-        print("\n".join(err.lines), file=sys.stderr)
-        return 2
-    out = Path(args.out or Path("results") / "sweeps" / spec.name)
+def announce(plan: Plan, workers: int | None = None, dask: str | None = None) -> None:
+    """Print the number of runs and the expected run time (from a timed 1-year replication)."""
+    spec = plan.spec
     lo, hi = replication_plan(spec)
     n_points = len(plan.points)
     runs = f"{n_points * lo}" if lo == hi else f"{n_points * lo}-{n_points * hi}"
-    workers = args.workers or os.cpu_count() or 1
+    workers = workers or os.cpu_count() or 1
     print(f"{spec.name}: {len(spec.scenario_names)} scenario(s) x "
           f"{len(plan.design)} design point(s) x {lo if lo == hi else f'{lo}-{hi}'} "
           f"replication(s) = {runs} runs"
@@ -482,13 +476,25 @@ def cmd_sweep(args) -> int:
     cpu = n_points * hi * per_run
     bound = "" if lo == hi else "at most "
     text = f"~{per_run:.1f} s per run (timed on a 1-year run) -> {bound}{_fmt_seconds(cpu)} of CPU"
-    if args.dask and args.dask != "local":
-        print(f"{text}: divide by the worker processes of the Dask cluster at {args.dask}")
+    if dask and dask != "local":
+        print(f"{text}: divide by the worker processes of the Dask cluster at {dask}")
     else:
-        where = "a Dask LocalCluster of" if args.dask else "on"
+        where = "a Dask LocalCluster of" if dask else "on"
         print(f"{text}: expected {bound}{_fmt_seconds(cpu / workers)} {where} {workers} "
               f"process(es) if they scale linearly, {_fmt_seconds(cpu / max(1.0, .55 * workers))}"
-              " at 55% (a busy 2-core machine)")
+              " at 55% (a busy 2-core machine)", flush=True)
+
+
+def cmd_sweep(args) -> int:
+    """Handler of ``caresim sweep``."""
+    try:
+        spec = load_experiment(args.experiment)
+        plan = resolve(spec, args.experiment)
+    except ConfigError as err:
+        print("\n".join(err.lines), file=sys.stderr)
+        return 2
+    out = Path(args.out or Path("results") / "sweeps" / spec.name)
+    announce(plan, args.workers, args.dask)
     print(f"output: {out}", flush=True)
     try:
         summary = run_sweep(spec, out, workers=args.workers, dask=args.dask,
