@@ -237,9 +237,14 @@ def _add_sweep_and_analyse(sub) -> None:
     sweep.add_subcommands(sub)
 
 
+def _add_case(sub) -> None:
+    from . import cases
+    cases.add_subcommand(sub)
+
+
 #: Functions adding one subcommand each; add yours here.
 SUBCOMMANDS = (_add_run, _add_compare, _add_validate, _add_plot_and_report,
-               _add_sweep_and_analyse)
+               _add_sweep_and_analyse, _add_case)
 
 
 def build_parser() -> argparse.ArgumentParser:

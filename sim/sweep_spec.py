@@ -228,12 +228,26 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
 
 
 def load_experiment(path: str | Path) -> Experiment:
-    """Read and validate an experiment TOML file; ConfigError lines name file, field, value."""
+    """Read and validate an experiment TOML file; ConfigError lines name file, field, value.
+
+    A file with a ``[case]`` table is a case study: :func:`sim.cases.load_case` checks the
+    table and folds it into plain experiment fields, so sweeping a case runs what
+    ``caresim case`` runs.
+    """
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: experiment file not found"])
     data = read_toml(path)
-    data.setdefault("name", path.stem)
+    if "case" in data:
+        from .cases import load_case  # noqa: PLC0415 - sim.cases builds on this module
+        return load_case(path).experiment
+    return parse_experiment(data, path)
+
+
+def parse_experiment(data: dict, path: str | Path) -> Experiment:
+    """Validate the TOML content of the experiment file ``path`` (name defaults to its stem)."""
+    data = dict(data)
+    data.setdefault("name", Path(path).stem)
     for section in [data] + list((data.get("scenarios") or {}).values()):
         if isinstance(section, dict) and isinstance(section.get("set"), dict):
             section["set"] = _flatten(section["set"])

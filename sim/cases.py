@@ -1,0 +1,388 @@
+"""Case studies: a published figure, the experiment that re-runs it, and the verdict.
+
+A case is an ordinary experiment file (``experiments/cases/NAME.toml``, the format of
+:mod:`sim.sweep_spec`) plus one ``[case]`` table that says what was published: the figure in
+words, the KPI it corresponds to, the baseline and intervention scenarios, the published
+relative change (omitted when the publication gives no comparable number) and its direction.
+The table is folded into plain experiment fields before anything runs, so a case runs through
+the sweep machinery (resumable, atomically written) and ``caresim sweep`` on a case file runs
+exactly what ``caresim case`` runs:
+
+* ``calibrated``: every parameter changed to reach the published context, each with a reason,
+  is applied to every scenario. ``[set]`` keeps only ``run.*`` settings, so no context change
+  can hide there unlisted; scenario deltas are the intervention and stay free.
+* ``scale``: a cheaper place of the same shape. Every field in :data:`SCALED_FIELDS` (people,
+  entrants, capacities, teams, budgets, pool contributions) is multiplied by ``scale`` in each
+  scenario, after every other override, so deltas are written for the full-size place.
+
+:func:`run_case` runs it and writes ``case.json``: the model's paired difference of the KPI
+(intervention - baseline, common random numbers) from the sweep's analysis, absolute and
+relative, with its 95% interval, and :func:`verdict`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import re
+import sys
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+
+from .config import ConfigError, leaf_fields, read_toml
+from .results import KPI_DESCRIPTIONS
+from .sweep_spec import Experiment, Spec, _format, _known_kpis, parse_experiment, resolve
+
+#: Fields that grow with the size of the place; ``scale`` multiplies them. Add new absolute
+#: capacities and budgets here (tests/test_cases.py guards the naming patterns it knows).
+SCALED_FIELDS = (
+    "population.size", "population.entrants_per_year", "acute.beds", "acute.escalation_beds",
+    "intermediate_care.beds", "reablement.places", "home_care.capacity_hours_per_week",
+    "care_homes.beds", "assessment.nhs_assessors", "assessment.la_social_workers",
+    "avoidance.urgent_response_slots", "budgets.nhs_gbp_per_year", "budgets.la_gbp_per_year",
+    "funding.pool.nhs_contribution_gbp_per_year", "funding.pool.la_contribution_gbp_per_year",
+    "funding.pool.governance_cost_gbp_per_year", "savings.beds_closed_per_review")
+#: Teams rounded up, so that a small place keeps a workable team (they run at ~80% load).
+ROUNDED_UP = ("assessment.nhs_assessors", "assessment.la_social_workers")
+CASES_PACKAGE = "sim.case_files"  # experiments/cases/, mapped in pyproject.toml
+
+
+class Calibrated(Spec):
+    field: str = Field(description="Dotted config field set in every scenario.")
+    value: Any = Field(description="Its value (TOML), validated like --set.")
+    reason: str = Field(min_length=1, description="Why: the published context it matches.")
+
+    @field_validator("field")
+    @classmethod
+    def _known(cls, v):
+        if v not in dict(leaf_fields()):
+            raise ValueError("unknown config field (`caresim validate --schema` lists fields)")
+        return v
+
+
+class Case(Spec):
+    """What was published, and how the model's answer is judged."""
+
+    title: str = Field(min_length=1)
+    source: str = Field(min_length=1, description="Seed document or publication.")
+    published: str = Field(min_length=1, description="The published figure in words.")
+    kpi: str = Field(description="KPI the published figure corresponds to.")
+    baseline: str = Field(description="Scenario the change is measured against.")
+    intervention: str = Field(description="Scenario that carries the published change.")
+    published_change: float | None = Field(
+        None, gt=-1, description="Relative change intervention vs baseline (-0.24 = -24%); "
+        "omit when the publication gives no comparable number.")
+    direction: Literal["decrease", "increase", "small"]
+    small_threshold: float | None = Field(None, gt=0, lt=1, description="direction 'small': "
+                                          "largest relative change that counts as small.")
+    calibrated: list[Calibrated] = Field(default_factory=list)
+    scale: float = Field(1.0, gt=0, description="Size of the place relative to its config: "
+                         "multiplies every field in SCALED_FIELDS.")
+    notes: str = ""
+
+    @field_validator("kpi")
+    @classmethod
+    def _kpi(cls, v):
+        return _known_kpis([v])[0]
+
+    @model_validator(mode="after")
+    def _consistent(self):
+        if (self.direction == "small") != (self.small_threshold is not None):
+            raise ValueError("small_threshold is required with direction = 'small' and only "
+                             "allowed with it")
+        sign = {"decrease": -1, "increase": 1}.get(self.direction)
+        if sign and self.published_change is not None and self.published_change * sign <= 0:
+            raise ValueError(f"published_change {self.published_change} contradicts direction "
+                             f"{self.direction!r}")
+        if self.baseline == self.intervention:
+            raise ValueError("baseline and intervention must be different scenarios")
+        return self
+
+
+class _CaseTable(Spec):
+    case: Case  # so error paths read case.<field>
+
+
+@dataclass(frozen=True)
+class CaseStudy:
+    """A loaded case: its [case] table and the plain experiment it runs."""
+
+    name: str
+    source: Path
+    case: Case
+    experiment: Experiment
+
+
+# --- loading -------------------------------------------------------------------------------
+def load_case(path: str | Path) -> CaseStudy:
+    """Read a case file; ConfigError lines name the file, the field, the value, what is allowed."""
+    path = Path(path)
+    src = str(path)
+    data = read_toml(path)
+    table = data.pop("case", None)
+    if not isinstance(table, dict):
+        raise ConfigError([f"{src}: case = {table!r}: a case file needs a [case] table"])
+    errors, case, spec = [], None, None
+    try:
+        case = _CaseTable.model_validate({"case": table}).case
+    except ValidationError as err:
+        errors += _format(err, src)
+    try:
+        spec = parse_experiment(data, path)
+    except ConfigError as err:
+        errors += err.lines
+    if case and spec:
+        errors += _check(case, spec, src)
+    if errors:
+        raise ConfigError(errors)
+    spec = spec.model_copy(update={"set": {**spec.set, **{c.field: c.value
+                                                          for c in case.calibrated}},
+                                   "base_scenario": case.baseline})
+    if case.scale != 1:
+        spec = _scaled(spec, src, case.scale)
+    return CaseStudy(spec.name, path, case, Experiment.model_validate(spec.model_dump()))
+
+
+def _check(case: Case, spec: Experiment, src: str) -> list[str]:
+    """Cross-checks of the [case] table against the experiment it sits in."""
+    names = spec.scenario_names
+    out = [f"{src}: case.{role} = {name!r}: not a scenario of this file (scenarios: "
+           f"{', '.join(names)})" for role, name in (("baseline", case.baseline),
+                                                      ("intervention", case.intervention))
+           if name not in spec.scenarios]
+    if spec.base_scenario not in (None, case.baseline):
+        out.append(f"{src}: base_scenario = {spec.base_scenario!r}: must be case.baseline "
+                   f"({case.baseline!r}); paired differences are taken against it")
+    listed = {c.field for c in case.calibrated}
+    for key, value in spec.set.items():
+        if key in listed:
+            out.append(f"{src}: set.{key} = {value!r}: also in case.calibrated; give it once")
+        elif not key.startswith("run."):
+            out.append(f"{src}: set.{key} = {value!r}: [set] holds run.* settings only; list "
+                       "a context change under case.calibrated with a reason")
+    if not spec.crn:
+        out.append(f"{src}: crn = False: a case compares paired runs; needs crn = true")
+    if spec.design.type != "none":
+        out.append(f"{src}: design.type = {spec.design.type!r}: a case compares two scenarios "
+                   "at one point; needs no design")
+    if isinstance(spec.replications, int) and spec.replications < 2:
+        out.append(f"{src}: replications = {spec.replications}: a 95% interval needs at "
+                   "least 2")
+    if spec.analysis.kpis and case.kpi not in spec.analysis.kpis:
+        out.append(f"{src}: case.kpi = {case.kpi!r}: not among analysis.kpis "
+                   f"{spec.analysis.kpis}")
+    return out
+
+
+def scale_overrides(config, scale: float) -> dict[str, Any]:
+    """Dotted overrides that shrink (or grow) a resolved config's place by ``scale``."""
+    out = {}
+    for path in SCALED_FIELDS:
+        value = config
+        for part in path.split("."):
+            value = getattr(value, part)
+        x = value * scale
+        if isinstance(value, int):
+            x = max(1, math.ceil(x - 1e-9) if path in ROUNDED_UP else round(x))
+        out[path] = x
+    return out
+
+
+def _scaled(spec: Experiment, src: str, scale: float) -> Experiment:
+    """The experiment with each scenario's scaled fields appended to its deltas."""
+    configs = resolve(spec, src).configs
+    scenarios = {name: delta.model_copy(update={"set": {**delta.set, **scale_overrides(
+        configs[name], scale)}}) for name, delta in spec.scenarios.items()}
+    return spec.model_copy(update={"scenarios": scenarios})
+
+
+def case_names() -> list[str]:
+    """Stems of the case files shipped in experiments/cases/."""
+    return sorted(p.name[:-5] for p in resources.files(CASES_PACKAGE).iterdir()
+                  if p.name.endswith(".toml"))
+
+
+def find_case(name: str) -> CaseStudy:
+    """Load a shipped case by name, or a case file by path."""
+    if name in case_names():
+        return load_case(Path(str(resources.files(CASES_PACKAGE).joinpath(f"{name}.toml"))))
+    if Path(name).is_file():
+        return load_case(name)
+    raise ConfigError([f"case {name!r}: not a shipped case or a .toml file (shipped cases: "
+                       f"{', '.join(case_names())})"])
+
+
+# --- verdict and results -------------------------------------------------------------------
+def verdict(direction: str, low: float, high: float,
+            small_threshold: float | None = None) -> tuple[bool, str]:
+    """Is the published direction reproduced? (yes/no, and the rule applied).
+
+    ``low`` and ``high`` bound the model's 95% interval of the relative change (intervention
+    vs baseline). "decrease": the whole interval lies below zero; "increase": above zero;
+    "small": the whole interval lies within +-small_threshold, so the model rules out a larger
+    effect (an equivalence test; an interval that merely includes a small effect is not
+    enough, or too few replications would always pass). No interval (NaN) is a "no".
+    """
+    if not (math.isfinite(low) and math.isfinite(high)):
+        return False, "no 95% interval of the relative change (baseline mean zero?)"
+    shown = f"the model's is {low:+.1%} to {high:+.1%}"
+    if direction == "decrease":
+        return high < 0, f"needs the whole 95% interval of the change below zero; {shown}"
+    if direction == "increase":
+        return low > 0, f"needs the whole 95% interval of the change above zero; {shown}"
+    t = small_threshold
+    return -t <= low and high <= t, (f"needs the whole 95% interval of the change within "
+                                     f"+-{t:.0%}; {shown}")
+
+
+def case_result(study: CaseStudy, analysis: dict, out: Path) -> dict:
+    """The content of case.json, from a finished sweep's analysis.json."""
+    c = study.case
+    row = next(r for r in analysis["paired_differences"] if r["kpi"] == c.kpi
+               and r["base"] == c.baseline and r["scenario"] == c.intervention)
+    base = row["base_mean"]
+    rel = [r / base if base else math.nan for r in (row["difference"], row["ci_low"],
+                                                    row["ci_high"])]
+    ok, rule = verdict(c.direction, rel[1], rel[2], c.small_threshold)
+    inside = None if c.published_change is None else bool(rel[1] <= c.published_change <= rel[2])
+    cfg = resolve(study.experiment, study.source).configs[c.baseline]
+    return {
+        "case": study.name, "title": c.title, "source": c.source, "published": c.published,
+        "published_change": c.published_change, "kpi": c.kpi,
+        "kpi_description": KPI_DESCRIPTIONS[c.kpi], "baseline": c.baseline,
+        "intervention": c.intervention, "direction": c.direction,
+        "small_threshold": c.small_threshold,
+        "model": {"baseline_mean": base, "intervention_mean": row["scenario_mean"],
+                  "difference": row["difference"], "ci_low": row["ci_low"],
+                  "ci_high": row["ci_high"], "relative_change": rel[0],
+                  "relative_ci_low": rel[1], "relative_ci_high": rel[2],
+                  "replications": analysis["replications"].get(c.intervention)},
+        "verdict": {"direction_reproduced": ok, "rule": rule,
+                    "published_change_in_interval": inside},
+        "calibrated": [x.model_dump(mode="json") for x in c.calibrated], "notes": c.notes,
+        "place": {"scale": c.scale, "population": cfg.population.size,
+                  "years": cfg.run.years, "warmup_days": analysis["warmup_days"],
+                  "seed": study.experiment.seed, "common_random_numbers": True},
+        "results": str(out)}
+
+
+def run_case(study: CaseStudy, out: str | Path, workers: int | None = None,
+             resume: bool = True, progress: bool = True) -> dict:
+    """Run a case through the sweep machinery and write ``case.json``; return its content.
+
+    Raises RuntimeError when a run failed (no case.json is written from incomplete runs).
+    """
+    from .sweep import run_sweep
+    from .sweep_store import _write_json
+    out = Path(out)
+    summary = run_sweep(study.experiment, out, workers=workers, resume=resume,
+                        progress=progress, source=study.source)
+    if summary["runs_failed"]:
+        raise RuntimeError(f"{summary['runs_failed']} run(s) failed: see "
+                           f"{out / 'failures.parquet'}; rerun the same command to retry them")
+    result = case_result(study, json.loads((out / "analysis.json").read_text()), out)
+    _write_json(out / "case.json", result)
+    return result
+
+
+def format_result(r: dict) -> str:
+    """The printed report of a case: published figure, model, verdict, calibration, notes."""
+    from .cli import _fmt, _interval, _table
+    m, kpi, p = r["model"], r["kpi"], r["place"]
+    pct = "n/a" if not math.isfinite(m["relative_change"]) else f"{m['relative_change']:+.1%}"
+    rel_ci = (f"{m['relative_ci_low']:+.1%} – {m['relative_ci_high']:+.1%}"
+              if math.isfinite(m["relative_ci_low"]) else "n/a")
+    lines = [
+        f"{r['title']}", f"source:     {r['source']}", f"published:  {r['published']}"
+        + ("" if r["published_change"] is None else f"; as a relative change "
+           f"{r['published_change']:+.1%}"),
+        f"model:      {kpi} ({r['kpi_description']}), {r['intervention']} vs {r['baseline']}, "
+        f"{m['replications']} paired replications (common random numbers), "
+        f"{p['population']:,} people aged 65+ (scale {p['scale']:g}), {p['years']:g} years "
+        f"after a {p['warmup_days']:g}-day warm-up",
+        _table(["", r["baseline"], r["intervention"], "difference", "95% interval", "change",
+                "95% interval of change"],
+               [[kpi, _fmt(kpi, m["baseline_mean"]), _fmt(kpi, m["intervention_mean"]),
+                 _fmt(kpi, m["difference"], True, m["baseline_mean"]),
+                 _interval(kpi, m["ci_low"], m["ci_high"], m["baseline_mean"], signed=True),
+                 pct, rel_ci]]),
+        f"direction reproduced: {'yes' if r['verdict']['direction_reproduced'] else 'no'} "
+        f"({r['direction']}: {r['verdict']['rule']})"]
+    if r["verdict"]["published_change_in_interval"] is not None:
+        inside = "yes" if r["verdict"]["published_change_in_interval"] else "no"
+        lines.append(f"published change {r['published_change']:+.1%} inside the model's 95% "
+                     f"interval: {inside}")
+    rows = [[c["field"], json.dumps(c["value"]), c["reason"]] for c in r["calibrated"]]
+    lines.append("calibrated parameters: " + ("none" if not rows else "\n"
+                                              + _table(["field", "value", "reason"], rows)))
+    if r["notes"]:
+        lines.append("notes: " + re.sub(r"\s+", " ", r["notes"]).strip())
+    return "\n".join(lines)
+
+
+# --- command line --------------------------------------------------------------------------
+def _replications(text: str) -> int:
+    value = int(text)
+    if value < 2:
+        raise argparse.ArgumentTypeError(f"must be at least 2 (a 95% interval), got {value}")
+    return value
+
+
+def cmd_case(args: argparse.Namespace) -> int:
+    """Handler of ``caresim case``."""
+    from .sweep import announce
+    if args.list:
+        names = case_names()
+        width = max(map(len, names), default=0)
+        for name in names:
+            print(f"{name.ljust(width)}  {find_case(name).case.title}")
+        return 0
+    if not args.name:
+        raise ConfigError([f"case: give a NAME (shipped cases: {', '.join(case_names())}) "
+                           "or --list"])
+    study = find_case(args.name)
+    if args.replications:
+        spec = Experiment.model_validate({**study.experiment.model_dump(),
+                                          "replications": args.replications})
+        study = CaseStudy(study.name, study.source, study.case, spec)
+    out = Path(args.out or Path("results") / "cases" / study.name)
+    print(f"case {study.name}: {study.case.title}", flush=True)
+    announce(resolve(study.experiment, study.source), args.workers)
+    print(f"output: {out}", flush=True)
+    try:
+        result = run_case(study, out, args.workers, not args.fresh, not args.no_progress)
+    except KeyboardInterrupt:
+        print(f"\ninterrupted: finished runs are kept in {out}; run the same command again to "
+              "resume", file=sys.stderr)
+        return 130
+    except RuntimeError as err:
+        print(str(err), file=sys.stderr)
+        return 1
+    print()
+    print(format_result(result))
+    print(f"case.json written to {out / 'case.json'}")
+    return 0
+
+
+def add_subcommand(sub) -> None:
+    """Register ``caresim case`` on an argparse subparsers object."""
+    p = sub.add_parser(
+        "case", help="re-run a published case study and judge the model against it",
+        description="Run a case study (experiments/cases/NAME.toml) through the sweep "
+        "machinery (resumable) and print the published figure, the model's paired difference "
+        "with its 95% interval, and whether the published direction is reproduced.")
+    p.add_argument("name", nargs="?", metavar="NAME", help="shipped case (see --list) or a "
+                   "case .toml file")
+    p.add_argument("--list", action="store_true", help="list the shipped cases and exit")
+    p.add_argument("--replications", type=_replications, metavar="N",
+                   help="replications per scenario (default: the case file's)")
+    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    p.add_argument("--out", metavar="DIR", help="output folder (default results/cases/NAME)")
+    p.add_argument("--fresh", action="store_true", help="discard finished runs in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_case)
