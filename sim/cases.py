@@ -136,7 +136,7 @@ def load_case(path: str | Path) -> CaseStudy:
         spec = parse_experiment(data, path)
     except ConfigError as err:
         errors += err.lines
-    if case and spec:
+    if case is not None and spec is not None:
         errors += _check(case, spec, src)
     if errors:
         raise ConfigError(errors)
@@ -213,8 +213,8 @@ def find_case(name: str) -> CaseStudy:
         return load_case(Path(str(resources.files(CASES_PACKAGE).joinpath(f"{name}.toml"))))
     if Path(name).is_file():
         return load_case(name)
-    raise ConfigError([f"case {name!r}: not a shipped case or a .toml file (shipped cases: "
-                       f"{', '.join(case_names())})"])
+    raise ConfigError([(f"case {name!r}: not a shipped case or a .toml file (shipped cases: "
+                        f"{', '.join(case_names())})")])
 
 
 # --- verdict and results -------------------------------------------------------------------
@@ -224,7 +224,7 @@ def verdict(direction: str, low: float, high: float,
 
     ``low`` and ``high`` bound the model's 95% interval of the relative change (intervention
     vs baseline). "decrease": the whole interval lies below zero; "increase": above zero;
-    "small": the whole interval lies within +-small_threshold, so the model rules out a larger
+    "small": the whole interval lies within ±small_threshold, so the model rules out a larger
     effect (an equivalence test; an interval that merely includes a small effect is not
     enough, or too few replications would always pass). No interval (NaN) is a "no".
     """
@@ -237,7 +237,7 @@ def verdict(direction: str, low: float, high: float,
         return low > 0, f"needs the whole 95% interval of the change above zero; {shown}"
     t = small_threshold
     return -t <= low and high <= t, (f"needs the whole 95% interval of the change within "
-                                     f"+-{t:.0%}; {shown}")
+                                     f"±{t:.0%}; {shown}")
 
 
 def case_result(study: CaseStudy, analysis: dict, out: Path) -> dict:
@@ -301,18 +301,18 @@ def format_result(r: dict) -> str:
         f"{r['title']}", f"source:     {r['source']}", f"published:  {r['published']}"
         + ("" if r["published_change"] is None else f"; as a relative change "
            f"{r['published_change']:+.1%}"),
-        f"model:      {kpi} ({r['kpi_description']}), {r['intervention']} vs {r['baseline']}, "
-        f"{m['replications']} paired replications (common random numbers), "
-        f"{p['population']:,} people aged 65+ (scale {p['scale']:g}), {p['years']:g} years "
-        f"after a {p['warmup_days']:g}-day warm-up",
+        (f"model:      {kpi} ({r['kpi_description']}), {r['intervention']} vs {r['baseline']}, "
+         f"{m['replications']} paired replications (common random numbers), "
+         f"{p['population']:,} people aged 65+ (scale {p['scale']:g}), {p['years']:g} years "
+         f"after a {p['warmup_days']:g}-day warm-up"),
         _table(["", r["baseline"], r["intervention"], "difference", "95% interval", "change",
                 "95% interval of change"],
                [[kpi, _fmt(kpi, m["baseline_mean"]), _fmt(kpi, m["intervention_mean"]),
                  _fmt(kpi, m["difference"], True, m["baseline_mean"]),
                  _interval(kpi, m["ci_low"], m["ci_high"], m["baseline_mean"], signed=True),
                  pct, rel_ci]]),
-        f"direction reproduced: {'yes' if r['verdict']['direction_reproduced'] else 'no'} "
-        f"({r['direction']}: {r['verdict']['rule']})"]
+        (f"direction reproduced: {'yes' if r['verdict']['direction_reproduced'] else 'no'} "
+         f"({r['direction']}: {r['verdict']['rule']})")]
     if r["verdict"]["published_change_in_interval"] is not None:
         inside = "yes" if r["verdict"]["published_change_in_interval"] else "no"
         lines.append(f"published change {r['published_change']:+.1%} inside the model's 95% "
@@ -335,7 +335,7 @@ def _replications(text: str) -> int:
 
 def cmd_case(args: argparse.Namespace) -> int:
     """Handler of ``caresim case``."""
-    from .sweep import announce
+    from .sweep import announce, interrupted
     if args.list:
         names = case_names()
         width = max(map(len, names), default=0)
@@ -343,8 +343,8 @@ def cmd_case(args: argparse.Namespace) -> int:
             print(f"{name.ljust(width)}  {find_case(name).case.title}")
         return 0
     if not args.name:
-        raise ConfigError([f"case: give a NAME (shipped cases: {', '.join(case_names())}) "
-                           "or --list"])
+        raise ConfigError([(f"case: give a NAME (shipped cases: {', '.join(case_names())}) "
+                            "or --list")])
     study = find_case(args.name)
     if args.replications:
         spec = Experiment.model_validate({**study.experiment.model_dump(),
@@ -357,9 +357,7 @@ def cmd_case(args: argparse.Namespace) -> int:
     try:
         result = run_case(study, out, args.workers, not args.fresh, not args.no_progress)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished runs are kept in {out}; run the same command again to "
-              "resume", file=sys.stderr)
-        return 130
+        return interrupted(out)
     except RuntimeError as err:
         print(str(err), file=sys.stderr)
         return 1
@@ -371,6 +369,7 @@ def cmd_case(args: argparse.Namespace) -> int:
 
 def add_subcommand(sub) -> None:
     """Register ``caresim case`` on an argparse subparsers object."""
+    from .sweep import add_run_options
     p = sub.add_parser(
         "case", help="re-run a published case study and judge the model against it",
         description="Run a case study (experiments/cases/NAME.toml) through the sweep "
@@ -381,8 +380,5 @@ def add_subcommand(sub) -> None:
     p.add_argument("--list", action="store_true", help="list the shipped cases and exit")
     p.add_argument("--replications", type=_replications, metavar="N",
                    help="replications per scenario (default: the case file's)")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default results/cases/NAME)")
-    p.add_argument("--fresh", action="store_true", help="discard finished runs in --out")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_run_options(p, "results/cases/NAME")
     p.set_defaults(func=cmd_case)

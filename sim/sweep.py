@@ -504,9 +504,7 @@ def cmd_sweep(args) -> int:
         print("\n".join(err.lines), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished runs are kept in {out}; run the same command again to "
-              "resume", file=sys.stderr)
-        return 130
+        return interrupted(out)
     print(f"{summary['runs_done']} runs done ({summary['runs_skipped']} already on disk), "
           f"{summary['runs_failed']} failed, {_fmt_seconds(summary['wall_seconds'])}; "
           f"warm-up {summary['warmup_days']:g} days. Results in {out}")
@@ -530,6 +528,23 @@ def cmd_analyse(args) -> int:
     return 0
 
 
+def add_run_options(p, default_out: str) -> None:
+    """Options of every command that runs a sweep: --workers, --out, --fresh, --no-progress."""
+    p.add_argument("--workers", type=int, default=None, metavar="N",
+                   help="processes (default: all cores)")
+    p.add_argument("--out", default=None, metavar="DIR",
+                   help=f"output folder (default {default_out})")
+    p.add_argument("--fresh", action="store_true", help="discard finished runs in --out")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+
+
+def interrupted(out: Path) -> int:
+    """Report Ctrl-C during a sweep (finished runs are kept); return the exit code 130."""
+    print(f"\ninterrupted: finished runs are kept in {out}; run the same command again to "
+          "resume", file=sys.stderr)
+    return 130
+
+
 def add_subcommands(subparsers) -> None:
     """Register ``sweep`` and ``analyse`` on an argparse subparsers object."""
     p = subparsers.add_parser(
@@ -539,14 +554,11 @@ def add_subcommands(subparsers) -> None:
         "a config error. Start a cluster with `dask scheduler` and `dask worker tcp://HOST:8786 "
         "--nworkers N --nthreads 1` (workers need caresim installed, not the repo).")
     p.add_argument("experiment", help="experiment TOML file")
-    p.add_argument("--workers", type=int, default=None, help="processes (default: all cores)")
+    add_run_options(p, "results/sweeps/NAME")
     p.add_argument("--dask", default=None, metavar="local|ADDRESS",
                    help="run on a Dask LocalCluster ('local') or scheduler (tcp://host:8786)")
-    p.add_argument("--out", default=None, help="output folder (default results/sweeps/NAME)")
     p.add_argument("--resume", action="store_true",
                    help="skip finished runs in --out (the default; kept for clarity)")
-    p.add_argument("--fresh", action="store_true", help="discard finished runs in --out")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_sweep)
     a = subparsers.add_parser("analyse", help="recompute analysis.json from a sweep's runs",
                               description="Recompute kpis.parquet and analysis.json of a sweep "

@@ -239,7 +239,7 @@ def load_experiment(path: str | Path) -> Experiment:
         raise ConfigError([f"{path}: experiment file not found"])
     data = read_toml(path)
     if "case" in data:
-        from .cases import load_case  # noqa: PLC0415 - sim.cases builds on this module
+        from .cases import load_case  # here: sim.cases builds on this module
         return load_case(path).experiment
     return parse_experiment(data, path)
 

@@ -33,13 +33,13 @@ CASES = ROOT / "experiments" / "cases"
 def tiny_case(tmp_path: Path, name: str = "london_councils", **case_changes) -> Path:
     """A shipped case shrunk to 2,208 people x 0.3 years x 2 replications, [case] edited."""
     text = (CASES / f"{name}.toml").read_text()
-    text = re.sub(r"^scale = .*$", "scale = 0.04", text, flags=re.M)
-    text = re.sub(r"^replications = .*$", "replications = 2", text, flags=re.M)
+    text = re.sub(r"^scale = .*$", "scale = 0.04", text, flags=re.MULTILINE)
+    text = re.sub(r"^replications = .*$", "replications = 2", text, flags=re.MULTILINE)
     text = text.replace('"run.years" = 3', '"run.years" = 0.3')
     text = text.replace('"run.warmup_days" = 180', '"run.warmup_days" = 30')
     for key, value in case_changes.items():
         line = f"{key} = {value}"
-        text, n = re.subn(rf"^{key} = .*$", line, text, flags=re.M)
+        text, n = re.subn(rf"^{key} = .*$", line, text, flags=re.MULTILINE)
         if not n:
             text += f"{line}\n"  # [case] is the last table of a case file
     path = tmp_path / f"{name}.toml"
@@ -93,8 +93,8 @@ def test_every_capacity_and_budget_field_is_scaled():
     ({"kpi": '"bed_days"'}, "case.kpi = 'bed_days': unknown KPI"),
     ({"direction": '"sideways"'}, "case.direction = 'sideways': Input should be 'decrease'"),
     ({"colour": '"red"'}, "case.colour = 'red': unknown field"),
-    ({"published_change": "0.18"}, "case.published_change = 0.18: published_change 0.18 "
-                                   "contradicts direction 'decrease'"),
+    ({"published_change": "0.18"}, ("case.published_change = 0.18: published_change 0.18 "
+                                    "contradicts direction 'decrease'")),
     ({"intervention": '"pooled_fund"'}, "case.intervention = 'pooled_fund': not a scenario"),
     ({"calibrated": '[{field = "acute.bed", value = 3, reason = "x"}]'},
      "case.calibrated.0.field = 'acute.bed': unknown config field"),
@@ -113,8 +113,9 @@ def test_context_changes_must_be_listed_as_calibrated(tmp_path):
                                              '"run.years" = 0.3\n"acute.beds" = 300'))
     with pytest.raises(ConfigError) as err:
         load_case(path)
-    assert err.value.lines == [f"{path}: set.acute.beds = 300: [set] holds run.* settings only; "
-                               "list a context change under case.calibrated with a reason"]
+    assert err.value.lines == [(f"{path}: set.acute.beds = 300: [set] holds run.* settings "
+                                "only; list a context change under case.calibrated with a "
+                                "reason")]
     listed = tiny_case(tmp_path, calibrated='[{field = "acute.beds", value = 300, '
                        'reason = "a smaller hospital"}]')
     plan = resolve(load_case(listed).experiment, listed)
