@@ -48,6 +48,7 @@ class FundingRules:
         # outcome payments decided at each financial-year end: year index -> paid (True/False)
         self.outcome_paid: dict[int, bool] = {}
         self.year_end_hooks: list = []  # called with (ending year index, t) at each year end
+        self.budget_moves: list[tuple[str, int, float]] = []  # (funder, from year, gbp a year)
 
     # --- who pays, who decides -------------------------------------------------------------
     def commissioner(self, service: str) -> str:
@@ -129,6 +130,18 @@ class FundingRules:
         its base x (1 + headroom) x (1 + yearly change)^year, less what it puts into the fund,
         plus any outcome payment it withheld.
         """
+        moved = sum(gbp for who, first, gbp in self.budget_moves
+                    if who == funder and year_index >= first)
+        return max(self._base_budget(funder, year_index) + moved, 0.0)
+
+    def move_budget(self, source: str, target: str, gbp_per_year: float, from_year: int) -> None:
+        """Move a recurrent amount from one budget to another from a financial year on (a
+        reinvestment in a service another funder pays for, like a BCF transfer)."""
+        if source != target:
+            self.budget_moves.append((source, from_year, -gbp_per_year))
+            self.budget_moves.append((target, from_year, gbp_per_year))
+
+    def _base_budget(self, funder: str, year_index: int) -> float:
         paid = self.outcome_paid.get(year_index)
         if funder == self.fund:
             total = 0.0

@@ -255,7 +255,7 @@ def _money_kpis(model, ledger: pd.DataFrame, budgets: pd.DataFrame, years: float
     in_window = transfers[(transfers["start_day"] >= warmup) & (transfers["start_day"] <= horizon)]
     k["outcome_payment_gbp"] = float(in_window["amount_gbp"].sum()) / years
     k["beds_closed"] = float(sum(c[1] for c in model.savings.closures))
-    k["reinvested_gbp"] = sum(r[3] for r in model.savings.reinvestments
+    k["reinvested_gbp"] = sum(r[4] for r in model.savings.reinvestments
                               if warmup <= r[0] <= horizon) / years
     return k
 

@@ -10,8 +10,10 @@ care:
   already occupied empty by attrition;
 * **reinvestment**: at each financial-year end, a share of each named budget's cash underspend
   (plan less spend; never a notional bed-day value) buys recurrent capacity that arrives after a
-  lag: home-care hours (paid as delivered, like any package), intermediate-care beds (a block
-  contract) or neighbourhood case-management places (a block contract).
+  lag: home-care hours (paid as delivered, like any package, by the home-care payer, whose
+  budget receives the reinvested money from the next year on), intermediate-care beds (a block
+  contract) or neighbourhood case-management places (a block contract), paid by the budget
+  whose underspend bought them.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ class Savings:
         self.cfg = model.cfg.savings
         self.acute_block: int | None = None
         self.closures: list[tuple] = []        # (t, beds closed, funded beds after)
-        self.reinvestments: list[tuple] = []   # (decided t, arrives t, budget, gbp, target, units)
+        self.reinvestments: list[tuple] = []   # (decided t, arrives t, budget, underspend,
+        #                                       gbp reinvested, target, units)
 
     def start(self) -> None:
         """Open the acute block contract and start the reviews."""
@@ -95,7 +98,12 @@ class Savings:
                 continue
             arrives = t + rule.reinvest_lag_days
             units = self._units_bought(amount)
-            self.reinvestments.append((t, arrives, budget, amount, rule.reinvest_in, units))
+            if rule.reinvest_in == "home_care":
+                # hours are paid as delivered by whoever pays for home care: the money moves to
+                # that budget (recurrent, from the next year), or the hours would be rationed
+                m.funding.move_budget(budget, m.funding.payer("home_care"), amount, year + 1)
+            self.reinvestments.append((t, arrives, budget, underspend, amount,
+                                      rule.reinvest_in, units))
             if arrives < m.horizon:
                 m.env.timeout(rule.reinvest_lag_days).callbacks.append(
                     lambda _e, budget=budget, units=units: self._add_capacity(budget, units))

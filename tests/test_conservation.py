@@ -43,9 +43,27 @@ def test_replications_are_independent_of_how_many_are_run():
     pd.testing.assert_frame_equal(two.kpis, again.kpis)
 
 
-@pytest.fixture(scope="module")
-def finished_model():
-    cfg = small("pooled", people=5000, years=1.0)
+ARRANGEMENTS = ["fragmented", "pooled", "pooled_money_only", "aligned", "lead_commissioning",
+                "bcf_minimum", "integrated", "every_lever"]
+EVERY_LEVER = {  # a pool that pays for acute beds, with every lever on, squeezed for money
+    "funding__pool__scope": ["acute", "reablement", "intermediate_care", "home_care",
+                             "care_home", "community_nursing", "chc"],
+    "funding__pool__nhs_contribution_gbp_per_year": 50e6 * 5000 / 55200,
+    "funding__pool__outcome_payment_share": 0.1, "funding__pool__risk_share": "fixed",
+    "neighbourhood__case_management": True, "savings__bed_closure": True,
+    "savings__closure_occupancy_threshold": 0.95, "savings__reinvest_share": 0.5,
+    "savings__reinvest_in": "prevention", "savings__reinvest_lag_days": 30.0,
+    "assessment__discharge_to_assess": ["reablement", "home_care"],
+    "decision__package_change_without_referral": True, "budgets__la_yearly_change": -0.05,
+}
+
+
+@pytest.fixture(scope="module", params=ARRANGEMENTS)
+def finished_model(request):
+    if request.param == "every_lever":
+        cfg = small("pooled", people=5000, years=1.5, **EVERY_LEVER)
+    else:
+        cfg = small(request.param, people=5000, years=1.0)
     model = Model(cfg, seed=5, replication=0)
     model.run()
     return model
@@ -89,15 +107,45 @@ def test_every_pound_has_one_payer(finished_model):
     assert payers == pytest.approx(kpis["total_cost_gbp"], rel=1e-12)
 
 
-def test_pool_in_equals_pool_out_plus_balance(finished_model):
-    budgets = collect(finished_model, 0, 5).budgets
-    pool = budgets[budgets["funder"] == "pool"]
-    assert len(pool) > 0
-    # the pool's year-end balance is exactly what the risk share hands back to the funders
-    year_ends = pool[pool["month"].str.endswith("-03")]
+def test_fund_in_equals_fund_out_plus_balance(finished_model):
+    """Pool in = pool out + balance, and the year-end balance is exactly what the risk share
+    hands back to (or takes from) the funders; a capitated provider keeps its own balance."""
+    m = finished_model
+    budgets = collect(m, 0, 5).budgets
+    fund = m.funding.fund
+    if not m.funding.scope:
+        assert set(budgets["funder"]) == {"nhs", "la"}
+        assert (budgets["risk_share_gbp"] == 0).all()
+        return
+    rows = budgets[budgets["funder"] == fund]
+    ledger = m.ledger.frame()
+    cash = ledger[(ledger["view"] == "cash") & (ledger["payer"] == fund)]["amount_gbp"].sum()
+    assert rows["spend_gbp"].sum() == pytest.approx(cash, rel=1e-9)
+    for year in sorted({m.funding.year_index(d) for d in range(int(m.horizon))}):
+        contributions = sum(m.funding.contribution(f, year) for f in ("nhs", "la"))
+        withheld = sum(m.funding.outcome_payment(f, year) for f in ("nhs", "la")) \
+            if m.funding.outcome_paid.get(year) is False else 0.0
+        assert m.funding.yearly_budget(fund, year) == pytest.approx(contributions - withheld)
+    year_ends = rows[rows["month"].str.endswith("-03")]
+    assert len(year_ends) > 0
     for row in year_ends.itertuples():
-        shares = budgets[(budgets["month"] == row.month) & (budgets["funder"] != "pool")]
-        assert shares["risk_share_gbp"].sum() == pytest.approx(-row.balance_ytd_gbp, rel=1e-9)
+        assert row.balance_ytd_gbp == pytest.approx(
+            rows[rows["month"] <= row.month].tail(12)["plan_gbp"].sum()
+            - rows[rows["month"] <= row.month].tail(12)["spend_gbp"].sum(), rel=1e-9, abs=1.0)
+        shares = budgets[(budgets["month"] == row.month) & (budgets["funder"] != fund)]
+        expected = 0.0 if fund == "provider" else -row.balance_ytd_gbp
+        assert shares["risk_share_gbp"].sum() == pytest.approx(expected, rel=1e-9, abs=1e-6)
+
+
+def test_outcome_payments_are_transfers_of_what_was_earned(finished_model):
+    m = finished_model
+    ledger = m.ledger.frame()
+    transfers = ledger[ledger["view"] == "transfer"]
+    paid = sum(o[4] for o in m.fund_year.outcomes)
+    assert transfers["amount_gbp"].sum() == pytest.approx(paid)
+    assert set(transfers["payer"]) <= {"nhs", "la"}
+    if m.cfg.funding.pool.outcome_payment_share > 0:
+        assert len(m.fund_year.outcomes) >= 1
 
 
 def test_delayed_days_in_cost_shifting_match_occupancy(finished_model):

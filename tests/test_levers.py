@@ -1,0 +1,208 @@
+"""Directional effects of every arrangement and lever (issue 4), with common random numbers.
+
+One-sided paired comparisons on a small place (capacities and budgets in proportion): the same
+seeds in both arms, and the claim is that the 95% interval of the paired difference lies on the
+stated side of zero. Where a lever must cost something (prevention, interim funding, closing
+beds), the test also checks who pays: no lever is a free lunch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.model import Model
+
+from .conftest import DEFAULT_PEOPLE, small
+
+REPS = 4
+SEED = 21
+
+
+def _paired(base_cfg, other_cfg, kpi=None):
+    a = sim.run(base_cfg, replications=REPS, seed=SEED, progress=False)
+    b = sim.run(other_cfg, replications=REPS, seed=SEED, progress=False)
+    table = sim.paired_differences(a, b).set_index("kpi")
+    return table if kpi is None else table.loc[kpi]
+
+
+# --- arrangements ------------------------------------------------------------------------------
+@pytest.mark.parametrize("arrangement", ["pooled", "integrated", "aligned", "lead_commissioning"])
+def test_arrangements_that_change_the_process_cut_delays(arrangement):
+    row = _paired(small("fragmented", people=10_000), small(arrangement, people=10_000),
+                  "mean_delay_days")
+    assert row["ci_high"] < 0
+
+
+@pytest.mark.parametrize("arrangement", ["pooled_money_only", "bcf_minimum"])
+def test_arrangements_that_only_move_money_change_little(arrangement):
+    """Mason et al. 2015, NAO 2017: pooling alone does little. The change in delayed bed days is
+    within +-10% of the fragmented level and its 95% interval includes such a small effect
+    (the only behavioural change is who rations, and when)."""
+    row = _paired(small("fragmented"), small(arrangement), "delayed_bed_days")
+    small_effect = 0.10 * row["base_mean"]
+    assert abs(row["difference"]) < small_effect
+    assert row["ci_low"] < small_effect and row["ci_high"] > -small_effect
+
+
+def test_integrated_advantage_shrinks_when_home_care_capacity_binds():
+    def advantage(**overrides):
+        return -_paired(small("fragmented", people=10_000, **overrides),
+                        small("integrated", people=10_000, **overrides),
+                        "mean_delay_home_care_days")["difference"]
+
+    hours = small("fragmented", people=10_000).home_care.capacity_hours_per_week
+    normal = advantage()
+    assert normal > 0
+    assert advantage(home_care__capacity_hours_per_week=hours * 0.6) < normal
+
+
+# --- budget cuts -------------------------------------------------------------------------------
+@pytest.mark.parametrize("arrangement", ["fragmented", "pooled"])
+def test_council_cuts_raise_waiting_lists(arrangement):
+    """A -10% a year council budget (seed 003) shrinks the LA budget or its pool contribution."""
+    base = small(arrangement, people=10_000, years=2.0)
+    cut = small(arrangement, people=10_000, years=2.0, budgets__la_yearly_change=-0.10)
+    row = _paired(base, cut, "home_care_waiting_mean")
+    assert row["ci_low"] > 0
+
+
+# --- cashable savings ----------------------------------------------------------------------------
+def test_bed_closure_turns_freed_beds_into_cash_at_a_price():
+    base = small("fragmented", acute__escalation_beds=0)
+    closing = small("fragmented", acute__escalation_beds=0, savings__bed_closure=True,
+                    savings__closure_occupancy_threshold=0.9)
+    table = _paired(base, closing)
+    assert table.loc["beds_closed", "scenario_mean"] > 0
+    assert table.loc["cost_nhs_gbp", "ci_high"] < 0          # the block contract shrinks
+    assert table.loc["mean_boarding_wait_hours", "difference"] >= 0   # fewer beds, longer waits
+
+
+def test_reinvested_capacity_arrives_after_the_lag_and_not_before():
+    lag = 60.0
+    cfg = small("fragmented", years=1.5, warmup_days=30.0, savings__reinvest_share=0.5,
+                savings__reinvest_lag_days=lag)
+    model = Model(cfg, seed=SEED, replication=0).run()
+    assert model.savings.reinvestments, "a year-end underspend was expected"
+    decided = model.savings.reinvestments[0][0]
+    hours = model.occupancy.daily[:, model.occupancy.index["funded:home_care_hours"]]
+    start = cfg.home_care.capacity_hours_per_week
+    before = hours[: int(decided + lag)]
+    after = hours[int(decided + lag) + 1: model.occupancy.days_closed]
+    assert np.allclose(before, start)
+    bought = sum(r[6] for r in model.savings.reinvestments if r[0] == decided)
+    assert np.allclose(after, start + bought)
+    # only cash is reinvested: a share of each budget's year-end balance in the budget table
+    budgets = sim.results.collect(model, 0, SEED).budgets
+    for t, _arrives, budget, underspend, amount, _target, _units in model.savings.reinvestments:
+        year_end = budgets[(budgets["funder"] == budget) & (budgets["month"] == "2026-03")]
+        assert underspend == pytest.approx(float(year_end["balance_ytd_gbp"].iloc[0]), rel=1e-6)
+        assert amount == pytest.approx(0.5 * underspend)
+
+
+def test_reinvesting_in_home_care_hours_serves_more_clients():
+    """Once the bought hours arrive (year 2), more people are on home care than without."""
+    people = 10_000
+    tight = small("fragmented", people=people).home_care.capacity_hours_per_week * 0.7
+    arms = [small("fragmented", people=people, years=2.0,
+                  home_care__capacity_hours_per_week=tight, **extra)
+            for extra in ({}, {"savings__reinvest_share": 1.0,
+                               "savings__reinvest_from": ["nhs", "la"],
+                               "savings__reinvest_lag_days": 30.0})]
+    reps = 6
+    base, reinvest = (sim.run(cfg, replications=reps, seed=SEED, progress=False) for cfg in arms)
+    arrival = 365 + 30  # first financial-year end (1 April 2026) + the lag
+    clients = []
+    for res in (base, reinvest):
+        daily = res.daily[(res.daily["series"] == "home_care") & (res.daily["day"] > arrival)]
+        clients.append(daily.groupby("replication")["count"].mean())
+    gain = clients[1] - clients[0]
+    # queue lengths near saturation are heavy-tailed, so a sign test rather than a t-interval:
+    # all 6 paired differences positive has probability 1/64 under no effect
+    assert (gain > 0).all()
+    reinvested = reinvest.summary.set_index("kpi").loc["reinvested_gbp", "mean"]
+    assert reinvested > 0
+
+
+# --- prevention ----------------------------------------------------------------------------------
+def test_case_management_cuts_admissions_and_costs_the_teams():
+    base = small("fragmented", people=10_000)
+    managed = small("fragmented", people=10_000, neighbourhood__case_management=True,
+                    neighbourhood__crisis_hazard_ratio=0.6)
+    table = _paired(base, managed)
+    assert table.loc["emergency_admissions", "ci_high"] < 0
+    assert table.loc["case_managed_mean", "scenario_mean"] > 0
+    teams = max(1, round(10_000 / 5_500))
+    assert table.loc["cost_nhs_gbp", "difference"] > 0.5 * teams * 350_000.0
+
+
+def test_case_management_with_no_effect_changes_only_costs():
+    """The evidence range includes no effect: a ratio of 1 leaves every crisis where it was."""
+    base = small("fragmented")
+    managed = small("fragmented", neighbourhood__case_management=True,
+                    neighbourhood__crisis_hazard_ratio=1.0)
+    table = _paired(base, managed)
+    assert table.loc["emergency_admissions", "difference"] == 0
+    assert table.loc["delayed_bed_days", "difference"] == 0
+    assert table.loc["cost_nhs_gbp", "ci_low"] > 0
+
+
+# --- discharge to assess and coordinators ------------------------------------------------------
+def test_discharge_to_assess_cuts_delays_and_the_interim_payer_pays():
+    base = small("fragmented")
+    d2a = small("fragmented", assessment__discharge_to_assess=["reablement", "home_care"])
+    assert _paired(base, d2a, "mean_delay_days")["ci_high"] < 0
+    res = sim.run(d2a, replications=1, seed=SEED, progress=False)
+    cash = res.monthly_costs
+    assert cash.query("service == 'home_care' and payer == 'nhs'")["cost_gbp"].sum() > 0
+
+
+def test_coordinators_restarting_packages_cut_home_care_delays():
+    base = small("fragmented", people=10_000)
+    restart = small("fragmented", people=10_000,
+                    decision__package_change_without_referral=True)
+    assert _paired(base, restart, "mean_delay_home_care_days")["ci_high"] < 0
+
+
+# --- money: statutory duty, outcome payments, self-funders ------------------------------------
+ACUTE_POOL = ["acute", "reablement", "intermediate_care", "home_care", "care_home",
+              "community_nursing"]
+
+
+def _acute_pool(nhs_millions: float, people: int = 6000, **overrides):
+    f = people / DEFAULT_PEOPLE
+    return small("pooled", people=people, funding__pool__scope=ACUTE_POOL,
+                 funding__pool__nhs_contribution_gbp_per_year=nhs_millions * 1e6 * f,
+                 **overrides)
+
+
+def test_statutory_risk_days_appear_when_the_pool_is_small_and_community_spend_high():
+    roomy = sim.run(_acute_pool(70.0), replications=2, seed=SEED, progress=False)
+    squeezed = sim.run(_acute_pool(45.0, home_care__hours_per_week_mean=16.0), replications=2,
+                       seed=SEED, progress=False)
+    days = {name: res.summary.set_index("kpi").loc["statutory_risk_days", "mean"]
+            for name, res in (("roomy", roomy), ("squeezed", squeezed))}
+    assert days["roomy"] == 0
+    assert days["squeezed"] > 0
+    # the NHS cannot stop paying for beds: the funders top the pool up at the year end
+    topups = squeezed.summary.set_index("kpi").loc[["risk_share_nhs_gbp", "risk_share_la_gbp"],
+                                                   "mean"]
+    assert topups.sum() > 0
+
+
+def test_outcome_payment_is_paid_only_when_the_target_is_met():
+    met = small("integrated", funding__pool__outcome_target_mean_delay_days=10.0)
+    missed = small("integrated", funding__pool__outcome_target_mean_delay_days=0.01)
+    a = sim.run(met, replications=1, seed=SEED, progress=False).summary.set_index("kpi")
+    b = sim.run(missed, replications=1, seed=SEED, progress=False).summary.set_index("kpi")
+    assert a.loc["outcome_payment_gbp", "mean"] > 0
+    assert b.loc["outcome_payment_gbp", "mean"] == 0
+
+
+def test_more_self_funders_move_care_home_fees_from_the_council_to_people():
+    base = small("fragmented", population__self_funder_care_home_share=0.2)
+    richer = small("fragmented", population__self_funder_care_home_share=0.6)
+    table = _paired(base, richer)
+    assert table.loc["cost_la_gbp", "ci_high"] < 0
+    assert table.loc["cost_self_gbp", "ci_low"] > 0
