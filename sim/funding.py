@@ -114,9 +114,20 @@ class FundingRules:
         if not self.scope:
             return 0.0
         b, pool = self.cfg.budgets, self.cfg.funding.pool
-        if funder == "nhs":
-            return pool.nhs_contribution_gbp_per_year * (1.0 + b.nhs_yearly_change) ** year_index
-        return pool.la_contribution_gbp_per_year * (1.0 + b.la_yearly_change) ** year_index
+        change = b.nhs_yearly_change if funder == "nhs" else b.la_yearly_change
+        share = getattr(pool, f"{funder}_contribution_share")
+        if share is not None:
+            return share * self._funder_budget(funder, year_index)
+        amount = getattr(pool, f"{funder}_contribution_gbp_per_year")
+        return amount * (1.0 + change) ** year_index
+
+    def _funder_budget(self, funder: str, year_index: int) -> float:
+        """A funder's whole budget for the modelled services: base x (1 + headroom) x
+        (1 + yearly change)^year."""
+        b = self.cfg.budgets
+        base = b.nhs_gbp_per_year if funder == "nhs" else b.la_gbp_per_year
+        change = b.nhs_yearly_change if funder == "nhs" else b.la_yearly_change
+        return base * (1.0 + b.headroom_share) * (1.0 + change) ** year_index
 
     def outcome_payment(self, funder: str, year_index: int) -> float:
         """The part of a funder's contribution paid only if the year's outcome target is met."""
@@ -150,12 +161,9 @@ class FundingRules:
                 if paid is False:
                     total -= self.outcome_payment(f, year_index)
             return total
-        b = self.cfg.budgets
-        base = b.nhs_gbp_per_year if funder == "nhs" else b.la_gbp_per_year
-        change = b.nhs_yearly_change if funder == "nhs" else b.la_yearly_change
-        factor = (1.0 + b.headroom_share) * (1.0 + change) ** year_index
         withheld = self.outcome_payment(funder, year_index) if paid is False else 0.0
-        return max(base * factor - self.contribution(funder, year_index) + withheld, 0.0)
+        return self._funder_budget(funder, year_index) - self.contribution(funder, year_index) \
+            + withheld
 
     def year_index(self, t: float) -> int:
         """Financial years since the start (0 for the first, possibly partial, year)."""

@@ -141,7 +141,7 @@ def run_findings(run: RunData) -> list[str]:
                    f"occupied{share}.")
     if has("total_cost_gbp"):
         parts = [f"{PAYER_LABELS[p]} {fmt_gbp(s.loc[f'cost_{p}_gbp', 'mean'])}"
-                 for p in ("nhs", "la", "pool", "self")
+                 for p in ("nhs", "la", "pool", "provider", "self")
                  if f"cost_{p}_gbp" in s.index and s.loc[f"cost_{p}_gbp", "mean"] > 0]
         out.append(f"Cash paid per year was {iv('total_cost_gbp')}: " + ", ".join(parts) + ".")
     if has("shifted_cost_gbp"):

@@ -488,6 +488,15 @@ class Pool(Section):
         0.0, "NHS contribution to the pool per year.", probe=1.0e7, active_in="pooled")
     la_contribution_gbp_per_year: NonNegFloat = _field(
         0.0, "LA contribution to the pool per year.", probe=1.0e7, active_in="pooled")
+    nhs_contribution_share: Probability | None = _field(
+        None, "NHS contribution as a share of its yearly budget (after headroom and yearly "
+        "change); when set it replaces the amount above.", probe=0.15,
+        active_in="pooled")
+    la_contribution_share: Probability | None = _field(
+        None, "LA contribution as a share of its yearly budget; when set it replaces the amount "
+        "above (e.g. 1.0: all of it, as Sheffield pooled virtually all adult social care).",
+        probe=0.5,
+        active_in="pooled")
     risk_share: Literal["proportional", "fixed", "host"] = _field(
         "proportional", "How a year-end over- or underspend is split: by contribution, by fixed "
         "shares, or all to the host.", probe="host", active_in="pooled")

@@ -206,3 +206,14 @@ def test_more_self_funders_move_care_home_fees_from_the_council_to_people():
     table = _paired(base, richer)
     assert table.loc["cost_la_gbp", "ci_high"] < 0
     assert table.loc["cost_self_gbp", "ci_low"] > 0
+
+
+def test_contributions_given_as_shares_follow_the_funders_budget():
+    cfg = small("pooled", funding__pool__la_contribution_share=0.5,
+                budgets__la_yearly_change=-0.05)
+    funding = Model(cfg, seed=SEED, replication=0).funding
+    whole = cfg.budgets.la_gbp_per_year * (1 + cfg.budgets.headroom_share)
+    for year in range(3):
+        expected = 0.5 * whole * 0.95 ** year
+        assert funding.contribution("la", year) == pytest.approx(expected)
+        assert funding.yearly_budget("la", year) == pytest.approx(expected)

@@ -144,6 +144,19 @@ def test_bed_use(compare):
     assert "beds" in fig._suptitle.get_text()
 
 
+def test_bed_use_steps_down_when_beds_close():
+    cfg = small("fragmented", people=3000, years=1.0, savings__bed_closure=True,
+                savings__closure_occupancy_threshold=0.99, savings__closure_review_days=60.0,
+                savings__beds_closed_per_review=1)
+    res = sim.run(cfg, replications=1, seed=3, progress=False)
+    fig = plots.bed_use(res.daily, beds=cfg.acute.beds)
+    ax = visible_axes(fig)[0]
+    stepped = [ln for ln in ax.get_lines() if ln.get_drawstyle() == "steps-post"]
+    assert stepped, "the funded-bed line should step down as beds close"
+    heights = np.asarray(stepped[0].get_ydata(), dtype=float)
+    assert heights[0] == cfg.acute.beds and heights[-1] < cfg.acute.beds
+
+
 def test_care_settings(compare):
     fig = plots.care_settings(compare.stacked("daily"), warmup_days=60)
     titles = [ax.get_title(loc="left") for ax in visible_axes(fig)]

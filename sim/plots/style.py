@@ -24,7 +24,7 @@ A4_WIDTH = 7.0   # inches: the text width of an A4 page with 2.5 cm margins is ~
 PAYER_COLOURS = {"nhs": "#0072B2", "la": "#E69F00", "pool": "#009E73", "self": "#CC79A7",
                  "provider": "#999999"}
 PAYER_LABELS = {"nhs": "NHS", "la": "Local authority", "pool": "Pooled fund",
-                "self": "Self-funders", "provider": "Providers"}
+                "self": "Self-funders", "provider": "Integrated provider"}
 
 # --- services in the cost ledger (Tol muted) --------------------------------------------------
 SERVICE_COLOURS = {

@@ -86,7 +86,14 @@ def bed_use(daily: pd.DataFrame, beds: int | dict | None = None,
         in_use = treat.to_numpy() + sum(w.to_numpy() for k, w, _, _ in parts[1:-1])
         fan(ax, dates, in_use, "#222222", linewidth=0.9)
         funded = _per_scenario_value(beds, name)
-        if funded:
+        closing = _wide(data, "funded:acute_beds").reindex(dates)
+        if len(closing.columns) and closing.nunique().max() > 1:
+            # beds closed during the run (bed-closure rule): the funded line steps down
+            ax.plot(dates, closing.median(axis=1), color="black", linestyle="--", linewidth=1,
+                    drawstyle="steps-post")
+            ax.text(dates[0], float(closing.iloc[0].median()), "funded beds ", va="top",
+                    ha="right", fontsize=7)
+        elif funded:
             ax.axhline(funded, color="black", linestyle="--", linewidth=1)
             ax.text(dates[0], funded, f"funded beds ({funded:g}) ", va="top", ha="right",
                     fontsize=7)
