@@ -52,7 +52,8 @@ DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute"
                  "discharge_process")
 WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours",
            "care_home_beds")
-FUNDED = ("acute_beds", "ic_beds", "home_care_hours", "case_management_places")
+FUNDED = ("acute_beds", "ic_beds", "reablement_places", "home_care_hours",
+          "case_management_places")
 
 
 class CountingEnvironment(simpy.Environment):

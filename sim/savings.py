@@ -10,7 +10,7 @@ care:
   already occupied empty by attrition;
 * **reinvestment**: at each financial-year end, a share of each named budget's cash underspend
   (plan less spend; never a notional bed-day value) buys recurrent capacity that arrives after a
-  lag: home-care hours (paid as delivered, like any package, by the home-care payer, whose
+  lag: home-care hours or reablement places (paid as used, by the service's payer, whose
   budget receives the reinvested money from the next year on), intermediate-care beds (a block
   contract) or neighbourhood case-management places (a block contract), paid by the budget
   whose underspend bought them.
@@ -44,6 +44,7 @@ class Savings:
                                          "cash", cfg.acute.beds * cfg.costs.acute_bed_day_gbp)
         for name, units in (("acute_beds", cfg.acute.beds),
                             ("ic_beds", cfg.intermediate_care.beds),
+                            ("reablement_places", cfg.reablement.places),
                             ("home_care_hours", cfg.home_care.capacity_hours_per_week)):
             m.occupancy.add(f"funded:{name}", units, 0.0)
         if self.cfg.bed_closure:
@@ -98,10 +99,11 @@ class Savings:
                 continue
             arrives = t + rule.reinvest_lag_days
             units = self._units_bought(amount)
-            if rule.reinvest_in == "home_care":
-                # hours are paid as delivered by whoever pays for home care: the money moves to
-                # that budget (recurrent, from the next year), or the hours would be rationed
-                m.funding.move_budget(budget, m.funding.payer("home_care"), amount, year + 1)
+            if rule.reinvest_in in ("home_care", "reablement"):
+                # paid as used by whoever pays for the service: the money moves to that budget
+                # (recurrent, from the next year), or the new capacity would be rationed
+                m.funding.move_budget(budget, m.funding.payer(rule.reinvest_in), amount,
+                                      year + 1)
             self.reinvestments.append((t, arrives, budget, underspend, amount,
                                       rule.reinvest_in, units))
             if arrives < m.horizon:
@@ -114,6 +116,9 @@ class Savings:
         target = self.cfg.reinvest_in
         if target == "home_care":
             return amount / (cfg.home_care.hour_cost_gbp * WEEKS_PER_YEAR)
+        if target == "reablement":
+            episodes_per_place = YEAR / cfg.reablement.duration_mean_days
+            return float(int(amount / (cfg.reablement.episode_cost_gbp * episodes_per_place)))
         if target == "intermediate_care":
             return float(int(amount / (cfg.intermediate_care.bed_day_cost_gbp * YEAR)))
         n = cfg.neighbourhood
@@ -128,6 +133,9 @@ class Savings:
         if target == "home_care":
             m.services.home_care_hours.add_units(units)
             m.occupancy.add("funded:home_care_hours", units, t)
+        elif target == "reablement":
+            m.services.reablement.add_units(units)
+            m.occupancy.add("funded:reablement_places", units, t)
         elif target == "intermediate_care":
             m.services.ic_beds.add_units(units)
             m.occupancy.add("funded:ic_beds", units, t)

@@ -599,9 +599,10 @@ class Savings(Section):
     reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = _field(
         ["nhs", "la", "pool", "provider"], "Budgets whose underspend is reinvested.",
         probe=["la"], probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
-    reinvest_in: Literal["home_care", "intermediate_care", "prevention"] = _field(
-        "home_care", "What reinvested cash buys: home-care hours (paid as delivered), "
-        "intermediate-care beds (block) or neighbourhood case-management places (block).",
+    reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = _field(
+        "home_care", "What reinvested cash buys: home-care hours or reablement places (paid as "
+        "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
+        "case-management places (block).",
         probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
     reinvest_lag_days: NonNegFloat = _field(
         90.0, "Days from the financial-year end to the bought capacity being in service "

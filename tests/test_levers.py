@@ -217,3 +217,27 @@ def test_contributions_given_as_shares_follow_the_funders_budget():
         expected = 0.5 * whole * 0.95 ** year
         assert funding.contribution("la", year) == pytest.approx(expected)
         assert funding.yearly_budget("la", year) == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("target,series,extra", [
+    ("reablement", "funded:reablement_places", {}),
+    ("intermediate_care", "funded:ic_beds", {}),
+    ("prevention", "funded:case_management_places", {"neighbourhood__case_management": True}),
+])
+def test_every_reinvestment_target_adds_its_capacity_after_the_lag(target, series, extra):
+    cfg = small("fragmented", years=1.5, warmup_days=30.0, savings__reinvest_share=1.0,
+                savings__reinvest_in=target, savings__reinvest_lag_days=20.0, **extra)
+    model = Model(cfg, seed=SEED, replication=0).run()
+    decided = model.savings.reinvestments[0][0]
+    units = sum(r[6] for r in model.savings.reinvestments)
+    assert units > 0
+    capacity = model.occupancy.daily[: model.occupancy.days_closed,
+                                     model.occupancy.index[series]]
+    assert np.ptp(capacity[: int(decided + 20.0)]) == 0
+    assert capacity[-1] == pytest.approx(capacity[0] + units)
+    if target in ("intermediate_care", "prevention"):   # block contracts, paid by the budget
+        ledger = model.ledger.frame()
+        service = "intermediate_care" if target == "intermediate_care" else "case_management"
+        bought = ledger[(ledger["service"] == service) & (ledger["start_day"] > decided)
+                        & (ledger["view"] == "cash")]
+        assert set(bought["payer"]) <= {"nhs", "la"} and len(bought) > 0
