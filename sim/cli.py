@@ -154,7 +154,21 @@ def _add_compare(sub) -> None:
     p.add_argument("base", metavar="CONFIG_A", help="the base scenario")
     p.add_argument("scenarios", nargs="+", metavar="CONFIG_B", help="scenarios to compare")
     _add_run_options(p)
+    p.add_argument("--kpis", metavar="K1,K2", type=_kpi_list,
+                   help="print only these KPIs (comma-separated; default: all); with several "
+                   "scenarios an overview of their changes follows the tables")
     p.set_defaults(func=_cmd_compare)
+
+
+def _kpi_list(text: str) -> list[str]:
+    from .results import KPI_DESCRIPTIONS
+    names = [k.strip() for k in text.split(",") if k.strip()]
+    known = set(KPI_DESCRIPTIONS) | {f"deaths_{b}" for b in ("65-74", "75-84", "85+")}
+    unknown = [k for k in names if k not in known]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(
+            f"unknown KPI {', '.join(unknown) or repr(text)}; known: {', '.join(KPI_DESCRIPTIONS)}")
+    return names
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
@@ -177,6 +191,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     per = len(diffs) // (len(runs) - 1)
     for i, res in enumerate(runs[1:]):
         block = diffs.iloc[i * per:(i + 1) * per].sort_values("kpi", key=lambda k: k.map(order))
+        if args.kpis:
+            block = block[block["kpi"].isin(args.kpis)]
         print(f"\n{res.config.name} vs {runs[0].config.name}: paired differences over "
               f"{res.replications} replications (seed {res.seed}, common random numbers)")
         rows = [[r.kpi, _fmt(r.kpi, r.base_mean), _fmt(r.kpi, r.scenario_mean),
@@ -186,6 +202,8 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                 for r in block.itertuples()]
         print(_table(["kpi", "base mean", "scenario mean", "difference",
                       "95% CI of difference", "change"], rows))
+    if args.kpis and len(runs) > 2:
+        print(_overview(diffs, runs, args.kpis))
     if args.out:
         def write(tmp: Path) -> None:
             for res in runs:
@@ -196,6 +214,32 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             write_folder_atomically(Path(args.out), write)
         print(f"\nresults written to {args.out}")
     return 0
+
+
+def _overview(diffs, runs, kpis: list[str]) -> str:
+    """One row per scenario: the change of each chosen KPI against the base, with its 95% CI."""
+    base = runs[0].config.name
+    header = ["scenario"] + [f"{k} (base {_fmt(k, _base_mean(diffs, k), ref=None)})"
+                             for k in kpis]
+    rows = []
+    for res in runs[1:]:
+        row = [res.config.name]
+        for k in kpis:
+            d = diffs[(diffs["scenario"] == res.config.name) & (diffs["kpi"] == k)].iloc[0]
+            if d.base_mean:
+                row.append(f"{100 * d.difference / d.base_mean:+.1f}% "
+                           f"({100 * d.ci_low / d.base_mean:+.1f} to "
+                           f"{100 * d.ci_high / d.base_mean:+.1f})")
+            else:
+                row.append(f"{_fmt(k, d.difference, True)} "
+                           f"({_interval(k, d.ci_low, d.ci_high, d.base_mean, signed=True)})")
+        rows.append(row)
+    return f"\nchange against {base} (95% CI of the paired difference, % of {base})\n" + \
+        _table(header, rows)
+
+
+def _base_mean(diffs, kpi: str) -> float:
+    return float(diffs.loc[diffs["kpi"] == kpi, "base_mean"].iloc[0])
 
 
 def _add_validate(sub) -> None:

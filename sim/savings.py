@@ -4,9 +4,9 @@ Acute (and intermediate-care) beds are paid as blocks, the same empty or full, s
 by faster discharges save no cash on their own. Two rules turn them into money and back into
 care:
 
-* **bed closure** ("live within capacity", Wakefield): at each review, if the mean number of
-  occupied acute beds over the period was below a threshold share of the funded beds, close a
-  number of beds (never below a floor); the block contract shrinks from that day, and beds
+* **bed closure** ("live within capacity", Wakefield): at each review after the warm-up, if
+  the mean number of occupied acute beds over the period was below a threshold share of the
+  funded beds, close a number of beds (never below a floor); the block contract shrinks from that day, and beds
   already occupied empty by attrition;
 * **reinvestment**: at each financial-year end, a share of each named budget's cash underspend
   (plan less spend; never a notional bed-day value) buys recurrent capacity that arrives after a
@@ -57,6 +57,7 @@ class Savings:
         m, rule = self.model, self.cfg
         beds = m.services.acute_beds
         floor = int(np.ceil(rule.min_beds_share * m.cfg.acute.beds))
+        yield m.env.timeout(m.warmup)   # the warm-up's empty start is not a real quarter
         while True:
             start = m.env.now
             yield m.env.timeout(rule.closure_review_days)
