@@ -95,6 +95,23 @@ def test_compare_of_a_config_with_itself_gives_zero_differences(tmp_path, capsys
     assert {"fragmented", "fragmented-2"} <= {p.name for p in out.iterdir()}
 
 
+def test_compare_several_arrangements_with_chosen_kpis(capsys):
+    assert cli.main(["compare", "fragmented", "pooled_money_only", "integrated", *TINY,
+                     "--kpis", "delayed_bed_days,total_cost_gbp"]) == 0
+    printed = capsys.readouterr().out
+    assert "integrated vs fragmented" in printed and "pooled_money_only vs fragmented" in printed
+    assert "emergency_admissions" not in printed            # only the chosen KPIs
+    overview = printed[printed.index("change against fragmented"):]
+    lines = overview.splitlines()
+    assert "delayed_bed_days (base" in lines[1] and "total_cost_gbp (base" in lines[1]
+    assert [line.split()[0] for line in lines[3:5]] == ["pooled_money_only", "integrated"]
+
+
+def test_compare_rejects_an_unknown_kpi(capsys):
+    assert cli.main(["compare", "fragmented", "pooled", "--kpis", "beds_saved"]) == 2
+    assert "unknown KPI beds_saved" in capsys.readouterr().err
+
+
 def test_validate_ok(capsys):
     assert cli.main(["validate", "fragmented", "--set", "acute.beds=300"]) == 0
     assert capsys.readouterr().out.strip() == "ok: fragmented"
