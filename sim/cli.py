@@ -217,29 +217,33 @@ def _cmd_compare(args: argparse.Namespace) -> int:
 
 
 def _overview(diffs, runs, kpis: list[str]) -> str:
-    """One row per scenario: the change of each chosen KPI against the base, with its 95% CI."""
+    """KPIs x scenarios: each scenario's change against the base, +- half the 95% CI."""
     base = runs[0].config.name
-    header = ["scenario"] + [f"{k} (base {_fmt(k, _base_mean(diffs, k), ref=None)})"
-                             for k in kpis]
+    names = [res.config.name for res in runs[1:]]
     rows = []
-    for res in runs[1:]:
-        row = [res.config.name]
-        for k in kpis:
-            d = diffs[(diffs["scenario"] == res.config.name) & (diffs["kpi"] == k)].iloc[0]
-            if d.base_mean:
-                row.append(f"{100 * d.difference / d.base_mean:+.1f}% "
-                           f"({100 * d.ci_low / d.base_mean:+.1f} to "
-                           f"{100 * d.ci_high / d.base_mean:+.1f})")
+    for k in kpis:
+        chosen = diffs[diffs["kpi"] == k].set_index("scenario")
+        base_mean = float(chosen["base_mean"].iloc[0])
+        row = [k, _compact(k, base_mean)]
+        for name in names:
+            d = chosen.loc[name]
+            half = (d.ci_high - d.ci_low) / 2
+            if base_mean:
+                row.append(f"{100 * d.difference / base_mean:+.1f}% ±{100 * half / base_mean:.1f}")
             else:
-                row.append(f"{_fmt(k, d.difference, True)} "
-                           f"({_interval(k, d.ci_low, d.ci_high, d.base_mean, signed=True)})")
+                row.append(f"{_compact(k, d.difference, signed=True)} ±{_compact(k, half)}")
         rows.append(row)
-    return f"\nchange against {base} (95% CI of the paired difference, % of {base})\n" + \
-        _table(header, rows)
+    return (f"\nchange against {base} (% of {base}'s mean, ± half the 95% CI of the paired "
+            f"difference; absolute where {base}'s mean is 0)\n"
+            + _table(["kpi", base, *names], rows))
 
 
-def _base_mean(diffs, kpi: str) -> float:
-    return float(diffs.loc[diffs["kpi"] == kpi, "base_mean"].iloc[0])
+def _compact(kpi: str, x: float, signed: bool = False) -> str:
+    """Short numbers for the overview: £83.1m, 14,503, 1.32, 13.6%."""
+    if kpi.endswith("_gbp") and abs(x) >= 1e5:
+        sign = "-" if x < 0 else "+" if signed else ""
+        return f"{sign}£{abs(x) / 1e6:,.1f}m"
+    return _fmt(kpi, x, signed)
 
 
 def _add_validate(sub) -> None:

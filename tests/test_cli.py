@@ -103,8 +103,9 @@ def test_compare_several_arrangements_with_chosen_kpis(capsys):
     assert "emergency_admissions" not in printed            # only the chosen KPIs
     overview = printed[printed.index("change against fragmented"):]
     lines = overview.splitlines()
-    assert "delayed_bed_days (base" in lines[1] and "total_cost_gbp (base" in lines[1]
-    assert [line.split()[0] for line in lines[3:5]] == ["pooled_money_only", "integrated"]
+    assert lines[1].split() == ["kpi", "fragmented", "pooled_money_only", "integrated"]
+    assert [line.split()[0] for line in lines[3:5]] == ["delayed_bed_days", "total_cost_gbp"]
+    assert all(line.count("±") == 2 for line in lines[3:5])
 
 
 def test_compare_rejects_an_unknown_kpi(capsys):
