@@ -121,10 +121,7 @@ def community_care_request(m, i: int, service: str, assessed: bool):
     holding = pathways.Holding(m)
     try:
         if not assessed:
-            if m.funding.joint(service):
-                yield from pathways._assess_joint(m, m.cfg.assessment.joint_assessment_days)
-            else:
-                yield from pathways._assess(m, m.services.teams["la"], m.cfg.assessment.assessment_days)
+            yield from pathways.assess(m, ["joint"] if m.funding.joint(service) else ["la"])
         payer = pathways._care_home_payer(m, i, chc=False) if service == "care_home" \
             else m.funding.payer(service)
         payer = yield from pathways.funding_decision(m, i, service, payer, in_hospital=False)
@@ -156,13 +153,8 @@ def assess_at_home(m, i: int):
     decision the package's payer switches to the decided one (or the package ends if refused
     under eligibility rationing, and the person waits at home).
     """
-    a = m.cfg.assessment
     try:
-        for team in m.funding.assessment_teams("home_care", long_term=True):
-            if team == "joint":
-                yield from pathways._assess_joint(m, a.joint_assessment_days)
-            else:
-                yield from pathways._assess(m, m.services.teams[team], a.assessment_days)
+        yield from pathways.assess(m, m.funding.assessment_teams("home_care", long_term=True))
         payer = "self" if m.pop.self_fund_home_care[i] else m.funding.payer("home_care")
         payer = yield from pathways.funding_decision(m, i, "home_care", payer, in_hospital=False)
     except simpy.Interrupt:
@@ -177,17 +169,6 @@ def assess_at_home(m, i: int):
         return
     m.close_episodes(i, ("home_care",))
     _open_home_care_fees(m, i, payer)
-
-
-def assessor_time(m, teams: list[str]):
-    """Assessments done while the person is already in a service (discharge to assess):
-    they take the same assessor time, but nobody waits in a hospital bed for them."""
-    a = m.cfg.assessment
-    for team in teams:
-        if team == "joint":
-            yield from pathways._assess_joint(m, a.joint_assessment_days)
-        else:
-            yield from pathways._assess(m, m.services.teams[team], a.assessment_days)
 
 
 def suspend_home_care(m, i: int) -> None:

@@ -319,15 +319,23 @@ def package_size(m, i: int) -> float:
 
 
 def assessments(m, i: int, service: str, long_term: bool):
-    """Sequential separate assessments, or one joint assessment, by capacity-limited teams."""
+    """Sequential separate assessments, or one joint assessment, while delayed in hospital."""
+    def delayed_by(team):
+        m.set_delay(i, "assessment", m.funding.responsible(service) if team == "joint" else team)
+
+    yield from assess(m, m.funding.assessment_teams(service, long_term), before_each=delayed_by)
+
+
+def assess(m, teams: list[str], before_each=None):
+    """The assessments of ``teams`` in order ('joint' = one joint assessment), each by a
+    capacity-limited team; ``before_each(team)`` runs as each one starts."""
     a = m.cfg.assessment
-    teams = m.funding.assessment_teams(service, long_term)
     for team in teams:
+        if before_each is not None:
+            before_each(team)
         if team == "joint":
-            m.set_delay(i, "assessment", m.funding.responsible(service))
             yield from _assess_joint(m, a.joint_assessment_days)
         else:
-            m.set_delay(i, "assessment", team)
             yield from _assess(m, m.services.teams[team], a.assessment_days)
 
 
@@ -486,8 +494,8 @@ def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
         holding.keep(m.services.reablement)
         m.process[i] = env.process(community.reablement_episode(m, i))
         if "reablement" in m.cfg.assessment.discharge_to_assess:
-            env.process(community.assessor_time(m, m.funding.assessment_teams("reablement",
-                                                                                False)))
+            # assessed during reablement: the same assessor time, nobody waiting in a bed
+            env.process(assess(m, m.funding.assessment_teams("reablement", False)))
     elif destination == "home_care" and payer == INTERIM:
         holding.keep(m.services.home_care_hours)
         community.start_interim_home_care(m, i)

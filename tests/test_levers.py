@@ -46,18 +46,6 @@ def test_arrangements_that_only_move_money_change_little(arrangement):
     assert row["ci_low"] < small_effect and row["ci_high"] > -small_effect
 
 
-def test_integrated_advantage_shrinks_when_home_care_capacity_binds():
-    def advantage(**overrides):
-        return -_paired(small("fragmented", people=10_000, **overrides),
-                        small("integrated", people=10_000, **overrides),
-                        "mean_delay_home_care_days")["difference"]
-
-    hours = small("fragmented", people=10_000).home_care.capacity_hours_per_week
-    normal = advantage()
-    assert normal > 0
-    assert advantage(home_care__capacity_hours_per_week=hours * 0.6) < normal
-
-
 # --- budget cuts -------------------------------------------------------------------------------
 @pytest.mark.parametrize("arrangement", ["fragmented", "pooled"])
 def test_council_cuts_raise_waiting_lists(arrangement):

@@ -7,6 +7,8 @@ interval of the paired difference lies on the stated side of zero.
 
 from __future__ import annotations
 
+import pytest
+
 import sim
 
 from .conftest import small
@@ -43,16 +45,17 @@ def test_tighter_la_rationing_raises_waiting_list_and_delayed_days():
     assert _paired(base, tight, "delayed_bed_days")["ci_low"] > 0
 
 
-def test_pooling_advantage_shrinks_when_home_care_capacity_binds():
+@pytest.mark.parametrize("arrangement", ["pooled", "integrated"])
+def test_advantage_shrinks_when_home_care_capacity_binds(arrangement):
     """Faster decisions only move people sooner into a saturated home-care queue.
 
-    Measured on discharges to home care, where the binding capacity acts; pooling's gains on
+    Measured on discharges to home care, where the binding capacity acts; the gains on
     reablement, intermediate care and care homes do not depend on home-care hours, so the
     total delayed-bed-day advantage need not shrink (see the README).
     """
     def advantage(**overrides):
         return -_paired(small("fragmented", people=10_000, **overrides),
-                        small("pooled", people=10_000, **overrides),
+                        small(arrangement, people=10_000, **overrides),
                         "mean_delay_home_care_days")["difference"]
 
     hours = small("fragmented", people=10_000).home_care.capacity_hours_per_week
