@@ -2,58 +2,33 @@
 
 Frozen pydantic models, unknown keys rejected. Each field's description cites its source row in
 DOMAIN_PARAMETERS.md; its metadata holds a probe value (and the settings under which the field
-acts) that the field-activity test uses to show the field changes some output.
-Loading, overrides and error messages live in :mod:`sim.config`.
+acts) that the field-activity test uses to show the field changes some output. People, hospital
+and community sections live here; budgets, the funding arrangement, savings and unit costs in
+:mod:`sim.schema_money`. Loading, overrides and error messages live in :mod:`sim.config`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import Field, model_validator
 
-Probability = Annotated[float, Field(ge=0.0, le=1.0)]
-PositiveFloat = Annotated[float, Field(gt=0.0)]
-NonNegFloat = Annotated[float, Field(ge=0.0)]
-Service = Literal[
-    "acute", "intermediate_care", "reablement", "home_care", "care_home", "chc",
-    "community_nursing",
-]
-Funder = Literal["nhs", "la"]
-Weekday = Literal["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"]
-SERVICES: tuple[str, ...] = Service.__args__  # type: ignore[attr-defined]
-FRAILTY_LEVELS = ("fit", "mild", "moderate", "severe")
-AGE_BANDS = ("65-74", "75-84", "85+")
-
-
-def _field(default: Any, description: str, probe: Any = None, active_in: str = "all",
-           probe_with: dict | None = None, **kw):
-    """A schema field with a description and the metadata the field-activity test uses.
-
-    ``probe`` is an alternative value that must change some output; ``active_in`` names the
-    shipped config in which the field acts ("all", "fragmented" or "pooled"); ``probe_with``
-    holds other settings under which the field acts (e.g. a risk-share rule).
-    """
-    extra: dict[str, Any] = {"active_in": active_in}
-    if probe is not None:
-        extra["probe"] = probe
-    if probe_with:
-        extra["probe_with"] = probe_with
-    return Field(default, description=description, json_schema_extra=extra, **kw)
-
-
-class Section(BaseModel):
-    """Base for config sections: frozen, unknown keys rejected."""
-
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-def _check_split(values: list[float], name: str, length: int) -> None:
-    if len(values) != length:
-        raise ValueError(f"{name} must have {length} entries, got {len(values)}")
-    if abs(sum(values) - 1.0) > 1e-6:
-        raise ValueError(f"{name} must sum to 1, got {sum(values):.6g}")
+from .schema_base import (  # noqa: F401 - re-exported: the schema's public names
+    AGE_BANDS,
+    FRAILTY_LEVELS,
+    SERVICES,
+    Funder,
+    NonNegFloat,
+    PositiveFloat,
+    Probability,
+    Section,
+    Service,
+    Weekday,
+    _check_split,
+    _field,
+)
+from .schema_money import Budgets, Costs, Funding, Savings
 
 
 class Run(Section):
@@ -438,124 +413,6 @@ class Decision(Section):
         "coordinators, [e]).", probe=True, probe_with={"home_care.hold_package_days": 0.0})
 
 
-class Rationing(Section):
-    mode: Literal["off", "wait", "eligibility"] = _field(
-        "wait", "What the cash-limited funder does when spend runs ahead of plan: new packages "
-        "wait for the next review with spend back on plan, or eligibility tightens.",
-        probe="off", probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
-    trigger_ratio: PositiveFloat = _field(
-        1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan.",
-        probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
-    review_interval_days: PositiveFloat = _field(
-        7.0, "Days between budget reviews that switch rationing on or off.", probe=30.0,
-        probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
-    eligibility_min_frailty: Literal["mild", "moderate", "severe"] = _field(
-        "moderate", "Under eligibility rationing, people less frail than this are refused new "
-        "packages and wait at home.", probe="severe",
-        probe_with={"budgets.rationing.mode": "eligibility",
-                    "budgets.la_gbp_per_year": 30_000_000.0})
-
-
-class Budgets(Section):
-    nhs_gbp_per_year: NonNegFloat = _field(
-        68_000_000.0, "NHS budget for the modelled services in the first year, before headroom "
-        "(first-year cash spend of the fragmented default, calibration run).", probe=50_000_000.0)
-    la_gbp_per_year: NonNegFloat = _field(
-        77_000_000.0, "LA adult social care budget for older people in the first year, before "
-        "headroom (first-year cash spend of the fragmented default, calibration run).",
-        probe=60_000_000.0)
-    nhs_yearly_change: float = _field(
-        0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
-        "the 65+ population) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
-    la_yearly_change: float = _field(
-        0.02, "Real-terms change of the LA budget per financial year; e.g. -0.05 for council "
-        "cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
-    headroom_share: float = _field(
-        0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e].", probe=-0.1,
-        ge=-0.5, le=1.0)
-    winter_spend_uplift: NonNegFloat = _field(
-        0.02, "Planned extra spend per winter month (Dec-Mar) in the seasonal spending plan; "
-        "small because most spend (care-home weeks, blocks) is flat through the year [e].",
-        probe=0.5)
-    rationing: Rationing = Field(default_factory=Rationing, description="LA/pool rationing rule.")
-
-
-class Pool(Section):
-    scope: list[Service] = _field(
-        [], "Services the pooled fund pays for (empty: no pool).",
-        probe=["reablement"], active_in="fragmented")
-    nhs_contribution_gbp_per_year: NonNegFloat = _field(
-        0.0, "NHS contribution to the pool per year.", probe=1.0e7, active_in="pooled")
-    la_contribution_gbp_per_year: NonNegFloat = _field(
-        0.0, "LA contribution to the pool per year.", probe=1.0e7, active_in="pooled")
-    nhs_contribution_share: Probability | None = _field(
-        None, "NHS contribution as a share of its yearly budget (after headroom and yearly "
-        "change); when set it replaces the amount above.", probe=0.15,
-        active_in="pooled")
-    la_contribution_share: Probability | None = _field(
-        None, "LA contribution as a share of its yearly budget; when set it replaces the amount "
-        "above (e.g. 1.0: all of it, as Sheffield pooled virtually all adult social care).",
-        probe=0.5,
-        active_in="pooled")
-    risk_share: Literal["proportional", "fixed", "host"] = _field(
-        "proportional", "How a year-end over- or underspend is split: by contribution, by fixed "
-        "shares, or all to the host.", probe="host", active_in="pooled")
-    nhs_fixed_share: Probability = _field(
-        0.5, "NHS share of over/underspend under the fixed rule.", probe=0.9, active_in="pooled",
-        probe_with={"funding.pool.risk_share": "fixed"})
-    host: Funder = _field("la", "Host body of the pool (bears all under the host rule).",
-                          probe="nhs", active_in="pooled",
-                          probe_with={"funding.pool.risk_share": "host"})
-    governance_cost_gbp_per_year: NonNegFloat = _field(
-        150_000.0, "Running cost of the pool per year ([e] £50k-£400k).", probe=400_000.0,
-        active_in="pooled")
-    rations: bool = _field(
-        True, "The pool rations in-scope packages when its spend runs ahead of plan.",
-        probe=False, active_in="pooled",
-        probe_with={"funding.pool.la_contribution_gbp_per_year": 5_000_000.0})
-    fund_holder: Literal["pool", "provider"] = _field(
-        "pool", "Who holds the fund: a pool hosted by the commissioners (over/underspend split by "
-        "the risk-share rule), or an integrated provider on a capitated budget that keeps its "
-        "own surplus or deficit (Torbay, Hammersmith & Fulham).", probe="provider",
-        active_in="pooled")
-    outcome_payment_share: Annotated[float, Field(ge=0.0, le=0.5)] = _field(
-        0.0, "Share of the yearly contributions paid to the fund holder only if the outcome "
-        "target is met at the financial-year end (Tower Hamlets: a % of contract value).",
-        probe=0.1, active_in="pooled")
-    outcome_target_mean_delay_days: NonNegFloat = _field(
-        1.0, "Outcome target: mean days from medically fit to leaving hospital over the "
-        "financial year's discharges must not exceed this.", probe=0.1, active_in="pooled",
-        probe_with={"funding.pool.outcome_payment_share": 0.1})
-
-
-class Funding(Section):
-    arrangement: str = Field("fragmented", description="Label of the arrangement (reporting "
-                             "only; behaviour comes from the fields below).",
-                             json_schema_extra={"label": True})
-    commissioner: dict[Service, Funder] = _field(
-        {"acute": "nhs", "intermediate_care": "nhs", "community_nursing": "nhs", "chc": "nhs",
-         "reablement": "la", "home_care": "la", "care_home": "la"},
-        "Which funder commissions (decides on and pays for) each service outside the pool.",
-        probe={"acute": "nhs", "intermediate_care": "nhs", "community_nursing": "nhs",
-               "chc": "nhs", "reablement": "la", "home_care": "nhs", "care_home": "la"})
-    joint_scope: list[Service] = _field(
-        [], "Services for which one joint assessment and a coordinator decision replace the "
-        "separate assessments and panels (integrated process).", probe=["home_care"],
-        active_in="fragmented")
-    pool: Pool = Field(default_factory=Pool, description="Pooled fund (Section 75 / BCF).")
-
-    @model_validator(mode="after")
-    def _complete(self):
-        missing = [s for s in SERVICES if s not in self.commissioner]
-        if missing:
-            raise ValueError(f"commissioner must name a funder for every service; missing "
-                             f"{missing}")
-        if self.pool.fund_holder == "provider" and not self.pool.scope:
-            raise ValueError("pool.fund_holder = 'provider' needs the services the provider "
-                             "delivers in pool.scope")
-        return self
-
-
 class Neighbourhood(Section):
     case_management: bool = _field(
         False, "Integrated neighbourhood teams proactively case-manage people at moderate or "
@@ -574,54 +431,6 @@ class Neighbourhood(Section):
         350_000.0, "Cost of one zone team per year, paid by the community-nursing payer [e].",
         probe=700_000.0, probe_with={"neighbourhood.case_management": True})
 
-
-class Savings(Section):
-    bed_closure: bool = _field(
-        False, "Close acute beds when occupancy stays low for a review period (Wakefield's "
-        "\"live within capacity\"): the only way freed bed days become cash.", probe=True,
-        probe_with={"savings.closure_occupancy_threshold": 0.99})
-    closure_occupancy_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = _field(
-        0.85, "Close beds when mean occupied acute beds over the review period fall below this "
-        "share of funded beds [e].", probe=0.5, probe_with={"savings.bed_closure": True})
-    closure_review_days: PositiveFloat = _field(
-        91.0, "Days between bed-closure reviews (a quarter).", probe=30.0,
-        probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
-    beds_closed_per_review: int = _field(
-        10, "Beds closed at a review that finds occupancy below the threshold [e].", probe=1,
-        ge=1, probe_with={"savings.bed_closure": True,
-                          "savings.closure_occupancy_threshold": 0.99})
-    min_beds_share: Probability = _field(
-        0.8, "Never close below this share of the starting funded beds [e].", probe=0.99,
-        probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
-    reinvest_share: Probability = _field(
-        0.0, "Share of a funder's year-end cash underspend reinvested in capacity (never "
-        "notional bed-day values).", probe=1.0, probe_with={"run.years": 1.5})
-    reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = _field(
-        ["nhs", "la", "pool", "provider"], "Budgets whose underspend is reinvested.",
-        probe=["la"], probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
-    reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = _field(
-        "home_care", "What reinvested cash buys: home-care hours or reablement places (paid as "
-        "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
-        "case-management places (block).",
-        probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
-    reinvest_lag_days: NonNegFloat = _field(
-        90.0, "Days from the financial-year end to the bought capacity being in service "
-        "(recruitment, procurement) [e].", probe=10.0,
-        probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
-
-
-class Costs(Section):
-    acute_bed_day_gbp: NonNegFloat = _field(345.0, "Block cost of a funded acute bed day "
-                                            "(NCC 2020/21, PQ 165361).", probe=450.0)
-    emergency_admission_gbp: NonNegFloat = _field(
-        3000.0, "Resource cost of an emergency spell's normal stay (NAO 2018, uprated).",
-        probe=3600.0)
-    escalation_bed_day_gbp: NonNegFloat = _field(
-        600.0, "Cash cost of an occupied escalation bed day (agency staff, [e]).", probe=900.0)
-    excess_bed_day_gbp: NonNegFloat = _field(
-        345.0, "Resource value of a delayed (excess) acute bed day.", probe=450.0)
-    district_nurse_visit_gbp: NonNegFloat = _field(50.0, "District nurse visit (PSSRU 2023).",
-                                                   probe=80.0)
 
 
 class Scenario(Section):
