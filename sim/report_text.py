@@ -150,7 +150,37 @@ def run_findings(run: RunData) -> list[str]:
     if has("home_care_waiting_mean"):
         out.append(f"On an average day {s.loc['home_care_waiting_mean', 'mean']:,.1f} people "
                    "were waiting at home for home care.")
+    out += lever_findings(s, iv)
     out += budget_findings(run)
+    return out
+
+
+def lever_findings(s: pd.DataFrame, iv) -> list[str]:
+    """Sentences for the levers that acted in a run (closures, reinvestment, prevention,
+    statutory risk, outcome payments); silent about levers that were off."""
+    def acted(kpi):
+        return kpi in s.index and s.loc[kpi, "mean"] > 0
+
+    out = []
+    if acted("beds_closed"):
+        out.append(f"The bed-closure rule closed {s.loc['beds_closed', 'mean']:,.1f} acute beds "
+                   "by the end of the run (the block contract shrinks with them).")
+    if acted("reinvested_gbp"):
+        out.append(f"{iv('reinvested_gbp')} of cash underspend per year was reinvested in "
+                   "capacity.")
+    if acted("case_managed_mean"):
+        out.append(f"Neighbourhood teams case-managed {iv('case_managed_mean')} people on an "
+                   "average day.")
+    if acted("statutory_risk_days"):
+        out.append(f"On {iv('statutory_risk_days')} days a year the pool could not cover its "
+                   "NHS statutory commitments (acute, CHC) to the year end without a top-up.")
+    if "outcome_payment_gbp" in s.index and acted("outcome_payment_gbp"):
+        out.append(f"Outcome payments of {iv('outcome_payment_gbp')} per year were earned by the "
+                   "fund holder.")
+    for funder, label in (("nhs", "The NHS"), ("la", "The local authority")):
+        kpi = f"risk_share_{funder}_gbp"
+        if kpi in s.index and s.loc[kpi, "mean"] > 0:
+            out.append(f"{label} topped up the pool's overspend by {iv(kpi)} per year.")
     return out
 
 

@@ -12,6 +12,7 @@ import re
 import shutil
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from .test_plots import build_results
 
@@ -230,3 +231,18 @@ def test_report_of_a_real_oat_sweep(tmp_path):
     assert 'id="fig-tornado"' in text and "could not be drawn" not in text
     assert "One at a time, " in text
     assert "Resolved config: base" in text and "2 replications per scenario" in text
+
+
+def test_lever_sentences_appear_only_for_levers_that_acted():
+    from sim import report_text
+    summary = pd.DataFrame({"kpi": ["beds_closed", "reinvested_gbp", "case_managed_mean",
+                                    "statutory_risk_days", "risk_share_nhs_gbp",
+                                    "risk_share_la_gbp"],
+                            "mean": [12.0, 2.5e6, 0.0, 3.0, 4.0e5, -1.0e5]}).set_index("kpi")
+    sentences = report_text.lever_findings(summary, lambda k: f"<{k}>")
+    text = " ".join(sentences)
+    assert "closed 12.0 acute beds" in text
+    assert "<reinvested_gbp> of cash underspend" in text
+    assert "<statutory_risk_days> days a year" in text
+    assert "The NHS topped up" in text
+    assert "case-managed" not in text and "local authority topped up" not in text
