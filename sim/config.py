@@ -24,6 +24,7 @@ from .schema import (  # noqa: F401 - the schema's public names are part of sim.
     Scenario,
 )
 
+
 class ConfigError(Exception):
     """A user mistake in a config: carries one message line per problem."""
 

@@ -19,9 +19,9 @@ from matplotlib.figure import Figure
 
 import sim
 from sim import plots
+from sim.plots.style import PAYER_COLOURS, SERVICE_COLOURS
 
 from .conftest import small
-from sim.plots.style import PAYER_COLOURS, SERVICE_COLOURS
 
 SWEPT = ("acute.beds", "reablement.places", "funding.pool.la_contribution_gbp_per_year")
 

@@ -14,10 +14,11 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from .test_plots import build_results
 
 from sim import plots
 from sim.report import add_subcommands, render_report, write_plots, write_report
+
+from .test_plots import build_results
 
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
