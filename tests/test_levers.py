@@ -229,3 +229,21 @@ def test_every_reinvestment_target_adds_its_capacity_after_the_lag(target, serie
         bought = ledger[(ledger["service"] == service) & (ledger["start_day"] > decided)
                         & (ledger["view"] == "cash")]
         assert set(bought["payer"]) <= {"nhs", "la"} and len(bought) > 0
+
+
+# --- admission avoidance and spend-down ------------------------------------------------------
+def test_direct_access_to_community_teams_avoids_admissions():
+    without = small("fragmented", avoidance__direct_access=False)
+    with_access = small("fragmented", avoidance__direct_access=True)
+    table = _paired(without, with_access)
+    assert table.loc["avoided_crises", "scenario_mean"] > 0
+    assert table.loc["avoided_crises", "base_mean"] == 0
+    assert table.loc["emergency_admissions", "ci_high"] < 0
+
+
+def test_faster_spend_down_moves_care_home_fees_to_the_council():
+    slow = small("fragmented", care_homes__spend_down_days=2000.0)
+    fast = small("fragmented", care_homes__spend_down_days=200.0)
+    table = _paired(slow, fast)
+    assert table.loc["cost_la_gbp", "ci_low"] > 0
+    assert table.loc["cost_self_gbp", "ci_high"] < 0
