@@ -77,7 +77,46 @@ def _png(fig) -> str:
 
 # --- report sections ------------------------------------------------------------------------
 
+def _case(folder: Folder) -> dict | None:
+    """The case verdict written by ``caresim case`` next to a sweep, if this is a case folder."""
+    path = folder.path / "case.json"
+    try:
+        return json.loads(path.read_text()) if path.is_file() else None
+    except (OSError, ValueError):
+        return None
+
+
+def _case_section(case: dict) -> str:
+    """Published figure against the model's paired difference, the verdict and the caveats."""
+    m, v = case["model"], case["verdict"]
+    kpi = case["kpi"]
+
+    def pct(x):
+        return f"{100 * x:+.1f}%"
+
+    published = case["published"]
+    if case.get("published_change") is not None:
+        published += f" (as a relative change: {pct(case['published_change'])})"
+    rows = [["Published", published],
+            ["Source", case["source"]],
+            ["Model", f"{kpi_label(kpi)}: {case['intervention']} vs {case['baseline']}, "
+                      f"{pct(m['relative_change'])} (95% CI {pct(m['relative_ci_low'])} to "
+                      f"{pct(m['relative_ci_high'])}), {m['replications']} paired replications"],
+            ["Direction reproduced", ("yes" if v["direction_reproduced"] else "no")
+             + f" ({case['direction']}: {v['rule']})"]]
+    if v.get("published_change_in_interval") is not None:
+        rows.append(["Published change inside the model's interval",
+                     "yes" if v["published_change_in_interval"] else "no"])
+    calibrated = case.get("calibrated") or []
+    rows.append(["Calibrated parameters", "; ".join(
+        f"{c['field']} = {c['value']} ({c['reason']})" for c in calibrated) or "none"])
+    return _table(["", ""], rows) + f"<p>{_e(case['notes'])}</p>"
+
+
 def _title(folder: Folder) -> str:
+    case = _case(folder)
+    if case:
+        return f"caresim case study: {case['title']}"
     if folder.kind == "run":
         return f"caresim results: {folder.runs[0].name}"
     if folder.kind == "compare":
@@ -271,6 +310,9 @@ def render_report(folder: Folder) -> str:
                 ("cost-shifting", "Cost-shifting account", _shifting_table(folder)),
                 ("configs", "Resolved configs", _configs(folder)),
                 ("stress", "Appendix: STRESS-DES report", _stress(folder))]
+    case = _case(folder)
+    if case:
+        sections.insert(0, ("case", "Published figure and the model", _case_section(case)))
     notes = "".join(f"<p class=\"note\">{_e(n)}</p>" for n in folder.notes)
     nav = "".join(f"<a href=\"#{i}\">{_e(h)}</a>" for i, h, _ in sections)
     body = "".join(f"<section id=\"{i}\"><h2>{_e(h)}</h2>{content}</section>"

@@ -165,6 +165,12 @@ def test_case_command_writes_case_json_and_prints_the_verdict(tmp_path, capsys):
     assert cli.main(["case", str(path), "--out", str(out), "--workers", "2",
                      "--no-progress"]) == 0
     assert json.loads((out / "case.json").read_text())["model"] == m
+    # the shareable report of a case folder leads with the published figure and the verdict
+    from sim.report import write_report
+    html = write_report(out, tmp_path / "case.html").read_text()
+    assert "caresim case study:" in html and "Published figure and the model" in html
+    assert html.index("Published figure and the model") < html.index("Key findings")
+    assert f"Direction reproduced</td><td>{yes_no}" in html.replace("\n", "")
 
 
 def test_unknown_case_exits_2_listing_the_shipped_cases(capsys):
