@@ -271,3 +271,13 @@ def test_dask_local_cluster_gives_same_kpis_as_local_processes(smoke_sweep, tmp_
                                   pd.read_parquet(out / "kpis.parquet"))
     manifest = json.loads((tmp_path / "manifest.json").read_text())
     assert manifest["backend"]["backend"] == "dask" and manifest["backend"]["slots"] == 2
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "experiments").glob("*.toml")),
+                         ids=lambda p: p.stem)
+def test_every_shipped_experiment_validates_and_resolves(path):
+    spec = load_experiment(path)
+    plan = resolve(spec, path)
+    assert plan.points and plan.configs
+    if spec.scenarios:
+        assert set(plan.configs) == set(spec.scenarios)
