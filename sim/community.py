@@ -171,6 +171,32 @@ def assess_at_home(m, i: int):
     _open_home_care_fees(m, i, payer)
 
 
+def start_interim_care_home(m, i: int) -> None:
+    """Discharge to assess on pathway 3: an interim care-home place paid by the interim payer
+    while the CHC checklist, assessments and funding decision happen there."""
+    m.interim.add(i)
+    start_care_home(m, i, nursing=pathways._needs_nursing(m, i, None), source="hospital",
+                    payer=m.cfg.assessment.interim_payer, interim=True)
+    m.process[i] = m.env.process(assess_in_care_home(m, i))
+
+
+def assess_in_care_home(m, i: int):
+    """CHC, assessments and the funding decision for a resident on an interim place; then
+    the fees switch to the decided payer (the NHS under CHC, the LA or pool, or the person)."""
+    try:
+        payer = yield from pathways.chc_process(m, i, in_hospital=False)
+        yield from pathways.assess(m, m.funding.assessment_teams("care_home", long_term=True))
+        if payer != "self" and not payer.startswith("chc:"):
+            payer = yield from pathways.funding_decision(m, i, "care_home", payer,
+                                                         in_hospital=False)
+    except simpy.Interrupt:
+        return          # admitted (or died): assessed again on return
+    m.process.pop(i, None)
+    m.interim.discard(i)
+    _switch_care_home_payer(m, i, payer)
+    _after_dispute(m, i)
+
+
 def suspend_home_care(m, i: int) -> None:
     """On admission: stop paying for the package but hold its hours for a while."""
     if i not in m.home_care_holders:
@@ -233,7 +259,7 @@ def end_home_care(m, i: int) -> None:
 
 
 def start_care_home(m, i: int, nursing: bool, source: str | None, payer: str | None = None,
-                    elapsed_days: float = 0.0) -> None:
+                    elapsed_days: float = 0.0, interim: bool = False) -> None:
     """A permanent care-home placement until death, with its fees and who pays them."""
     env, ch = m.env, m.cfg.care_homes
     if source is None:
@@ -248,19 +274,25 @@ def start_care_home(m, i: int, nursing: bool, source: str | None, payer: str | N
         payer = pathways._care_home_payer(m, i, chc=False)
     if payer == "self" and elapsed_days > ch.spend_down_days:
         payer = m.funding.payer("care_home")
-    _open_care_home_fees(m, i, payer)
-    if payer == "self":
+    _open_care_home_fees(m, i, payer, interim)
+    if payer == "self" or (interim and m.pop.self_fund_care_home[i]):
         _at(m, ch.spend_down_days - elapsed_days, lambda: _spend_down(m, i))
-    if i in m.chc_disputed:
-        resolved_at, final = m.chc_disputed.pop(i)
-        _at(m, resolved_at - env.now, lambda: _switch_care_home_payer(m, i, final))
+    _after_dispute(m, i)
     u = m.streams.person_uniform("care_home_death", i)
     remaining = m.hazards.care_home_remaining_days(u, elapsed_days, nursing)
     _at(m, remaining, lambda: _care_home_death(m, i))
 
 
-def _open_care_home_fees(m, i: int, payer: str) -> None:
+def _after_dispute(m, i: int) -> None:
+    """A CHC/LA dispute settled on interim funding: switch the fees when it is resolved."""
+    if i in m.chc_disputed:
+        resolved_at, final = m.chc_disputed.pop(i)
+        _at(m, resolved_at - m.env.now, lambda: _switch_care_home_payer(m, i, final))
+
+
+def _open_care_home_fees(m, i: int, payer: str, interim: bool = False) -> None:
     ch, c = m.cfg.care_homes, m.cfg.chc
+    m.care_home_payer[i] = payer
     nursing = m.held_care_home[i] == State.NURSING
     fee = (ch.nursing_week_gbp if nursing else ch.residential_week_gbp) / DAYS_PER_WEEK
     fnc = ch.fnc_week_gbp / DAYS_PER_WEEK if nursing else 0.0
@@ -275,7 +307,9 @@ def _open_care_home_fees(m, i: int, payer: str) -> None:
         fnc_payer = m.funding.payer("chc")
         m.open_episode(i, "fnc", "residential", fnc_payer, "cash", fnc)
         m.open_episode(i, "fnc", "residential", fnc_payer, "resource", fnc)
-    if payer == "self":
+    if interim:      # discharge to assess: free to the person until the decision
+        m.open_episode(i, "care_home", "residential", payer, "cash", fee - fnc)
+    elif payer == "self":
         m.open_episode(i, "care_home", "residential", "self", "cash",
                        fee * ch.self_funder_price_ratio - fnc)
     else:
@@ -293,7 +327,7 @@ def _switch_care_home_payer(m, i: int, payer: str) -> None:
 
 def _spend_down(m, i: int) -> None:
     """A self-funder's capital reaches the limit: the LA (or pool) picks up the fees."""
-    if i in m.held_care_home and m.pop.self_fund_care_home[i]:
+    if i in m.held_care_home and m.care_home_payer.get(i) == "self":
         m.pop.self_fund_care_home[i] = False
         _switch_care_home_payer(m, i, m.funding.payer("care_home"))
 
@@ -313,6 +347,7 @@ def release_holdings(m, i: int) -> None:
     end_home_care(m, i)
     if m.held_care_home.pop(i, None) is not None:
         m.services.care_home_beds.release(1)
+        m.care_home_payer.pop(i, None)
 
 
 def open_block_contracts(m) -> None:

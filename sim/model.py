@@ -97,6 +97,7 @@ class Model:
         self.process: dict[int, simpy.Process] = {}
         self.delay: dict[int, tuple[float, str, str]] = {}
         self.held_care_home: dict[int, int] = {}
+        self.care_home_payer: dict[int, str] = {}   # who pays a resident's fees now
         # event records for KPIs
         self.admissions: list[tuple] = []    # (t, person, boarding_wait_days, readmission)
         self.discharges: list[tuple] = []    # (t, person, delay_days, pathway, destination)

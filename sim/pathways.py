@@ -261,10 +261,12 @@ def discharge_process(m, i: int, pathway: int, had_package: bool, holding: Holdi
             pathway, service, escalate_at = _escalate(m, i, pathway, escalate_at, rate)
             continue
         payer = "nhs" if service == "intermediate_care" else m.funding.payer(service)
-        if service == "care_home":
+        if to_assess and long_term:
+            payer = INTERIM    # CHC, assessments and decision after discharge, interim funding
+        elif service == "care_home":
             payer = yield from chc_process(m, i)
-        if to_assess and service == "home_care":
-            payer = INTERIM    # assessed and decided at home, on interim funding
+        if payer == INTERIM:
+            pass
         elif restart:
             payer = "self" if m.pop.self_fund_home_care[i] else payer
         elif long_term:
@@ -372,14 +374,16 @@ def _drop_request(team, req) -> None:
         req.cancel()
 
 
-def chc_process(m, i: int):
-    """CHC checklist, full assessment and any dispute; returns the care-home payer."""
+def chc_process(m, i: int, in_hospital: bool = True):
+    """CHC checklist, full assessment and any dispute; returns the care-home payer. Waits in
+    hospital are delays; after a discharge to assess the same steps run in the care home."""
     c, env = m.cfg.chc, m.env
     m.chc_disputed.pop(i, None)
     payer = _care_home_payer(m, i, chc=False)
     if not m.streams.person_bernoulli("chc_checklist", i, c.checklist_positive_share):
         return payer
-    m.set_delay(i, "assessment", m.funding.responsible("chc"))
+    if in_hospital:
+        m.set_delay(i, "assessment", m.funding.responsible("chc"))
     yield env.timeout(m.streams.person_exponential("chc_assessment", i, c.full_assessment_days))
     eligible = m.streams.person_bernoulli("chc_eligible", i, c.eligible_share)
     final = _care_home_payer(m, i, chc=eligible)
@@ -391,7 +395,8 @@ def chc_process(m, i: int):
         if c.interim_funding:
             m.chc_disputed[i] = (env.now + resolution, final)
             return _care_home_payer(m, i, chc=False)
-        m.set_delay(i, "dispute", m.funding.commissioner("care_home"))
+        if in_hospital:
+            m.set_delay(i, "dispute", m.funding.commissioner("care_home"))
         yield env.timeout(resolution)
     return final
 
@@ -472,6 +477,8 @@ def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
         return
     if destination == "care_home_return":
         m.move(i, State(m.held_care_home[i]))
+        if i in m.interim:    # admitted before the discharge-to-assess decision: start again
+            m.process[i] = env.process(community.assess_in_care_home(m, i))
         _schedule_readmit_end(m, i)
         return
     if destination in ("home", "community_nursing"):
@@ -505,6 +512,9 @@ def leave_hospital(m, i: int, destination: str, holding: Holding) -> None:
     elif destination == "intermediate_care":
         holding.keep(m.services.ic_beds)
         m.process[i] = env.process(community.intermediate_care_stay(m, i, step_up=False, has_bed=True))
+    elif destination == "care_home" and payer == INTERIM:
+        holding.keep(m.services.care_home_beds)
+        community.start_interim_care_home(m, i)
     elif destination == "care_home":
         holding.keep(m.services.care_home_beds)
         community.start_care_home(m, i, nursing=_needs_nursing(m, i, payer), source="hospital",

@@ -388,13 +388,14 @@ class Assessment(Section):
     joint_assessment_days: PositiveFloat = _field(
         1.0, "Working days for the single joint assessment that replaces the sequence [e].",
         probe=3.0, active_in="pooled")
-    discharge_to_assess: list[Literal["reablement", "home_care"]] = _field(
+    discharge_to_assess: list[Literal["reablement", "home_care", "care_home"]] = _field(
         [], "Services to which people are discharged to assess (Coventry's pull model): they "
-        "leave as soon as the service has room, on interim funding, and are assessed and "
-        "decided on at home, using the same assessors.", probe=["reablement", "home_care"])
+        "leave as soon as the service has room, on interim funding, and are assessed (and, for "
+        "a care home, CHC-checked) and decided on there, by the same assessors.",
+        probe=["reablement", "home_care", "care_home"])
     interim_payer: Funder = _field(
-        "nhs", "Funder that pays an interim discharge-to-assess package until the assessment "
-        "and funding decision at home (NHS discharge funding, [e]).", probe="la",
+        "nhs", "Funder that pays an interim discharge-to-assess package or care-home place until "
+        "the assessment and funding decision (NHS discharge funding, [e]).", probe="la",
         probe_with={"assessment.discharge_to_assess": ["home_care"]})
 
 

@@ -53,7 +53,7 @@ EVERY_LEVER = {  # a pool that pays for acute beds, with every lever on, squeeze
     "neighbourhood__case_management": True, "savings__bed_closure": True,
     "savings__closure_occupancy_threshold": 0.95, "savings__reinvest_share": 0.5,
     "savings__reinvest_in": "prevention", "savings__reinvest_lag_days": 30.0,
-    "assessment__discharge_to_assess": ["reablement", "home_care"],
+    "assessment__discharge_to_assess": ["reablement", "home_care", "care_home"],
     "decision__package_change_without_referral": True, "budgets__la_yearly_change": -0.05,
 }
 

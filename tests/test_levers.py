@@ -146,6 +146,19 @@ def test_discharge_to_assess_cuts_delays_and_the_interim_payer_pays():
     assert cash.query("service == 'home_care' and payer == 'nhs'")["cost_gbp"].sum() > 0
 
 
+def test_discharge_to_assess_in_care_homes_cuts_delays_and_the_nhs_pays_interim_places():
+    base = small("fragmented", people=10_000)
+    d2a = small("fragmented", people=10_000, assessment__discharge_to_assess=["care_home"])
+    table = _paired(base, d2a)
+    assert table.loc["mean_delay_days", "ci_high"] < 0
+    model = Model(d2a, seed=SEED, replication=0).run()
+    ledger = model.ledger.frame()
+    interim = ledger[(ledger["service"] == "care_home") & (ledger["payer"] == "nhs")
+                     & (ledger["view"] == "cash")]
+    assert len(interim) > 0 and interim["amount_gbp"].sum() > 0
+    assert not model.interim or all(model.pop.state[i] != 10 for i in model.interim)
+
+
 def test_coordinators_restarting_packages_cut_home_care_delays():
     base = small("fragmented", people=10_000)
     restart = small("fragmented", people=10_000,
