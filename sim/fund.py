@@ -2,7 +2,8 @@
 
 * **Outcome payments** (Tower Hamlets): a share of each funder's yearly contribution is paid to
   the fund holder only if, at the financial-year end, the outcome target was met (mean days
-  from medically fit to leaving hospital over the year's discharges). The fund plans its
+  from medically fit to leaving hospital over the year's discharges), or under the graded rule
+  in part, falling linearly from the target to nothing at twice the target. The fund plans its
   spending expecting to earn it, so a payment withheld is the fund holder's loss (a deficit it
   bears, or shares under the pool's risk-share rule) and goes back to the funder's budget; a
   payment made appears in the ledger as a ``transfer`` row.
@@ -28,7 +29,7 @@ class FundYear:
     def __init__(self, model):
         self.model = model
         self.pool_cfg = model.cfg.funding.pool
-        self.outcomes: list[tuple] = []      # (t, year, mean delay days, paid, amount paid)
+        self.outcomes: list[tuple] = []      # (t, year, mean delay days, share earned, gbp)
         self.risk_days: list[tuple] = []     # (day, shortfall gbp)
         clock = model.clock
         self.days_to_year_end = np.array([
@@ -48,21 +49,30 @@ class FundYear:
     def outcome_review(self, year: int, t: float) -> None:
         """Decide the year's outcome payment from the discharges of that financial year."""
         m, funding = self.model, self.model.funding
-        if year in funding.outcome_paid:
+        if year in funding.outcome_earned:
             return
         delays = [d[2] for d in m.discharges if funding.year_index(d[0]) == year and d[0] < t]
         mean_delay = float(np.mean(delays)) if delays else 0.0
-        paid = mean_delay <= self.pool_cfg.outcome_target_mean_delay_days
-        funding.outcome_paid[year] = paid
+        earned = self.earned_share(mean_delay)
+        funding.outcome_earned[year] = earned
         total = 0.0
-        if paid:
+        if earned > 0:
             fraction = funding._plan_fraction[max(int(np.ceil(t)) - 1, 0)]
             for funder in ("nhs", "la"):
-                amount = funding.outcome_payment(funder, year) * fraction
+                amount = funding.outcome_payment(funder, year) * fraction * earned
                 m.ledger.charge(t, -1, "outcome_payment", "governance", funder, "transfer",
                                 amount)
                 total += amount
-        self.outcomes.append((t, year, mean_delay, paid, total))
+        self.outcomes.append((t, year, mean_delay, earned, total))
+
+    def earned_share(self, mean_delay: float) -> float:
+        """Share of the outcome payment earned at this year's mean delay."""
+        target = self.pool_cfg.outcome_target_mean_delay_days
+        if mean_delay <= target:
+            return 1.0
+        if self.pool_cfg.outcome_payment_rule == "all_or_nothing" or target <= 0:
+            return 0.0
+        return max(0.0, 2.0 - mean_delay / target)
 
     def finish(self, horizon: float) -> None:
         """Decide the outcome payment of the last (possibly partial) year at the horizon."""

@@ -45,8 +45,8 @@ class FundingRules:
         self._waiters: dict[str, list[simpy.Event]] = {"la": [], self.fund: []}
         self._year_start_cash: dict[str, float] = {"nhs": 0.0, "la": 0.0, self.fund: 0.0}
         self._plan_fraction = self._seasonal_plan_fraction()
-        # outcome payments decided at each financial-year end: year index -> paid (True/False)
-        self.outcome_paid: dict[int, bool] = {}
+        # outcome payments decided at each financial-year end: year index -> share earned (0-1)
+        self.outcome_earned: dict[int, float] = {}
         self.year_end_hooks: list = []  # called with (ending year index, t) at each year end
         self.budget_moves: list[tuple[str, int, float]] = []  # (funder, from year, gbp a year)
 
@@ -153,15 +153,13 @@ class FundingRules:
             self.budget_moves.append((target, from_year, gbp_per_year))
 
     def _base_budget(self, funder: str, year_index: int) -> float:
-        paid = self.outcome_paid.get(year_index)
+        # until the year-end review the fund plans to earn the whole payment
+        withheld_share = 1.0 - self.outcome_earned.get(year_index, 1.0)
         if funder == self.fund:
-            total = 0.0
-            for f in ("nhs", "la"):
-                total += self.contribution(f, year_index)
-                if paid is False:
-                    total -= self.outcome_payment(f, year_index)
-            return total
-        withheld = self.outcome_payment(funder, year_index) if paid is False else 0.0
+            return sum(self.contribution(f, year_index)
+                       - withheld_share * self.outcome_payment(f, year_index)
+                       for f in ("nhs", "la"))
+        withheld = withheld_share * self.outcome_payment(funder, year_index)
         return self._funder_budget(funder, year_index) - self.contribution(funder, year_index) \
             + withheld
 

@@ -110,6 +110,12 @@ class Pool(Section):
         1.0, "Outcome target: mean days from medically fit to leaving hospital over the "
         "financial year's discharges must not exceed this.", probe=0.1, active_in="pooled",
         probe_with={"funding.pool.outcome_payment_share": 0.1})
+    outcome_payment_rule: Literal["all_or_nothing", "graded"] = _field(
+        "all_or_nothing", "All or nothing at the target, or graded: the whole payment at or "
+        "below the target, falling linearly to none at twice the target (softens the cliff "
+        "where results sit near the target).", probe="graded", active_in="pooled",
+        probe_with={"funding.pool.outcome_payment_share": 0.1,
+                    "funding.pool.outcome_target_mean_delay_days": 0.7})
 
 
 class Funding(Section):

@@ -260,3 +260,14 @@ def test_faster_spend_down_moves_care_home_fees_to_the_council():
     table = _paired(slow, fast)
     assert table.loc["cost_la_gbp", "ci_low"] > 0
     assert table.loc["cost_self_gbp", "ci_high"] < 0
+
+
+def test_graded_outcome_payment_falls_linearly_between_the_target_and_twice_it():
+    cfg = small("integrated", funding__pool__outcome_payment_rule="graded",
+                funding__pool__outcome_target_mean_delay_days=1.0)
+    fund_year = Model(cfg, seed=SEED, replication=0).fund_year
+    assert [fund_year.earned_share(d) for d in (0.5, 1.0, 1.25, 1.5, 2.0, 3.0)] == \
+        pytest.approx([1.0, 1.0, 0.75, 0.5, 0.0, 0.0])
+    cliff = Model(small("integrated", funding__pool__outcome_target_mean_delay_days=1.0),
+                  seed=SEED, replication=0).fund_year
+    assert [cliff.earned_share(d) for d in (1.0, 1.01)] == [1.0, 0.0]
