@@ -68,6 +68,10 @@ class Ledger:
         if view == "cash":
             self._closed[payer] += amount_gbp
 
+    def committed_per_day(self, payer: str) -> float:
+        """Cash per day ``payer`` is committed to now on all its open episodes."""
+        return self._open_rate[payer]
+
     def open_cash_rate(self, payer: str, services: tuple[str, ...]) -> float:
         """Cash per day ``payer`` is committed to now on open episodes of ``services``."""
         return sum(self._open_rate_by_service.get((payer, s), 0.0) for s in services)

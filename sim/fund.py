@@ -16,8 +16,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
 import numpy as np
 
 STATUTORY_SERVICES = ("acute", "escalation", "chc", "fnc")
@@ -31,10 +29,6 @@ class FundYear:
         self.pool_cfg = model.cfg.funding.pool
         self.outcomes: list[tuple] = []      # (t, year, mean delay days, share earned, gbp)
         self.risk_days: list[tuple] = []     # (day, shortfall gbp)
-        clock = model.clock
-        self.days_to_year_end = np.array([
-            (dt.date(int(fy) + 1, 4, 1) - d).days
-            for d, fy in zip(clock.dates, clock.financial_year)])
 
     def start(self) -> None:
         """Register the year-end outcome review and start the daily statutory check."""
@@ -89,6 +83,6 @@ class FundYear:
             budget = funding.yearly_budget(fund, funding.year_index(t))
             remaining = budget - funding.spent_this_year(fund, t)
             committed = m.ledger.open_cash_rate(fund, STATUTORY_SERVICES) * \
-                self.days_to_year_end[day]
+                funding.days_to_year_end[day]
             if remaining < committed:
                 self.risk_days.append((day, committed - remaining))

@@ -17,6 +17,8 @@ The NHS cannot refuse an emergency admission, so an NHS overspend is recorded, n
 
 from __future__ import annotations
 
+import datetime as dt
+
 import numpy as np
 import simpy
 
@@ -45,6 +47,12 @@ class FundingRules:
         self._waiters: dict[str, list[simpy.Event]] = {"la": [], self.fund: []}
         self._year_start_cash: dict[str, float] = {"nhs": 0.0, "la": 0.0, self.fund: 0.0}
         self._plan_fraction = self._seasonal_plan_fraction()
+        fy = clock.financial_year
+        self.days_to_year_end = np.array([
+            (dt.date(int(year) + 1, 4, 1) - d).days for d, year in zip(clock.dates, fy)])
+        # last day of each day's financial year inside the plan (the horizon for the last year)
+        last = len(self._plan_fraction) - 1
+        self._year_end_day = np.minimum(np.arange(len(fy)) + self.days_to_year_end - 1, last)
         # outcome payments decided at each financial-year end: year index -> share earned (0-1)
         self.outcome_earned: dict[int, float] = {}
         self.year_end_hooks: list = []  # called with (ending year index, t) at each year end
@@ -176,9 +184,16 @@ class FundingRules:
         return self.ledger.cash_to_date(funder, t) - self._year_start_cash[funder]
 
     def spend_ratio(self, funder: str, t: float) -> float:
-        """Year-to-date cash spend over year-to-date plan."""
-        plan = self.plan_to_date(funder, t)
+        """Year-to-date cash spend over year-to-date plan, or (forecast basis) the forecast
+        outturn - spend so far plus today's committed daily spend to the year end - over the
+        year's budget."""
         spent = self.spent_this_year(funder, t)
+        if self.cfg.budgets.rationing.basis == "forecast_outturn":
+            spent += self.ledger.committed_per_day(funder) * self.days_to_year_end[int(t)]
+            plan = self.yearly_budget(funder, self.year_index(t)) * \
+                self._plan_fraction[self._year_end_day[int(t)]]
+        else:
+            plan = self.plan_to_date(funder, t)
         if plan <= 0:
             return np.inf if spent > 0 else 0.0
         return spent / plan

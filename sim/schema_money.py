@@ -30,6 +30,11 @@ class Rationing(Section):
     trigger_ratio: PositiveFloat = _field(
         1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan.",
         probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+    basis: Literal["plan_to_date", "forecast_outturn"] = _field(
+        "plan_to_date", "What a review compares: year-to-date spend with the year-to-date "
+        "seasonal plan, or the forecast outturn (spend to date plus today's committed daily "
+        "spend to the year end) with the year's budget, as finance leads forecast [e].",
+        probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 60_000_000.0})
     review_interval_days: PositiveFloat = _field(
         7.0, "Days between budget reviews that switch rationing on or off.", probe=30.0,
         probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
