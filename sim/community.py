@@ -119,6 +119,7 @@ def new_care_need(m, i: int) -> None:
 def community_care_request(m, i: int, service: str, assessed: bool):
     """Assessment, decision and the wait for capacity, for someone living at home."""
     holding = pathways.Holding(m)
+    referred = m.env.now
     try:
         if not assessed:
             yield from pathways.assess(m, ["joint"] if m.funding.joint(service) else ["la"])
@@ -129,6 +130,7 @@ def community_care_request(m, i: int, service: str, assessed: bool):
         yield holding.acquire(cap, amount)
         holding.keep(cap)
         m.process.pop(i, None)
+        m.referrals.append((m.env.now, i, service, m.env.now - referred))
         if service == "home_care":
             start_home_care(m, i, payer=payer)
         else:

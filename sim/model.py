@@ -115,6 +115,7 @@ class Model:
         self.disputes: list[tuple] = []      # (t, person, resolution_days, eligible)
         self.rationed: list[tuple] = []      # (t, person, service, payer)
         self.escalations: list[tuple] = []   # (t, person, new pathway)
+        self.referrals: list[tuple] = []     # (care starts, person, service, days since referral)
         self.neighbourhood = Neighbourhood(self)
         self.savings = Savings(self)
         self.fund_year = FundYear(self)

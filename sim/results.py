@@ -53,6 +53,8 @@ KPI_DESCRIPTIONS = {
     "beds_closed": "acute beds closed under the bed-closure rule (by the end of the run)",
     "reinvested_gbp": "cash underspend reinvested in capacity per year",
     "case_managed_mean": "mean number of people on a neighbourhood team's caseload",
+    "referral_to_care_days": "mean days from a referral at home (home care or a care home) to "
+                             "the care starting, over care started in the counting window",
     "resource_cost_gbp": "resource use per year valued at unit costs",
     "shifted_cost_gbp": "value per year of delayed bed days caused by another body than the "
                         "one paying for the bed",
@@ -234,6 +236,8 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
     k["rationed_decisions"] = len(in_window(model.rationed)) / years
     k["readmission_30d_share"] = float(np.mean([a[3] for a in admissions])) if admissions else 0.0
     k["home_care_waiting_mean"] = float(window["home_waiting_care"].mean())
+    referrals = in_window(model.referrals)
+    k["referral_to_care_days"] = float(np.mean([r[3] for r in referrals])) if referrals else 0.0
     k["acute_occupancy_share"] = k["mean_acute_occupancy"] / model.cfg.acute.beds
     k.update(_money_kpis(model, ledger, budgets, years))
     k["case_managed_mean"] = float(window["case_managed"].mean())
