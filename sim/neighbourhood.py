@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from .population import HOME, HOME_CARE
+from .population import HOME, HOME_CARE, YEAR
 
 MODERATE = 2
 
@@ -36,7 +36,7 @@ class Neighbourhood:
             return
         m, cfg = self.model, self.model.cfg.neighbourhood
         payer = m.funding.payer("community_nursing")
-        daily = self.zones * cfg.team_cost_gbp_per_year / 365.25
+        daily = self.zones * cfg.team_cost_gbp_per_year / YEAR
         for view in ("cash", "resource"):
             m.ledger.open(0.0, -1, "case_management", "community", payer, view, daily)
         m.occupancy.add("funded:case_management_places", self.zones * self.places_per_team, 0.0)

@@ -263,13 +263,11 @@ def discharge_process(m, i: int, pathway: int, had_package: bool, holding: Holdi
         payer = "nhs" if service == "intermediate_care" else m.funding.payer(service)
         if to_assess and long_term:
             payer = INTERIM    # CHC, assessments and decision after discharge, interim funding
-        elif service == "care_home":
-            payer = yield from chc_process(m, i)
-        if payer == INTERIM:
-            pass
         elif restart:
             payer = "self" if m.pop.self_fund_home_care[i] else payer
         elif long_term:
+            if service == "care_home":
+                payer = yield from chc_process(m, i)
             payer = yield from funding_decision(m, i, service, payer, in_hospital=True)
             if payer == "refused":
                 return pathway, "home_waiting_" + service

@@ -6,8 +6,8 @@ care:
 
 * **bed closure** ("live within capacity", Wakefield): at each review after the warm-up, if
   the mean number of occupied acute beds over the period was below a threshold share of the
-  funded beds, close a number of beds (never below a floor); the block contract shrinks from that day, and beds
-  already occupied empty by attrition;
+  funded beds, close a number of beds (never below a floor); the block contract shrinks from
+  that day, and beds already occupied empty by attrition;
 * **reinvestment**: at each financial-year end, a share of each named budget's cash underspend
   (plan less spend; never a notional bed-day value) buys recurrent capacity that arrives after a
   lag: home-care hours or reablement places (paid as used, by the service's payer, whose
