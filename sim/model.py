@@ -295,8 +295,11 @@ class Model:
             for k in range(4):
                 self._set_rate(k, i, 0.0, t)
             return
-        for k, rate in enumerate(self.hazards.rates(self.pop, i, t)):
-            self._set_rate(k, i, rate, t)
+        rates, remaining = self.rate, self.remaining
+        for k, new in enumerate(self.hazards.rates(self.pop, i, t)):
+            # unchanged and scheduled (or off): nothing to do, without a call (hot path)
+            if new != rates[k][i] or (new != 0.0 and remaining[k][i] < 0):
+                self._set_rate(k, i, new, t)
 
     def _set_rate(self, k: int, i: int, new: float, t: float):
         rate, remaining = self.rate[k], self.remaining[k]

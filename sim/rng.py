@@ -40,29 +40,27 @@ class Streams:
     def __init__(self, seed: int, replication: int):
         self.seed = seed
         self.replication = replication
-        self._keys: dict[str, bytes] = {}
-        self._counters: dict[str, dict[int, int]] = {}
+        # per stream: a keyed BLAKE2b state to copy (cheaper than re-keying) and draw counters
+        self._streams: dict[str, tuple] = {}
 
     def generator(self, name: str) -> np.random.Generator:
         """A fresh numpy Generator for the named stream."""
         return np.random.default_rng(stream_seed(self.seed, self.replication, name))
 
-    def _key(self, name: str) -> bytes:
-        key = self._keys.get(name)
-        if key is None:
-            key = stream_seed(self.seed, self.replication, name).generate_state(8).tobytes()
-            self._keys[name] = key
-            self._counters[name] = {}
-        return key
+    def _stream(self, name: str) -> tuple:
+        key = stream_seed(self.seed, self.replication, name).generate_state(8).tobytes()
+        stream = (hashlib.blake2b(key=key, digest_size=8), {})
+        self._streams[name] = stream
+        return stream
 
     def person_uniform(self, name: str, person: int) -> float:
         """Next uniform in (0, 1) of ``name`` for ``person``; counts draws per person."""
-        key = self._key(name)
-        counters = self._counters[name]
+        keyed, counters = self._streams.get(name) or self._stream(name)
         k = counters.get(person, 0)
         counters[person] = k + 1
-        digest = hashlib.blake2b(_PACK(person, k), key=key, digest_size=8).digest()
-        return ((int.from_bytes(digest, "little") >> 11) + 0.5) * _TWO53
+        h = keyed.copy()
+        h.update(_PACK(person, k))
+        return ((int.from_bytes(h.digest(), "little") >> 11) + 0.5) * _TWO53
 
     def person_exponential(self, name: str, person: int, mean: float = 1.0) -> float:
         """Exponential draw with the given mean."""
