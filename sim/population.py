@@ -106,7 +106,6 @@ class Population:
         ("readmit_until", np.float64, -1.0),
         ("package_hours", np.float64, 0.0),
         ("care_home_since", np.float64, -1.0),
-        ("chc_funded", np.bool_, False),
         ("case_managed", np.bool_, False),   # on a neighbourhood team's caseload
     )
 
