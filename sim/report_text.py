@@ -155,33 +155,25 @@ def run_findings(run: RunData) -> list[str]:
     return out
 
 
+#: One sentence per lever that acted: {iv} is the KPI's mean with its interval, {mean} the mean.
+LEVER_SENTENCES = (
+    ("beds_closed", ("The bed-closure rule closed {mean:,.1f} acute beds by the end of the "
+                     "run (the block contract shrinks with them).")),
+    ("reinvested_gbp", "{iv} of cash underspend per year was reinvested in capacity."),
+    ("case_managed_mean", "Neighbourhood teams case-managed {iv} people on an average day."),
+    ("statutory_risk_days", ("On {iv} days a year the pool could not cover its NHS statutory "
+                             "commitments (acute, CHC) to the year end without a top-up.")),
+    ("outcome_payment_gbp", "Outcome payments of {iv} per year were earned by the fund holder."),
+    ("risk_share_nhs_gbp", "The NHS topped up the pool's overspend by {iv} per year."),
+    ("risk_share_la_gbp", "The local authority topped up the pool's overspend by {iv} per year."),
+)
+
+
 def lever_findings(s: pd.DataFrame, iv) -> list[str]:
     """Sentences for the levers that acted in a run (closures, reinvestment, prevention,
-    statutory risk, outcome payments); silent about levers that were off."""
-    def acted(kpi):
-        return kpi in s.index and s.loc[kpi, "mean"] > 0
-
-    out = []
-    if acted("beds_closed"):
-        out.append(f"The bed-closure rule closed {s.loc['beds_closed', 'mean']:,.1f} acute beds "
-                   "by the end of the run (the block contract shrinks with them).")
-    if acted("reinvested_gbp"):
-        out.append(f"{iv('reinvested_gbp')} of cash underspend per year was reinvested in "
-                   "capacity.")
-    if acted("case_managed_mean"):
-        out.append(f"Neighbourhood teams case-managed {iv('case_managed_mean')} people on an "
-                   "average day.")
-    if acted("statutory_risk_days"):
-        out.append(f"On {iv('statutory_risk_days')} days a year the pool could not cover its "
-                   "NHS statutory commitments (acute, CHC) to the year end without a top-up.")
-    if "outcome_payment_gbp" in s.index and acted("outcome_payment_gbp"):
-        out.append(f"Outcome payments of {iv('outcome_payment_gbp')} per year were earned by the "
-                   "fund holder.")
-    for funder, label in (("nhs", "The NHS"), ("la", "The local authority")):
-        kpi = f"risk_share_{funder}_gbp"
-        if kpi in s.index and s.loc[kpi, "mean"] > 0:
-            out.append(f"{label} topped up the pool's overspend by {iv(kpi)} per year.")
-    return out
+    statutory risk, outcome payments, top-ups); silent about levers that were off."""
+    return [text.format(iv=iv(kpi), mean=s.loc[kpi, "mean"]) for kpi, text in LEVER_SENTENCES
+            if kpi in s.index and s.loc[kpi, "mean"] > 0]
 
 
 def budget_findings(run: RunData) -> list[str]:
