@@ -352,7 +352,8 @@ def cmd_case(args: argparse.Namespace) -> int:
         study = CaseStudy(study.name, study.source, study.case, spec)
     out = Path(args.out or Path("results") / "cases" / study.name)
     print(f"case {study.name}: {study.case.title}", flush=True)
-    announce(resolve(study.experiment, study.source), args.workers)
+    announce(resolve(study.experiment, study.source), args.workers, out=out,
+             resume=not args.fresh)
     print(f"output: {out}", flush=True)
     try:
         result = run_case(study, out, args.workers, not args.fresh, not args.no_progress)

@@ -375,12 +375,11 @@ def run_sweep(spec: Experiment | str | Path, out_dir: str | Path, workers: int |
     started = time.perf_counter()
     plan = resolve(spec, source)
     manifest_path = out / "manifest.json"
-    if resume and manifest_path.exists():
-        old = json.loads(manifest_path.read_text())
-        if old.get("fingerprint") != plan.fingerprint:
-            raise ConfigError([(f"{out}: holds runs of a different experiment or config "
-                               f"(fingerprint {old.get('fingerprint')} != {plan.fingerprint}); "
-                               "use another --out, or --fresh to discard them")])
+    if resume and not _same_fingerprint(plan, out):
+        old = json.loads(manifest_path.read_text()).get("fingerprint")
+        raise ConfigError([(f"{out}: holds runs of a different experiment or config "
+                           f"(fingerprint {old} != {plan.fingerprint}); "
+                           "use another --out, or --fresh to discard them")])
     if not resume:
         import shutil
         shutil.rmtree(out / "runs", ignore_errors=True)
@@ -460,8 +459,18 @@ def _fmt_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
-def announce(plan: Plan, workers: int | None = None, dask: str | None = None) -> None:
-    """Print the number of runs and the expected run time (from a timed 1-year replication)."""
+def _same_fingerprint(plan: Plan, out: Path) -> bool:
+    """True unless ``out`` holds a manifest of a different experiment or config."""
+    manifest = Path(out) / "manifest.json"
+    if not manifest.exists():
+        return True
+    return json.loads(manifest.read_text()).get("fingerprint") == plan.fingerprint
+
+
+def announce(plan: Plan, workers: int | None = None, dask: str | None = None,
+             out: Path | None = None, resume: bool = True) -> None:
+    """Print the number of runs and the expected run time (from a timed 1-year replication)
+    of the runs still to do; a resumed sweep with every run on disk skips the timing run."""
     spec = plan.spec
     lo, hi = replication_plan(spec)
     n_points = len(plan.points)
@@ -472,8 +481,15 @@ def announce(plan: Plan, workers: int | None = None, dask: str | None = None) ->
           f"replication(s) = {runs} runs"
           + (f" + {spec.pilot_replications} pilot" if spec.warmup == "auto" else ""),
           flush=True)
+    on_disk = _scan(Path(out)) if out is not None and resume and _same_fingerprint(plan, out) \
+        else {}
+    done = sum(run_key(point, rep) in on_disk for point in plan.points for rep in range(hi))
+    if done:
+        print(f"{done} of them already in {out}", flush=True)
+    if done >= n_points * hi:
+        return
     per_run = time_replication(Scenario.model_validate(plan.config(plan.points[0])))
-    cpu = n_points * hi * per_run
+    cpu = (n_points * hi - done) * per_run
     bound = "" if lo == hi else "at most "
     text = f"~{per_run:.1f} s per run (timed on a 1-year run) -> {bound}{_fmt_seconds(cpu)} of CPU"
     if dask and dask != "local":
@@ -494,7 +510,7 @@ def cmd_sweep(args) -> int:
         print("\n".join(err.lines), file=sys.stderr)
         return 2
     out = Path(args.out or Path("results") / "sweeps" / spec.name)
-    announce(plan, args.workers, args.dask)
+    announce(plan, args.workers, args.dask, out, resume=not args.fresh)
     print(f"output: {out}", flush=True)
     try:
         summary = run_sweep(spec, out, workers=args.workers, dask=args.dask,

@@ -161,9 +161,11 @@ def test_case_command_writes_case_json_and_prints_the_verdict(tmp_path, capsys):
     yes_no = "yes" if v["direction_reproduced"] else "no"
     assert f"direction reproduced: {yes_no}" in printed
     assert "up to 18%" in printed and "calibrated parameters: none" in printed
-    # rerunning resumes: nothing is simulated again and the numbers are the same
+    # rerunning resumes: nothing is simulated again (not even the timing run), same numbers
     assert cli.main(["case", str(path), "--out", str(out), "--workers", "2",
                      "--no-progress"]) == 0
+    again = capsys.readouterr().out
+    assert "already in" in again and "s per run" not in again
     assert json.loads((out / "case.json").read_text())["model"] == m
     # the shareable report of a case folder leads with the published figure and the verdict
     from sim.report import write_report
