@@ -317,9 +317,11 @@ def format_result(r: dict) -> str:
         inside = "yes" if r["verdict"]["published_change_in_interval"] else "no"
         lines.append(f"published change {r['published_change']:+.1%} inside the model's 95% "
                      f"interval: {inside}")
-    rows = [[c["field"], json.dumps(c["value"]), c["reason"]] for c in r["calibrated"]]
-    lines.append("calibrated parameters: " + ("none" if not rows else "\n"
-                                              + _table(["field", "value", "reason"], rows)))
+    # one parameter per line: values (lists) and reasons are too long for table columns
+    calibrated = [f"  {c['field']} = {json.dumps(c['value'])}\n      why: "
+                  + re.sub(r"\s+", " ", c["reason"]).strip() for c in r["calibrated"]]
+    lines.append("calibrated parameters: " + ("\n" + "\n".join(calibrated) if calibrated
+                                              else "none"))
     if r["notes"]:
         lines.append("notes: " + re.sub(r"\s+", " ", r["notes"]).strip())
     return "\n".join(lines)
