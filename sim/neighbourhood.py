@@ -42,8 +42,12 @@ class Neighbourhood:
         m.occupancy.add("funded:case_management_places", self.zones * self.places_per_team, 0.0)
 
     def zone(self, i: int) -> int:
-        """Zone of person i (from their own keyed stream, so the same under every arrangement)."""
-        return int(self.model.streams.person_uniform("zone", i) * self.zones)
+        """Zone of person i: drawn once from their own keyed stream (so the same under every
+        arrangement), then kept."""
+        pop = self.model.pop
+        if pop.zone[i] < 0:
+            pop.zone[i] = int(self.model.streams.person_uniform("zone", i) * self.zones)
+        return int(pop.zone[i])
 
     def eligible(self, i: int) -> bool:
         """Moderate or severe frailty, alive and living at home (with or without care)."""

@@ -107,6 +107,7 @@ class Population:
         ("package_hours", np.float64, 0.0),
         ("care_home_since", np.float64, -1.0),
         ("case_managed", np.bool_, False),   # on a neighbourhood team's caseload
+        ("zone", np.int16, -1),               # neighbourhood zone, drawn when first needed
     )
 
     def add(self, columns: dict[str, np.ndarray]) -> np.ndarray:

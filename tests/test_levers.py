@@ -126,6 +126,20 @@ def test_case_management_cuts_admissions_and_costs_the_teams():
     assert table.loc["cost_nhs_gbp", "difference"] > 0.5 * teams * 350_000.0
 
 
+def test_each_zone_team_keeps_its_own_caseload():
+    """A person keeps one zone, and no team holds more people than its places."""
+    cfg = small("integrated", people=12_000, neighbourhood__people_per_zone=2_000,
+                neighbourhood__caseload_per_team=40)
+    model = Model(cfg, seed=SEED, replication=0).run()
+    teams = model.neighbourhood
+    assert [teams.zone(i) for i in range(50)] == [teams.zone(i) for i in range(50)]
+    managed = np.flatnonzero(model.pop.case_managed[: model.pop.n])
+    per_zone = np.bincount(model.pop.zone[managed], minlength=teams.zones)
+    for z in range(teams.zones):
+        assert per_zone[z] + teams.free[z] == pytest.approx(teams.places_per_team)
+        assert 0 <= teams.free[z] <= teams.places_per_team
+
+
 def test_case_management_with_no_effect_changes_only_costs():
     """The evidence range includes no effect: a ratio of 1 leaves every crisis where it was."""
     base = small("fragmented")
