@@ -166,7 +166,7 @@ def caresim_once(n: int, years: float) -> dict:
             "sim_wall_s": sim_wall, "sim_cpu_s": sim_cpu, "collect_wall_s": collect_wall,
             "events": events, "events_per_s": events / sim_wall, "people_ever": int(model.pop.n),
             "baseline_mb": baseline, "peak_after_sim_mb": peak_sim, "peak_mb": peak,
-            "admissions": len(model.admissions), "deaths": len(model.deaths),
+            "admissions": len(model.log.of("admission")), "deaths": len(model.log.of("death")),
             "kpi_emergency_admissions": result.kpis.get("emergency_admissions")}
 
 

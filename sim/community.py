@@ -130,7 +130,7 @@ def community_care_request(m, i: int, service: str, assessed: bool):
         yield holding.acquire(cap, amount)
         holding.keep(cap)
         m.process.pop(i, None)
-        m.referrals.append((m.env.now, i, service, m.env.now - referred))
+        m.log.record(m.env.now, i, "referral_to_care", service, value=m.env.now - referred)
         if service == "home_care":
             start_home_care(m, i, payer=payer)
         else:
@@ -267,7 +267,7 @@ def start_care_home(m, i: int, nursing: bool, source: str | None, payer: str | N
     if source is None:
         m.services.care_home_beds.request(1)
     else:
-        m.care_home_admissions.append((env.now, i, source))
+        m.log.record(env.now, i, "care_home_admission", "care_home", detail=source)
     state = State.NURSING if nursing else State.RESIDENTIAL
     m.held_care_home[i] = state
     m.move(i, state)

@@ -16,9 +16,21 @@
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 STATUTORY_SERVICES = ("acute", "escalation", "chc", "fnc")
+
+
+class OutcomeReview(NamedTuple):
+    """One financial year's outcome-payment decision."""
+
+    decided: float        # day of the review (the year end, or the horizon)
+    year: int             # financial-year index
+    mean_delay_days: float
+    earned_share: float   # 0-1 of the payment earned
+    paid_gbp: float
 
 
 class FundYear:
@@ -27,8 +39,7 @@ class FundYear:
     def __init__(self, model):
         self.model = model
         self.pool_cfg = model.cfg.funding.pool
-        self.outcomes: list[tuple] = []      # (t, year, mean delay days, share earned, gbp)
-        self.risk_days: list[tuple] = []     # (day, shortfall gbp)
+        self.outcomes: list[OutcomeReview] = []
 
     def start(self) -> None:
         """Register the year-end outcome review and start the daily statutory check."""
@@ -45,7 +56,8 @@ class FundYear:
         m, funding = self.model, self.model.funding
         if year in funding.outcome_earned:
             return
-        delays = [d[2] for d in m.discharges if funding.year_index(d[0]) == year and d[0] < t]
+        delays = [d[5] for d in m.log.of("discharge") if funding.year_index(d[0]) == year
+                  and d[0] < t]
         mean_delay = float(np.mean(delays)) if delays else 0.0
         earned = self.earned_share(mean_delay)
         funding.outcome_earned[year] = earned
@@ -57,7 +69,7 @@ class FundYear:
                 m.ledger.charge(t, -1, "outcome_payment", "governance", funder, "transfer",
                                 amount)
                 total += amount
-        self.outcomes.append((t, year, mean_delay, earned, total))
+        self.outcomes.append(OutcomeReview(t, year, mean_delay, earned, total))
 
     def earned_share(self, mean_delay: float) -> float:
         """Share of the outcome payment earned at this year's mean delay."""
@@ -85,4 +97,5 @@ class FundYear:
             committed = m.ledger.open_cash_rate(fund, STATUTORY_SERVICES) * \
                 funding.days_to_year_end[day]
             if remaining < committed:
-                self.risk_days.append((day, committed - remaining))
+                m.log.record(float(day), -1, "statutory_risk", payer=fund,
+                             value=committed - remaining)

@@ -25,6 +25,7 @@ from . import community, pathways
 from .clock import Clock
 from .config import AGE_BANDS, Scenario
 from .costs import Ledger
+from .eventlog import EventLog
 from .fund import FundYear
 from .funding import FundingRules
 from .neighbourhood import Neighbourhood
@@ -91,20 +92,13 @@ class Model:
                 + ["urgent_response", "case_managed"] + [f"alive:{b}" for b in AGE_BANDS]
                 + [f"funded:{f}" for f in FUNDED])
         self.occupancy = Occupancy(keys, self.clock.days)
-        self.event_log: list[tuple] | None = [] if event_log else None
+        self.log = EventLog(states=event_log)
         # per-person bookkeeping for people who hold something
         self.episodes: dict[int, list[int]] = {}
         self.process: dict[int, simpy.Process] = {}
         self.delay: dict[int, tuple[float, str, str]] = {}
         self.held_care_home: dict[int, int] = {}
         self.care_home_payer: dict[int, str] = {}   # who pays a resident's fees now
-        # event records for KPIs
-        self.admissions: list[tuple] = []    # (t, person, boarding_wait_days, readmission)
-        self.discharges: list[tuple] = []    # (t, person, delay_days, pathway, destination)
-        self.deaths: list[tuple] = []        # (t, person, state at death, age band)
-        self.care_home_admissions: list[tuple] = []  # (t, person, source)
-        self.avoided: list[tuple] = []       # (t, person, route)
-        self.bed_stays: list[tuple] = []     # (in bed, out of bed) for every acute stay
         self.in_bed: dict[int, float] = {}   # people in an acute bed now, since when
         self._last_discharge: dict[int, float] = {}
         self.pending_payer: dict[int, str] = {}
@@ -112,10 +106,6 @@ class Model:
         self.home_care_holders: set[int] = set()
         self.interim: set[int] = set()       # on a discharge-to-assess package, not yet decided
         self.suspended_since: dict[int, float] = {}
-        self.disputes: list[tuple] = []      # (t, person, resolution_days, eligible)
-        self.rationed: list[tuple] = []      # (t, person, service, payer)
-        self.escalations: list[tuple] = []   # (t, person, new pathway)
-        self.referrals: list[tuple] = []     # (care starts, person, service, days since referral)
         self.neighbourhood = Neighbourhood(self)
         self.savings = Savings(self)
         self.fund_year = FundYear(self)
@@ -251,7 +241,7 @@ class Model:
             yield self.env.timeout(YEAR)
             since = self.env.now - YEAR
             other = np.zeros(3)
-            for t, _i, state, band in self.deaths:
+            for t, _i, _kind, state, _payer, _value, band in self.log.of("death"):
                 if t >= since and state not in community:
                     other[AGE_BANDS.index(band)] += 1
             self.hazards.renormalise_deaths(self.pop, other)
@@ -361,8 +351,8 @@ class Model:
         self.pop.state[i] = new
         if new != HOME_WAITING_CARE:
             self.pop.unmet[i] = False
-        if self.event_log is not None:
-            self.event_log.append((t, i, "state", STATE_NAMES[new]))
+        if self.log.states:
+            self.log.record(t, i, "state", STATE_NAMES[new])
         self.refresh(i)
 
     def set_delay(self, i: int, reason: str, caused_by: str):
@@ -386,7 +376,7 @@ class Model:
         """Record the end of an acute bed stay (for Little's law and length-of-stay checks)."""
         since = self.in_bed.pop(i, None)
         if since is not None:
-            self.bed_stays.append((since, self.env.now))
+            self.log.record(since, i, "bed_stay", "acute", value=self.env.now - since)
 
     def set_unmet(self, i: int, unmet: bool):
         """Mark unmet need (waiting at home for care); raises the crisis hazard."""
@@ -423,7 +413,7 @@ class Model:
         community.release_holdings(self, i)
         self.close_episodes(i)
         band = AGE_BANDS[self.pop.band[i]]
-        self.deaths.append((t, i, state.name.lower(), band))
+        self.log.record(t, i, "death", state.name.lower(), detail=band)
         self.occupancy.add("alive", -1, t)
         self.occupancy.add(f"alive:{band}", -1, t)
         self.move(i, State.DEAD)

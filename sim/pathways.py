@@ -85,11 +85,11 @@ def crisis(m, i: int) -> None:
         if step_up and state not in CARE_HOME and m.services.free_now(m.services.ic_beds):
             _interrupt(m, i, "crisis")
             community.end_home_care(m, i)
-            m.avoided.append((m.env.now, i, "step_up_bed"))
+            m.log.record(m.env.now, i, "crisis_avoided", "step_up_bed")
             m.process[i] = m.env.process(community.intermediate_care_stay(m, i, step_up=True))
             return
         if not step_up and m.services.free_now(m.services.urgent_response):
-            m.avoided.append((m.env.now, i, "urgent_response"))
+            m.log.record(m.env.now, i, "crisis_avoided", "urgent_response")
             m.env.process(urgent_response(m, i))
             return
     _interrupt(m, i, "crisis")
@@ -131,7 +131,8 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
         arrived = env.now
         bed = yield from take_acute_bed(m, i, holding)
         m.in_bed[i] = env.now
-        m.admissions.append((arrived, i, env.now - arrived, readmission))
+        m.log.record(arrived, i, "admission", "acute", m.funding.payer("acute"),
+                     env.now - arrived, "readmission" if readmission else "")
         m.ledger.charge(env.now, i, "acute", "acute", m.funding.payer("acute"), "resource",
                         cfg.costs.emergency_admission_gbp)
         m.move(i, State.ACUTE_TREATMENT)
@@ -169,7 +170,7 @@ def emergency_admission(m, i: int, readmission_from_service: bool = False):
         m.leave_bed(i)
         if bed is m.services.escalation_beds:
             m.close_episodes(i, ("escalation",))
-        m.discharges.append((env.now, i, delay, pathway, destination))
+        m.log.record(env.now, i, "discharge", destination, value=delay, detail=str(pathway))
         m._last_discharge[i] = env.now
         m.process.pop(i, None)
         leave_hospital(m, i, destination, holding)
@@ -294,7 +295,7 @@ def _escalate(m, i, pathway, escalate_at, rate):
     pathway += 1
     service = "intermediate_care" if pathway == 2 else "care_home"
     escalate_at = m.env.now + m.streams.person_exponential("deconditioning", i, 1 / rate)
-    m.escalations.append((m.env.now, i, pathway))
+    m.log.record(m.env.now, i, "pathway_escalation", value=pathway)
     return pathway, service, escalate_at
 
 
@@ -389,7 +390,8 @@ def chc_process(m, i: int, in_hospital: bool = True):
                                                                    c.dispute_probability):
         resolution = m.streams.person_exponential("chc_dispute_days", i,
                                                   c.dispute_resolution_days)
-        m.disputes.append((env.now, i, resolution, eligible))
+        m.log.record(env.now, i, "chc_dispute", "chc", value=resolution,
+                     detail="eligible" if eligible else "not_eligible")
         if c.interim_funding:
             m.chc_disputed[i] = (env.now + resolution, final)
             return _care_home_payer(m, i, chc=False)
@@ -431,7 +433,7 @@ def funding_decision(m, i: int, service: str, payer: str, in_hospital: bool):
             if m.pop.frailty[i] < minimum:
                 return "refused"
         if not held_back:
-            m.rationed.append((env.now, i, service, payer))
+            m.log.record(env.now, i, "rationed", service, payer)
             held_back = True
         yield m.funding.funds_released(payer)
     return payer

@@ -23,6 +23,7 @@ from scipy import stats
 
 from .config import AGE_BANDS
 from .costs import PAYERS, cost_shifting, monthly_costs
+from .population import SETTING, State
 
 KPI_DESCRIPTIONS = {
     "emergency_admissions": "admissions to an acute bed per year (all people modelled)",
@@ -120,7 +121,6 @@ class Occupancy:
 
 def series_setting(series: str) -> str:
     """Setting a daily series belongs to (community, acute, residential, or a queue)."""
-    from .population import SETTING, State
     if series.startswith("delayed:"):
         return "acute"
     if series.startswith("funded:"):
@@ -181,9 +181,7 @@ def collect(model, replication: int, seed: int) -> ReplicationResult:
     daily = model.occupancy.frame(cfg.run.start_date)
     budgets = budget_table(model, cash, edges, labels)
     kpis = compute_kpis(model, ledger, daily, shifting, budgets)
-    events = None
-    if model.event_log is not None:
-        events = pd.DataFrame(model.event_log, columns=["time_days", "person", "event", "detail"])
+    events = model.log.frame() if model.log.states else None
     for table in (cash, resource, shifting, budgets):
         table.insert(0, "replication", replication)
     daily = tidy_daily(daily, replication)
@@ -199,11 +197,18 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
     window = daily[daily["day"] >= np.floor(warmup)]
     occupied = window["acute_treatment"] + window["acute_delayed"]
 
-    def in_window(records, column=0):
-        return [r for r in records if warmup <= r[column] < horizon]
+    log = model.log.frame()
+    log = log[(log["time_days"] >= warmup) & (log["time_days"] < horizon)]
+    events = {kind: group for kind, group in log.groupby("kind", sort=False)}
+    empty = log.iloc[:0]
 
-    admissions = in_window(model.admissions)
-    discharges = in_window(model.discharges)
+    def of(kind: str) -> pd.DataFrame:
+        return events.get(kind, empty)
+
+    def mean(values: pd.Series) -> float:
+        return float(np.mean(values.to_numpy())) if len(values) else 0.0
+
+    admissions, discharges = of("admission"), of("discharge")
     k: dict[str, float] = {}
     k["emergency_admissions"] = len(admissions) / years
     k["acute_bed_days"] = float(occupied.sum()) / years
@@ -211,19 +216,18 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
     k["delayed_bed_share"] = k["delayed_bed_days"] / k["acute_bed_days"] \
         if k["acute_bed_days"] else 0.0
     k["mean_acute_occupancy"] = float(occupied.mean()) if len(occupied) else 0.0
-    k["mean_boarding_wait_hours"] = float(np.mean([a[2] for a in admissions]) * 24) \
-        if admissions else 0.0
-    k["mean_delay_days"] = float(np.mean([d[2] for d in discharges])) if discharges else 0.0
-    to_home_care = [d[2] for d in discharges if d[4] == "home_care"]
-    k["mean_delay_home_care_days"] = float(np.mean(to_home_care)) if to_home_care else 0.0
-    k["care_home_admissions"] = len(in_window(model.care_home_admissions)) / years
+    k["mean_boarding_wait_hours"] = mean(admissions["value"]) * 24
+    k["mean_delay_days"] = mean(discharges["value"])
+    k["mean_delay_home_care_days"] = mean(
+        discharges.loc[discharges["service"] == "home_care", "value"])
+    k["care_home_admissions"] = len(of("care_home_admission")) / years
     state = model.pop.state[: model.pop.n]
-    k["care_home_residents_end"] = float(np.isin(state, [8, 9]).sum())
-    k["home_care_clients_end"] = float((state == 2).sum())
-    deaths = in_window(model.deaths)
+    k["care_home_residents_end"] = float(np.isin(state, [State.RESIDENTIAL, State.NURSING]).sum())
+    k["home_care_clients_end"] = float((state == State.HOME_CARE).sum())
+    deaths = of("death")
     k["deaths"] = len(deaths) / years
     for band in AGE_BANDS:
-        k[f"deaths_{band}"] = sum(1 for d in deaths if d[3] == band) / years
+        k[f"deaths_{band}"] = int((deaths["detail"] == band).sum()) / years
     for view, prefix in (("cash", "cost"), ("resource", "resource")):
         chosen = ledger[ledger["view"] == view]
         split = monthly_costs(chosen, np.array([warmup, horizon]), ["window"], view)
@@ -236,21 +240,21 @@ def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
             k["resource_cost_gbp"] = float(split["cost_gbp"].sum()) / years
     k["shifted_cost_gbp"] = float(shifting.loc[shifting["shifted"], "value_gbp"].sum()) / years \
         if len(shifting) else 0.0
-    k["avoided_crises"] = len(in_window(model.avoided)) / years
-    k["pathway_escalations"] = len(in_window(model.escalations)) / years
-    k["chc_disputes"] = len(in_window(model.disputes)) / years
-    k["rationed_decisions"] = len(in_window(model.rationed)) / years
-    k["readmission_30d_share"] = float(np.mean([a[3] for a in admissions])) if admissions else 0.0
+    k["avoided_crises"] = len(of("crisis_avoided")) / years
+    k["pathway_escalations"] = len(of("pathway_escalation")) / years
+    k["chc_disputes"] = len(of("chc_dispute")) / years
+    k["rationed_decisions"] = len(of("rationed")) / years
+    k["readmission_30d_share"] = mean(admissions["detail"] == "readmission")
     k["home_care_waiting_mean"] = float(window["home_waiting_care"].mean())
-    referrals = in_window(model.referrals)
-    k["referral_to_care_days"] = float(np.mean([r[3] for r in referrals])) if referrals else 0.0
+    k["referral_to_care_days"] = mean(of("referral_to_care")["value"])
     k["acute_occupancy_share"] = k["mean_acute_occupancy"] / model.cfg.acute.beds
-    k.update(_money_kpis(model, ledger, budgets, years))
+    k.update(_money_kpis(model, ledger, budgets, years, events))
     k["case_managed_mean"] = float(window["case_managed"].mean())
     return k
 
 
-def _money_kpis(model, ledger: pd.DataFrame, budgets: pd.DataFrame, years: float) -> dict:
+def _money_kpis(model, ledger: pd.DataFrame, budgets: pd.DataFrame, years: float,
+                events: dict[str, pd.DataFrame]) -> dict:
     """Risk shares, statutory risk, outcome payments, bed closures and reinvestment."""
     warmup, horizon = model.warmup, model.horizon
     start_month = (pd.Timestamp(model.clock.start) + pd.Timedelta(days=warmup)).strftime("%Y-%m")
@@ -259,13 +263,13 @@ def _money_kpis(model, ledger: pd.DataFrame, budgets: pd.DataFrame, years: float
     for funder in ("nhs", "la"):
         k[f"risk_share_{funder}_gbp"] = float(
             counted.loc[counted["funder"] == funder, "risk_share_gbp"].sum()) / years
-    k["statutory_risk_days"] = sum(1 for day, _ in model.fund_year.risk_days
-                                   if warmup <= day < horizon) / years
+    k["statutory_risk_days"] = len(events.get("statutory_risk", ())) / years
     transfers = ledger[(ledger["view"] == "transfer") & (ledger["service"] == "outcome_payment")]
     in_window = transfers[(transfers["start_day"] >= warmup) & (transfers["start_day"] <= horizon)]
     k["outcome_payment_gbp"] = float(in_window["amount_gbp"].sum()) / years
-    k["beds_closed"] = float(sum(c[1] for c in model.savings.closures))
-    k["reinvested_gbp"] = sum(r[4] for r in model.savings.reinvestments
+    closed = [r[5] for r in model.log.of("beds_closed")]
+    k["beds_closed"] = float(sum(closed))
+    k["reinvested_gbp"] = sum(r[5] for r in model.log.of("reinvestment")
                               if warmup <= r[0] <= horizon) / years
     return k
 

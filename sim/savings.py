@@ -18,11 +18,25 @@ care:
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from .population import YEAR
 
 WEEKS_PER_YEAR = YEAR / 7.0
+
+
+class Reinvestment(NamedTuple):
+    """One year-end reinvestment decision."""
+
+    decided: float        # day of the decision (a financial-year end)
+    arrives: float        # day the capacity comes into service
+    budget: str           # the budget whose underspend paid for it
+    underspend_gbp: float
+    amount_gbp: float     # recurrent gbp a year reinvested
+    target: str           # home_care, reablement, intermediate_care or prevention
+    units: float          # hours a week, places or beds bought
 
 
 class Savings:
@@ -32,9 +46,7 @@ class Savings:
         self.model = model
         self.cfg = model.cfg.savings
         self.acute_block: int | None = None
-        self.closures: list[tuple] = []        # (t, beds closed, funded beds after)
-        self.reinvestments: list[tuple] = []   # (decided t, arrives t, budget, underspend,
-        #                                       gbp reinvested, target, units)
+        self.reinvestments: list[Reinvestment] = []
 
     def start(self) -> None:
         """Open the acute block contract and start the reviews."""
@@ -84,7 +96,8 @@ class Savings:
         self.acute_block = m.ledger.open(t, -1, "acute", "acute", m.funding.payer("acute"),
                                          "cash", units * m.cfg.costs.acute_bed_day_gbp)
         m.occupancy.add("funded:acute_beds", -count, t)
-        self.closures.append((t, count, units))
+        m.log.record(t, -1, "beds_closed", "acute", m.funding.payer("acute"), count,
+                     f"{units:g} funded beds after")
 
     # --- reinvestment --------------------------------------------------------------------------
     def _reinvest(self, year: int, t: float) -> None:
@@ -105,8 +118,10 @@ class Savings:
                 # (recurrent, from the next year), or the new capacity would be rationed
                 m.funding.move_budget(budget, m.funding.payer(rule.reinvest_in), amount,
                                       year + 1)
-            self.reinvestments.append((t, arrives, budget, underspend, amount,
-                                      rule.reinvest_in, units))
+            self.reinvestments.append(Reinvestment(t, arrives, budget, underspend, amount,
+                                                   rule.reinvest_in, units))
+            m.log.record(t, -1, "reinvestment", rule.reinvest_in, budget, amount,
+                         f"{units:g} units from day {arrives:g}")
             if arrives < m.horizon:
                 m.env.timeout(rule.reinvest_lag_days).callbacks.append(
                     lambda _e, budget=budget, units=units: self._add_capacity(budget, units))

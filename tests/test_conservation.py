@@ -79,7 +79,7 @@ def test_every_living_person_is_in_exactly_one_state(finished_model):
         assert m.occupancy.count[m.occupancy.index[st.name.lower()]] == counts[st], st.name
     alive = m.occupancy.count[m.occupancy.index["alive"]]
     assert alive == (states != State.DEAD).sum()
-    assert alive + len(m.deaths) == m.pop.n
+    assert alive + len(m.log.of("death")) == m.pop.n
 
 
 def test_daily_state_counts_sum_to_alive_population(finished_model):
@@ -141,7 +141,7 @@ def test_outcome_payments_are_transfers_of_what_was_earned(finished_model):
     m = finished_model
     ledger = m.ledger.frame()
     transfers = ledger[ledger["view"] == "transfer"]
-    paid = sum(o[4] for o in m.fund_year.outcomes)
+    paid = sum(o.paid_gbp for o in m.fund_year.outcomes)
     assert transfers["amount_gbp"].sum() == pytest.approx(paid)
     assert set(transfers["payer"]) <= {"nhs", "la"}
     if m.cfg.funding.pool.outcome_payment_share > 0:

@@ -67,7 +67,7 @@ def test_littles_law_on_the_default_place():
     model.run()
     k = collect(model, 0, 4).kpis
     start, end = model.warmup, model.horizon
-    stays = np.array(model.bed_stays)
+    stays = np.array([(r[0], r[0] + r[5]) for r in model.log.of("bed_stay")])
     inside = stays[(stays[:, 0] >= start) & (stays[:, 0] < end)]
     arrivals_per_day = len(inside) / (end - start)
     mean_stay = np.mean(np.minimum(inside[:, 1], end) - inside[:, 0])

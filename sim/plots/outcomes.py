@@ -35,21 +35,21 @@ DESTINATIONS = tuple(DESTINATION_PATHWAY)
 def discharge_destinations(events: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFrame:
     """Counts of moves out of an acute bed by destination, from the event log.
 
-    ``events``: events.parquet (time_days, person, event, detail, replication[, scenario]),
-    where ``event == "state"`` rows give the new state in ``detail``. Returns scenario,
+    ``events``: events.parquet (time_days, person, kind, service, ..., replication[, scenario]),
+    where ``kind == "state"`` rows give the new state in ``service``. Returns scenario,
     replication, destination, pathway, discharges (moves at or after ``warmup_days``).
     """
-    check_columns(events, ("time_days", "person", "event", "detail", "replication"),
+    check_columns(events, ("time_days", "person", "kind", "service", "replication"),
                   "discharge_destinations")
-    moves = events[events["event"] == "state"].copy()
+    moves = events[events["kind"] == "state"].copy()
     if "scenario" not in moves.columns:
         moves["scenario"] = ""
     moves = moves.sort_values(["scenario", "replication", "person", "time_days"], kind="stable")
-    previous = moves.groupby(["scenario", "replication", "person"])["detail"].shift()
-    out = moves[previous.isin(ACUTE_STATES) & ~moves["detail"].isin(ACUTE_STATES)
+    previous = moves.groupby(["scenario", "replication", "person"])["service"].shift()
+    out = moves[previous.isin(ACUTE_STATES) & ~moves["service"].isin(ACUTE_STATES)
                 & (moves["time_days"] >= warmup_days)]
-    table = (out.groupby(["scenario", "replication", "detail"]).size()
-             .rename("discharges").reset_index().rename(columns={"detail": "destination"}))
+    table = (out.groupby(["scenario", "replication", "service"]).size()
+             .rename("discharges").reset_index().rename(columns={"service": "destination"}))
     table["pathway"] = table["destination"].map(DESTINATION_PATHWAY).fillna("Other")
     return table
 

@@ -1,0 +1,58 @@
+"""One flat event log: every journey event of a replication as one record type.
+
+Like Ciw's data records, each event is one flat row - ``(time_days, person, kind, service,
+payer, value, detail)`` - so results go straight into a DataFrame and every KPI that counts
+events is a filter over it (see :mod:`sim.kpis`). ``kind`` names what happened; the meaning
+of ``value`` and ``detail`` for each kind is listed in :data:`KINDS`. Events of the place as a
+whole (a bed closure, a reinvestment) use person ``-1``.
+
+State changes are recorded only when a full per-person log is asked for (``--event-log``):
+they are the bulk of the events and no KPI needs them.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+COLUMNS = ("time_days", "person", "kind", "service", "payer", "value", "detail")
+
+#: Every event kind: what ``service``, ``payer``, ``value`` and ``detail`` hold.
+KINDS = {
+    "admission": "service 'acute'; payer of the bed; value = hours waiting for a bed (ED "
+                 "boarding) in days; detail 'readmission' within the readmission window",
+    "bed_stay": "an acute bed left (discharge or death); value = days in the bed",
+    "discharge": "service = destination; value = days from medically fit to leaving; "
+                 "detail = pathway 0-3",
+    "death": "service = state at death; detail = age band",
+    "care_home_admission": "permanent placement; detail = source (hospital, ic, community)",
+    "crisis_avoided": "service = route (urgent_response, step_up_bed)",
+    "pathway_escalation": "a delayed patient deconditioned; value = new pathway",
+    "chc_dispute": "value = days to resolve; detail 'eligible' or 'not_eligible'",
+    "rationed": "a funding decision held back by rationing; service, payer",
+    "referral_to_care": "care started after a referral at home; service; value = days waited",
+    "beds_closed": "person -1; value = acute beds closed at a review",
+    "reinvestment": "person -1; service = target; payer = budget; value = gbp a year",
+    "statutory_risk": "person -1; payer = fund; value = shortfall gbp on that day",
+    "state": "only with a full log: service = the new state",
+}
+
+
+class EventLog:
+    """Append-only list of flat event records for one replication."""
+
+    def __init__(self, states: bool = False):
+        self.records: list[tuple] = []
+        self.states = states   # also record every state change (large)
+
+    def record(self, t: float, person: int, kind: str, service: str = "", payer: str = "",
+               value: float = 0.0, detail: str = "") -> None:
+        """Append one event."""
+        self.records.append((t, person, kind, service, payer, value, detail))
+
+    def of(self, kind: str) -> list[tuple]:
+        """The records of one kind, in time order."""
+        return [r for r in self.records if r[2] == kind]
+
+    def frame(self) -> pd.DataFrame:
+        """The log as a tidy DataFrame (one row per event)."""
+        return pd.DataFrame(self.records, columns=list(COLUMNS))
