@@ -20,6 +20,8 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .context import RunContext
+
 STATUTORY_SERVICES = ("acute", "escalation", "chc", "fnc")
 
 
@@ -36,24 +38,24 @@ class OutcomeReview(NamedTuple):
 class FundYear:
     """Outcome reviews and the daily statutory-risk check for one replication."""
 
-    def __init__(self, model):
-        self.model = model
-        self.pool_cfg = model.cfg.funding.pool
+    def __init__(self, ctx: RunContext):
+        self.ctx = ctx
+        self.pool_cfg = ctx.cfg.funding.pool
         self.outcomes: list[OutcomeReview] = []
 
     def start(self) -> None:
         """Register the year-end outcome review and start the daily statutory check."""
-        m = self.model
-        if not m.funding.scope:
+        m = self.ctx
+        if not m.rules.scope:
             return
         if self.pool_cfg.outcome_payment_share > 0:
-            m.funding.year_end_hooks.insert(0, self.outcome_review)
-        if m.funding.scope & {"acute", "chc"}:
+            m.rules.year_end_hooks.insert(0, self.outcome_review)
+        if m.rules.scope & {"acute", "chc"}:
             m.env.process(self._statutory_check())
 
     def outcome_review(self, year: int, t: float) -> None:
         """Decide the year's outcome payment from the discharges of that financial year."""
-        m, funding = self.model, self.model.funding
+        m, funding = self.ctx, self.ctx.rules
         if year in funding.outcome_earned:
             return
         delays = [d[5] for d in m.log.of("discharge") if funding.year_index(d[0]) == year
@@ -66,8 +68,7 @@ class FundYear:
             fraction = funding._plan_fraction[max(int(np.ceil(t)) - 1, 0)]
             for funder in ("nhs", "la"):
                 amount = funding.outcome_payment(funder, year) * fraction * earned
-                m.ledger.charge(t, -1, "outcome_payment", "governance", funder, "transfer",
-                                amount)
+                m.billing.outcome_payment(t, funder, amount)
                 total += amount
         self.outcomes.append(OutcomeReview(t, year, mean_delay, earned, total))
 
@@ -82,11 +83,12 @@ class FundYear:
 
     def finish(self, horizon: float) -> None:
         """Decide the outcome payment of the last (possibly partial) year at the horizon."""
-        if self.model.funding.scope and self.pool_cfg.outcome_payment_share > 0:
-            self.outcome_review(self.model.funding.year_index(horizon - 1e-9), horizon)
+        rules = self.ctx.rules
+        if rules.scope and self.pool_cfg.outcome_payment_share > 0:
+            self.outcome_review(rules.year_index(horizon - 1e-9), horizon)
 
     def _statutory_check(self):
-        m, funding = self.model, self.model.funding
+        m, funding = self.ctx, self.ctx.rules
         fund = funding.fund
         while True:
             yield m.env.timeout(1.0)
@@ -94,7 +96,7 @@ class FundYear:
             day = int(t)
             budget = funding.yearly_budget(fund, funding.year_index(t))
             remaining = budget - funding.spent_this_year(fund, t)
-            committed = m.ledger.open_cash_rate(fund, STATUTORY_SERVICES) * \
+            committed = m.billing.ledger.open_cash_rate(fund, STATUTORY_SERVICES) * \
                 funding.days_to_year_end[day]
             if remaining < committed:
                 m.log.record(float(day), -1, "statutory_risk", payer=fund,

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections import deque
 
-from .population import HOME, HOME_CARE, YEAR
+from .context import RunContext
+from .population import HOME, HOME_CARE
 
 MODERATE = 2
 
@@ -20,11 +21,11 @@ MODERATE = 2
 class Neighbourhood:
     """Zone teams and their caseloads for one replication (inactive unless configured)."""
 
-    def __init__(self, model):
-        cfg = model.cfg.neighbourhood
-        self.model = model
+    def __init__(self, ctx: RunContext):
+        cfg = ctx.cfg.neighbourhood
+        self.ctx = ctx
         self.active = cfg.case_management
-        self.zones = max(1, round(model.cfg.population.size / cfg.people_per_zone))
+        self.zones = max(1, round(ctx.cfg.population.size / cfg.people_per_zone))
         self.places_per_team = float(cfg.caseload_per_team)
         self.free = [self.places_per_team] * self.zones
         self.queue: list[deque[int]] = [deque() for _ in range(self.zones)]
@@ -34,29 +35,26 @@ class Neighbourhood:
         """Open the teams' block contract and record the funded places."""
         if not self.active:
             return
-        m, cfg = self.model, self.model.cfg.neighbourhood
-        payer = m.funding.payer("community_nursing")
-        daily = self.zones * cfg.team_cost_gbp_per_year / YEAR
-        for view in ("cash", "resource"):
-            m.ledger.open(0.0, -1, "case_management", "community", payer, view, daily)
-        m.occupancy.add("funded:case_management_places", self.zones * self.places_per_team, 0.0)
+        self.ctx.billing.neighbourhood_teams(self.zones)
+        self.ctx.occupancy.add("funded:case_management_places",
+                               self.zones * self.places_per_team, 0.0)
 
     def zone(self, i: int) -> int:
         """Zone of person i: drawn once from their own keyed stream (so the same under every
         arrangement), then kept."""
-        pop = self.model.pop
+        pop = self.ctx.pop
         if pop.zone[i] < 0:
-            pop.zone[i] = int(self.model.streams.person_uniform("zone", i) * self.zones)
+            pop.zone[i] = int(self.ctx.streams.person_uniform("zone", i) * self.zones)
         return int(pop.zone[i])
 
     def eligible(self, i: int) -> bool:
         """Moderate or severe frailty, alive and living at home (with or without care)."""
-        pop = self.model.pop
+        pop = self.ctx.pop
         return pop.frailty[i] >= MODERATE and HOME <= pop.state[i] <= HOME_CARE
 
     def update(self, i: int) -> None:
         """Enrol, queue or discharge person i after a change in their state or frailty."""
-        pop = self.model.pop
+        pop = self.ctx.pop
         if pop.case_managed[i]:
             if not self.eligible(i):
                 self._leave(i)
@@ -71,23 +69,23 @@ class Neighbourhood:
     def add_places(self, places: float) -> None:
         """Extra caseload places (reinvestment), spread over the zones."""
         per_zone = places / self.zones
-        self.model.occupancy.add("funded:case_management_places", places, self.model.env.now)
+        self.ctx.occupancy.add("funded:case_management_places", places, self.ctx.env.now)
         for z in range(self.zones):
             self.free[z] += per_zone
             self._fill(z)
 
     def _enrol(self, i: int, z: int, refresh: bool = True) -> None:
-        m = self.model
+        ctx = self.ctx
         self.free[z] -= 1
-        m.pop.case_managed[i] = True
-        m.occupancy.add("case_managed", 1, m.env.now)
+        ctx.pop.case_managed[i] = True
+        ctx.occupancy.add("case_managed", 1, ctx.env.now)
         if refresh:
-            m.refresh(i)
+            ctx.people.refresh(i)
 
     def _leave(self, i: int) -> None:
-        m = self.model
-        m.pop.case_managed[i] = False
-        m.occupancy.add("case_managed", -1, m.env.now)
+        ctx = self.ctx
+        ctx.pop.case_managed[i] = False
+        ctx.occupancy.add("case_managed", -1, ctx.env.now)
         z = self.zone(i)
         self.free[z] += 1
         self._fill(z)

@@ -108,6 +108,13 @@ class Population:
         ("care_home_since", np.float64, -1.0),
         ("case_managed", np.bool_, False),   # on a neighbourhood team's caseload
         ("zone", np.int16, -1),               # neighbourhood zone, drawn when first needed
+        # journey facts (see sim.people, sim.placements)
+        ("in_bed_since", np.float64, np.nan),            # in an acute bed since (NaN: not)
+        ("last_discharge", np.float64, -np.inf),         # last left an acute bed at
+        ("holds_package", np.bool_, False),              # holds home-care hours
+        ("package_suspended_since", np.float64, np.nan),  # package held during a stay since
+        ("interim", np.bool_, False),                    # discharged to assess, undecided
+        ("care_home_kind", np.int8, -1),                 # RESIDENTIAL or NURSING place held
     )
 
     def add(self, columns: dict[str, np.ndarray]) -> np.ndarray:
@@ -251,7 +258,16 @@ class Hazards:
                                            if at_home.any() else 1.0)
         self.to_care_home_band = band_ratio / (band_ratio[band[on_care]].mean()
                                                if on_care.any() else 1.0)
+        self.los_norm = self._length_of_stay_norm(pop)
         self._tables()
+
+    def _length_of_stay_norm(self, pop: Population) -> float:
+        """Mean of the stay ratios over admissions, so the average stay is los_mean_days."""
+        n, a = pop.n, self.cfg.acute
+        band, frailty = pop.band[:n], pop.frailty[:n]
+        weight = self.crisis_frailty[frailty] * self.crisis_norm[band]
+        ratio = np.array(a.los_frailty_ratio)[frailty] * np.array(a.los_band_ratio)[band]
+        return float((weight * ratio).sum() / max(weight.sum(), 1e-12)) or 1.0
 
     def _tables(self):
         """Plain-list lookup tables for the hot path."""
@@ -299,10 +315,11 @@ class Hazards:
     def rates(self, pop: Population, i: int, t: float) -> tuple[float, float, float, float]:
         """Hazards per day of person i: (crisis before season, death, frailty change, need).
 
-        Crisis: community people at home (normalised band x frailty x living alone x unmet need
-        x readmission window x case management) and care-home residents (their own rates). Death: community
-        people (care homes and hospitals have their own routes). Need: a home-care referral for
-        someone at home; a care-home referral or the end of the package for a client.
+        Crisis: community people at home (normalised band x frailty x living alone x unmet
+        need x readmission window x case management) and care-home residents (their own
+        rates). Death: community people (care homes and hospitals have their own routes).
+        Need: a home-care referral for someone at home; a care-home referral or the end of the
+        package for a client.
         """
         s = int(pop.state[i])
         b, f = int(pop.band[i]), int(pop.frailty[i])

@@ -22,9 +22,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from .population import YEAR
-
-WEEKS_PER_YEAR = YEAR / 7.0
+from .context import RunContext
+from .neighbourhood import Neighbourhood
 
 
 class Reinvestment(NamedTuple):
@@ -42,18 +41,17 @@ class Reinvestment(NamedTuple):
 class Savings:
     """Bed-closure reviews and year-end reinvestment for one replication."""
 
-    def __init__(self, model):
-        self.model = model
-        self.cfg = model.cfg.savings
+    def __init__(self, ctx: RunContext, warmup: float, neighbourhood: Neighbourhood):
+        self.ctx, self.warmup, self.neighbourhood = ctx, warmup, neighbourhood
+        self.cfg = ctx.cfg.savings
         self.acute_block: int | None = None
         self.reinvestments: list[Reinvestment] = []
 
     def start(self) -> None:
         """Open the acute block contract and start the reviews."""
-        m = self.model
+        m = self.ctx
         cfg = m.cfg
-        self.acute_block = m.ledger.open(0.0, -1, "acute", "acute", m.funding.payer("acute"),
-                                         "cash", cfg.acute.beds * cfg.costs.acute_bed_day_gbp)
+        self.acute_block = m.billing.acute_block(cfg.acute.beds)
         for name, units in (("acute_beds", cfg.acute.beds),
                             ("ic_beds", cfg.intermediate_care.beds),
                             ("reablement_places", cfg.reablement.places),
@@ -62,14 +60,14 @@ class Savings:
         if self.cfg.bed_closure:
             m.env.process(self._closure_reviews())
         if self.cfg.reinvest_share > 0:
-            m.funding.year_end_hooks.append(self._reinvest)
+            m.rules.year_end_hooks.append(self._reinvest)
 
     # --- bed closure -------------------------------------------------------------------------
     def _closure_reviews(self):
-        m, rule = self.model, self.cfg
+        m, rule = self.ctx, self.cfg
         beds = m.services.acute_beds
         floor = int(np.ceil(rule.min_beds_share * m.cfg.acute.beds))
-        yield m.env.timeout(m.warmup)   # the warm-up's empty start is not a real quarter
+        yield m.env.timeout(self.warmup)   # the warm-up's empty start is not a real quarter
         while True:
             start = m.env.now
             yield m.env.timeout(rule.closure_review_days)
@@ -80,7 +78,7 @@ class Savings:
 
     def _mean_occupied(self, start: float, end: float) -> float:
         """Mean occupied acute beds over the whole days in [start, end)."""
-        occ = self.model.occupancy
+        occ = self.ctx.occupancy
         first, last = int(np.ceil(start)), min(int(end), occ.days_closed)
         if last <= first:
             return float("inf")
@@ -88,36 +86,34 @@ class Savings:
         return float(occ.daily[first:last, cols].sum(axis=1).mean())
 
     def _close_beds(self, count: int) -> None:
-        m = self.model
+        m = self.ctx
         t = m.env.now
         m.services.acute_beds.remove_units(count)
         units = m.services.acute_beds.units
-        m.ledger.close(self.acute_block, t)
-        self.acute_block = m.ledger.open(t, -1, "acute", "acute", m.funding.payer("acute"),
-                                         "cash", units * m.cfg.costs.acute_bed_day_gbp)
+        m.billing.end_block(self.acute_block)
+        self.acute_block = m.billing.acute_block(units)
         m.occupancy.add("funded:acute_beds", -count, t)
-        m.log.record(t, -1, "beds_closed", "acute", m.funding.payer("acute"), count,
+        m.log.record(t, -1, "beds_closed", "acute", m.rules.payer("acute"), count,
                      f"{units:g} funded beds after")
 
     # --- reinvestment --------------------------------------------------------------------------
     def _reinvest(self, year: int, t: float) -> None:
         """At a financial-year end: a share of each named budget's cash underspend buys capacity."""
-        m, rule = self.model, self.cfg
-        for budget in m.funding.funders:
+        m, rule = self.ctx, self.cfg
+        for budget in m.rules.funders:
             if budget not in rule.reinvest_from:
                 continue
-            underspend = m.funding.plan_to_date(budget, t - 1e-9) - \
-                m.funding.spent_this_year(budget, t)
+            underspend = m.rules.plan_to_date(budget, t - 1e-9) - \
+                m.rules.spent_this_year(budget, t)
             amount = rule.reinvest_share * underspend
             if amount <= 0:
                 continue
             arrives = t + rule.reinvest_lag_days
-            units = self._units_bought(amount)
+            units = m.billing.units_bought(amount, rule.reinvest_in)
             if rule.reinvest_in in ("home_care", "reablement"):
                 # paid as used by whoever pays for the service: the money moves to that budget
                 # (recurrent, from the next year), or the new capacity would be rationed
-                m.funding.move_budget(budget, m.funding.payer(rule.reinvest_in), amount,
-                                      year + 1)
+                m.rules.move_budget(budget, m.rules.payer(rule.reinvest_in), amount, year + 1)
             self.reinvestments.append(Reinvestment(t, arrives, budget, underspend, amount,
                                                    rule.reinvest_in, units))
             m.log.record(t, -1, "reinvestment", rule.reinvest_in, budget, amount,
@@ -126,24 +122,9 @@ class Savings:
                 m.env.timeout(rule.reinvest_lag_days).callbacks.append(
                     lambda _e, budget=budget, units=units: self._add_capacity(budget, units))
 
-    def _units_bought(self, amount: float) -> float:
-        """Recurrent capacity a yearly amount buys at unit cost."""
-        cfg = self.model.cfg
-        target = self.cfg.reinvest_in
-        if target == "home_care":
-            return amount / (cfg.home_care.hour_cost_gbp * WEEKS_PER_YEAR)
-        if target == "reablement":
-            episodes_per_place = YEAR / cfg.reablement.duration_mean_days
-            return float(int(amount / (cfg.reablement.episode_cost_gbp * episodes_per_place)))
-        if target == "intermediate_care":
-            return float(int(amount / (cfg.intermediate_care.bed_day_cost_gbp * YEAR)))
-        n = cfg.neighbourhood
-        per_place = n.team_cost_gbp_per_year / max(n.caseload_per_team, 1)
-        return float(int(amount / per_place))
-
     def _add_capacity(self, budget: str, units: float) -> None:
-        m = self.model
-        t, cfg, target = m.env.now, m.cfg, self.cfg.reinvest_in
+        m = self.ctx
+        t, target = m.env.now, self.cfg.reinvest_in
         if units <= 0:
             return
         if target == "home_care":
@@ -155,11 +136,7 @@ class Savings:
         elif target == "intermediate_care":
             m.services.ic_beds.add_units(units)
             m.occupancy.add("funded:ic_beds", units, t)
-            m.ledger.open(t, -1, "intermediate_care", "community", budget, "cash",
-                          units * cfg.intermediate_care.bed_day_cost_gbp)
+            m.billing.intermediate_care_block(units, budget)
         else:
-            n = cfg.neighbourhood
-            daily = units * n.team_cost_gbp_per_year / max(n.caseload_per_team, 1) / YEAR
-            for view in ("cash", "resource"):
-                m.ledger.open(t, -1, "case_management", "community", budget, view, daily)
-            m.neighbourhood.add_places(units)
+            m.billing.case_management(units, budget)
+            self.neighbourhood.add_places(units)

@@ -80,6 +80,57 @@ class Capacity:
         return len(self.queue)
 
 
+class Holding:
+    """Capacity a process holds or is queueing for, so an interruption can give it back.
+
+    Waiting requests are counted in the occupancy as ``waiting:<capacity name>``.
+    """
+
+    def __init__(self, env: simpy.Environment, occupancy):
+        self.env, self.occupancy = env, occupancy
+        self.items: list[list] = []
+
+    def acquire(self, capacity: Capacity, amount: float = 1.0):
+        """Queue for ``amount`` units of ``capacity``; returns the request event."""
+        req = capacity.request(amount)
+        waiting = not req.triggered
+        if waiting:
+            self.occupancy.add(f"waiting:{capacity.name}", 1, self.env.now)
+        item = [capacity, req, amount, waiting]
+        self.items.append(item)
+        if waiting:
+            req.callbacks.append(lambda _e, item=item: self._granted(item))
+        return req
+
+    def _granted(self, item):
+        if item[3]:
+            item[3] = False
+            self.occupancy.add(f"waiting:{item[0].name}", -1, self.env.now)
+
+    def release(self, capacity: Capacity) -> None:
+        """Give back what is held of ``capacity`` (or withdraw the request)."""
+        for item in list(self.items):
+            if item[0] is capacity:
+                self._drop(item)
+
+    def _drop(self, item):
+        capacity, req, amount, waiting = item
+        if waiting:
+            item[3] = False
+            self.occupancy.add(f"waiting:{capacity.name}", -1, self.env.now)
+        capacity.cancel(req, amount)
+        self.items.remove(item)
+
+    def keep(self, capacity: Capacity) -> None:
+        """Hand the held units over to the person (released when their stay ends)."""
+        self.items = [it for it in self.items if it[0] is not capacity]
+
+    def release_all(self) -> None:
+        """Give back everything (on interruption)."""
+        for item in list(self.items):
+            self._drop(item)
+
+
 class Services:
     """All capacity pools of a place."""
 

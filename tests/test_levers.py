@@ -171,7 +171,8 @@ def test_discharge_to_assess_in_care_homes_cuts_delays_and_the_nhs_pays_interim_
     interim = ledger[(ledger["service"] == "care_home") & (ledger["payer"] == "nhs")
                      & (ledger["view"] == "cash")]
     assert len(interim) > 0 and interim["amount_gbp"].sum() > 0
-    assert not model.interim or all(model.pop.state[i] != 10 for i in model.interim)
+    interim = np.flatnonzero(model.pop.interim[: model.pop.n])
+    assert all(model.pop.state[i] != 10 for i in interim)
 
 
 def test_coordinators_restarting_packages_cut_home_care_delays():

@@ -1,0 +1,259 @@
+"""Billing: every price and charging rule, in one place.
+
+Journey code says *what happened* (a person was admitted, started a home-care package, moved
+into a care home, switched payer); billing decides what it costs and who pays, and writes the
+ledger (:mod:`sim.costs`). No journey module reads a ``*_gbp`` field.
+
+Charging rules (DOMAIN.md section 6):
+
+* acute and intermediate-care beds are block contracts (a funded bed costs the same empty or
+  full); escalation beds are bought per day; an admission's spell cost and delayed days at the
+  excess bed-day cost are *resource use*, not cash;
+* reablement is free to the person (one cost per episode); urgent-response and district-nurse
+  visits are paid by whoever pays for community nursing;
+* home care: the public payer pays net of a client contribution share; a self-funder pays it
+  all; an interim discharge-to-assess package is free to the person;
+* care homes: a publicly funded resident contributes a weekly amount; a self-funder pays the
+  self-funder price (``self_funder_price_ratio`` x the LA rate); the NHS pays Funded Nursing
+  Care for every nursing resident and the whole fee under Continuing Healthcare (CHC); an
+  interim place is free to the person until the decision;
+* who pays for a publicly funded service is the funding arrangement's business
+  (:meth:`sim.funding.FundingRules.payer`): a commissioner, the pool or an integrated provider.
+
+Who pays a package or a placement is carried as a :class:`Fees` value, never as a string with
+meaning packed into it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import simpy
+
+from .config import Scenario
+from .costs import Ledger
+from .funding import FundingRules
+from .population import YEAR
+
+DAYS_PER_WEEK = 7.0
+WEEKS_PER_YEAR = YEAR / DAYS_PER_WEEK
+BASES = ("means_tested", "self_funded", "chc", "interim")
+
+
+@dataclass(frozen=True)
+class Fees:
+    """Who pays a package or a care-home place, and on what basis.
+
+    ``payer`` is the body paying the public share (nhs, la, pool or provider), or ``self``
+    for a self-funder. ``basis`` is ``means_tested`` (the person contributes), ``self_funded``,
+    ``chc`` (NHS Continuing Healthcare: the full fee, not means-tested) or ``interim``
+    (discharge to assess before the decision: free to the person).
+    """
+
+    payer: str
+    basis: str = "means_tested"
+
+    def __post_init__(self):
+        if self.basis not in BASES:
+            raise ValueError(f"basis must be one of {BASES}, got {self.basis!r}")
+
+    @property
+    def is_self_funded(self) -> bool:
+        return self.basis == "self_funded"
+
+    @property
+    def is_chc(self) -> bool:
+        return self.basis == "chc"
+
+
+def self_funded() -> Fees:
+    """Fees of a self-funder."""
+    return Fees("self", "self_funded")
+
+
+class Billing:
+    """Prices and charging rules of one scenario, writing cost episodes to the ledger."""
+
+    def __init__(self, cfg: Scenario, rules: FundingRules, ledger: Ledger,
+                 env: simpy.Environment):
+        self.cfg, self.rules, self.ledger, self.env = cfg, rules, ledger, env
+        self.episodes: dict[int, list[int]] = {}   # open episodes owned by each person
+        self.care_home_fees: dict[int, Fees] = {}   # who pays each resident's fees now
+
+    # --- episodes owned by a person --------------------------------------------------------
+    def _open(self, i: int, service: str, setting: str, payer: str, view: str,
+              rate_per_day: float) -> int:
+        ep = self.ledger.open(self.env.now, i, service, setting, payer, view, rate_per_day)
+        self.episodes.setdefault(i, []).append(ep)
+        return ep
+
+    def _charge(self, i: int, service: str, setting: str, payer: str, views: tuple[str, ...],
+                amount: float) -> None:
+        for view in views:
+            self.ledger.charge(self.env.now, i, service, setting, payer, view, amount)
+
+    def stop(self, i: int, services: tuple[str, ...] | None = None) -> None:
+        """Stop paying for person i's open episodes (all, or those of ``services``)."""
+        keep = []
+        for ep in self.episodes.pop(i, []):
+            if services is None or self.ledger.rows[ep][1] in services:
+                self.ledger.close(ep, self.env.now)
+            else:
+                keep.append(ep)
+        if keep:
+            self.episodes[i] = keep
+
+    # --- hospital ----------------------------------------------------------------------------
+    def admission(self, i: int) -> None:
+        """An emergency spell's normal stay (resource use, at the spell cost)."""
+        self._charge(i, "acute", "acute", self.rules.payer("acute"), ("resource",),
+                     self.cfg.costs.emergency_admission_gbp)
+
+    def escalation_bed(self, i: int) -> None:
+        """An escalation bed, bought per day while the person occupies it."""
+        cost, payer = self.cfg.costs.escalation_bed_day_gbp, self.rules.payer("acute")
+        self._open(i, "escalation", "acute", payer, "cash", cost)
+        self._open(i, "escalation", "acute", payer, "resource", cost)
+
+    def delayed_days(self, i: int, days: float) -> None:
+        """Days from medically fit to leaving, at the excess bed-day cost (resource use)."""
+        if days > 0:
+            self._charge(i, "acute", "acute", self.rules.payer("acute"), ("resource",),
+                         days * self.cfg.costs.excess_bed_day_gbp)
+
+    # --- community health ------------------------------------------------------------------
+    def urgent_response(self, i: int) -> None:
+        """Urgent community response: district-nurse visits over the response days."""
+        a = self.cfg.avoidance
+        cost = a.visits_per_day * a.urgent_response_days * self.cfg.costs.district_nurse_visit_gbp
+        self._charge(i, "community_nursing", "community", self.rules.payer("community_nursing"),
+                     ("cash", "resource"), cost)
+
+    def community_nursing_visits(self, i: int) -> None:
+        """District-nurse visits after a discharge home with community nursing."""
+        cost = self.cfg.pathways.community_nursing_visits * \
+            self.cfg.costs.district_nurse_visit_gbp
+        self._charge(i, "community_nursing", "community", self.rules.payer("community_nursing"),
+                     ("cash", "resource"), cost)
+
+    def reablement_episode(self, i: int) -> None:
+        """A reablement episode, free to the person, at the cost per episode."""
+        self._charge(i, "reablement", "community", self.rules.payer("reablement"),
+                     ("cash", "resource"), self.cfg.reablement.episode_cost_gbp)
+
+    def intermediate_care_stay(self, i: int) -> None:
+        """Resource use of an intermediate-care bed while occupied (the cash is the block)."""
+        self._open(i, "intermediate_care", "community", self.rules.payer("intermediate_care"),
+                   "resource", self.cfg.intermediate_care.bed_day_cost_gbp)
+
+    # --- home care ---------------------------------------------------------------------------
+    def home_care(self, i: int, hours_per_week: float, fees: Fees) -> None:
+        """A package's cost episodes: resource use, and cash split between payer and client."""
+        hc = self.cfg.home_care
+        daily = hours_per_week * hc.hour_cost_gbp / DAYS_PER_WEEK
+        self._open(i, "home_care", "community", self.rules.payer("home_care"), "resource", daily)
+        if fees.is_self_funded:
+            self._open(i, "home_care", "community", "self", "cash", daily)
+        elif fees.basis == "interim":
+            self._open(i, "home_care", "community", fees.payer, "cash", daily)
+        else:
+            share = hc.client_contribution_share
+            self._open(i, "home_care", "community", fees.payer, "cash", daily * (1 - share))
+            self._open(i, "home_care", "community", "self", "cash", daily * share)
+
+    # --- care homes --------------------------------------------------------------------------
+    def care_home(self, i: int, nursing: bool, fees: Fees) -> None:
+        """A care-home place's fees: CHC, or the LA rate less FNC with the client's share."""
+        ch = self.cfg.care_homes
+        self.care_home_fees[i] = fees
+        fee = (ch.nursing_week_gbp if nursing else ch.residential_week_gbp) / DAYS_PER_WEEK
+        fnc = ch.fnc_week_gbp / DAYS_PER_WEEK if nursing else 0.0
+        if fees.is_chc:
+            rate = self.cfg.chc.week_gbp / DAYS_PER_WEEK
+            self._open(i, "chc", "residential", fees.payer, "cash", rate)
+            self._open(i, "chc", "residential", fees.payer, "resource", rate)
+            return
+        self._open(i, "care_home", "residential", self.rules.payer("care_home"), "resource",
+                   fee - fnc)
+        if fnc:
+            fnc_payer = self.rules.payer("chc")
+            self._open(i, "fnc", "residential", fnc_payer, "cash", fnc)
+            self._open(i, "fnc", "residential", fnc_payer, "resource", fnc)
+        if fees.basis == "interim":
+            self._open(i, "care_home", "residential", fees.payer, "cash", fee - fnc)
+        elif fees.is_self_funded:
+            self._open(i, "care_home", "residential", "self", "cash",
+                       fee * ch.self_funder_price_ratio - fnc)
+        else:
+            contribution = min(ch.client_contribution_week_gbp / DAYS_PER_WEEK, fee - fnc)
+            self._open(i, "care_home", "residential", fees.payer, "cash",
+                       fee - fnc - contribution)
+            self._open(i, "care_home", "residential", "self", "cash", contribution)
+
+    def switch_care_home_fees(self, i: int, nursing: bool, fees: Fees) -> None:
+        """The payer of a resident's fees changes (decision, dispute settled, spend-down)."""
+        self.stop(i, ("care_home", "chc", "fnc"))
+        self.care_home(i, nursing, fees)
+
+    def leave_care_home(self, i: int) -> None:
+        """Forget a resident's fees (they have been stopped with the person's episodes)."""
+        self.care_home_fees.pop(i, None)
+
+    # --- block contracts and the fund ----------------------------------------------------------
+    def acute_block(self, beds: float) -> int:
+        """The acute block contract for ``beds`` funded beds from now; returns its episode."""
+        return self.ledger.open(self.env.now, -1, "acute", "acute", self.rules.payer("acute"),
+                                "cash", beds * self.cfg.costs.acute_bed_day_gbp)
+
+    def end_block(self, episode: int) -> None:
+        """Stop paying a block contract (a smaller one replaces it)."""
+        self.ledger.close(episode, self.env.now)
+
+    def intermediate_care_block(self, beds: float, payer: str | None = None) -> None:
+        """Funded intermediate-care beds, paid as a block occupied or empty."""
+        if beds:
+            self.ledger.open(self.env.now, -1, "intermediate_care", "community",
+                             payer or self.rules.payer("intermediate_care"), "cash",
+                             beds * self.cfg.intermediate_care.bed_day_cost_gbp)
+
+    def case_management(self, places: float, payer: str) -> None:
+        """Neighbourhood case-management places, paid as a block (cash and resource)."""
+        n = self.cfg.neighbourhood
+        daily = places * n.team_cost_gbp_per_year / max(n.caseload_per_team, 1) / YEAR
+        for view in ("cash", "resource"):
+            self.ledger.open(self.env.now, -1, "case_management", "community", payer, view, daily)
+
+    def neighbourhood_teams(self, teams: int) -> None:
+        """The zone teams' block contract, paid by whoever pays for community nursing."""
+        daily = teams * self.cfg.neighbourhood.team_cost_gbp_per_year / YEAR
+        payer = self.rules.payer("community_nursing")
+        for view in ("cash", "resource"):
+            self.ledger.open(self.env.now, -1, "case_management", "community", payer, view, daily)
+
+    def fund_governance(self) -> None:
+        """The running cost of a pooled fund (or a provider's contract), paid from the fund."""
+        cost = self.cfg.funding.pool.governance_cost_gbp_per_year
+        if cost > 0:
+            for view in ("cash", "resource"):
+                self.ledger.open(self.env.now, -1, "pool_governance", "governance",
+                                 self.rules.fund, view, cost / YEAR)
+
+    def outcome_payment(self, t: float, funder: str, amount: float) -> None:
+        """An outcome payment from a funder to the fund holder (a transfer, not spend)."""
+        self.ledger.charge(t, -1, "outcome_payment", "governance", funder, "transfer", amount)
+
+    def units_bought(self, amount_gbp_per_year: float, target: str) -> float:
+        """Recurrent capacity a yearly amount buys at unit cost: home-care hours a week,
+        reablement places, intermediate-care beds or case-management places (whole units)."""
+        cfg = self.cfg
+        if target == "home_care":
+            return amount_gbp_per_year / (cfg.home_care.hour_cost_gbp * WEEKS_PER_YEAR)
+        if target == "reablement":
+            episodes_per_place = YEAR / cfg.reablement.duration_mean_days
+            return float(int(amount_gbp_per_year
+                             / (cfg.reablement.episode_cost_gbp * episodes_per_place)))
+        if target == "intermediate_care":
+            return float(int(amount_gbp_per_year / (cfg.intermediate_care.bed_day_cost_gbp * YEAR)))
+        n = cfg.neighbourhood
+        per_place = n.team_cost_gbp_per_year / max(n.caseload_per_team, 1)
+        return float(int(amount_gbp_per_year / per_place))

@@ -1,0 +1,175 @@
+"""Assessments, Continuing Healthcare and funding decisions: the steps that decide who pays.
+
+* :func:`assess` - the assessments a service needs, by capacity-limited teams working
+  09:00-17:00 on weekdays: separate sequential assessments (``assessment.separate_assessments``,
+  ``assessment.assessment_days``), or one joint assessment (``assessment.joint_assessment_days``)
+  where the funding arrangement's ``joint_scope`` includes the service.
+* :func:`chc_process` - the CHC checklist, full assessment and any CHC/LA dispute (``chc.*``);
+  with interim funding (the national framework's default) the person is placed on the
+  non-CHC payer and the fees switch when the dispute is resolved.
+* :func:`funding_decision` - the weekly panel (``decision.panel_weekdays``) or a coordinator
+  (``decision.coordinator_hours``), then the wait while the payer rations
+  (``budgets.rationing.*``).
+
+Each returns what it decided (:class:`~sim.billing.Fees`, a :class:`FeePlan`, or
+``None`` for a refusal); while the person waits in a hospital bed, each step is a delay with a
+reason and the body responsible for it.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import NamedTuple
+
+from .billing import Fees, self_funded
+from .context import RunContext
+
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+FRAILTY = ("fit", "mild", "moderate", "severe")
+
+
+class FeePlan(NamedTuple):
+    """Who pays a package or care-home place from the start, and a switch when a CHC/LA
+    dispute settled on interim funding is resolved."""
+
+    fees: Fees
+    switch_at: float = math.inf       # when a CHC/LA dispute on interim funding is resolved
+    switch_to: Fees | None = None     # who pays after it
+
+
+# --- assessments -----------------------------------------------------------------------------
+def assess(ctx: RunContext, teams: list[str], before_each: Callable[[str], None] | None = None):
+    """The assessments of ``teams`` in order ('joint' = one joint assessment), each by a
+    capacity-limited team; ``before_each(team)`` runs as each one starts."""
+    a = ctx.cfg.assessment
+    for team in teams:
+        if before_each is not None:
+            before_each(team)
+        if team == "joint":
+            yield from _assess_joint(ctx, a.joint_assessment_days)
+        else:
+            yield from _assess(ctx, ctx.services.teams[team], a.assessment_days)
+
+
+def assess_in_hospital(ctx: RunContext, i: int, service: str, long_term: bool):
+    """The assessments before a discharge to ``service``, while delayed in hospital."""
+    def delayed_by(team):
+        ctx.people.set_delay(i, "assessment",
+                             ctx.rules.responsible(service) if team == "joint" else team)
+
+    yield from assess(ctx, ctx.rules.assessment_teams(service, long_term), before_each=delayed_by)
+
+
+def _assess(ctx: RunContext, team, working_days: float):
+    env = ctx.env
+    yield env.timeout(ctx.clock.next_working_time(env.now) - env.now)
+    with team.request() as req:
+        yield req
+        yield env.timeout(ctx.clock.working_days_elapsed(env.now, working_days))
+
+
+def _assess_joint(ctx: RunContext, working_days: float):
+    """A joint assessment by whichever team has an assessor free first."""
+    env = ctx.env
+    yield env.timeout(ctx.clock.next_working_time(env.now) - env.now)
+    teams = ctx.services.teams
+    pending = {"nhs": teams["nhs"].request(), "la": teams["la"].request()}
+    try:
+        yield pending["nhs"] | pending["la"]
+        chosen = "la" if pending["la"].triggered else "nhs"
+        other = "nhs" if chosen == "la" else "la"
+        _drop_request(teams[other], pending.pop(other))
+        yield env.timeout(ctx.clock.working_days_elapsed(env.now, working_days))
+    finally:
+        for name, req in pending.items():
+            _drop_request(teams[name], req)
+
+
+def _drop_request(team, req) -> None:
+    """Give back a granted assessor, or withdraw a request still in the queue."""
+    if req.triggered:
+        team.release(req)
+    else:
+        req.cancel()
+
+
+# --- who pays for a care home ------------------------------------------------------------------
+def care_home_fees(ctx: RunContext, i: int, chc: bool = False) -> Fees:
+    """Fees of a care-home place: CHC (the NHS, or whoever pays CHC), the person's own money
+    above the capital limit, or the public payer of care homes."""
+    if chc:
+        return Fees(ctx.rules.payer("chc"), "chc")
+    if ctx.pop.self_fund_care_home[i]:
+        return self_funded()
+    return Fees(ctx.rules.payer("care_home"))
+
+
+def home_care_fees(ctx: RunContext, i: int) -> Fees:
+    """Fees of a home-care package: the person's own money, or the public payer."""
+    if ctx.pop.self_fund_home_care[i]:
+        return self_funded()
+    return Fees(ctx.rules.payer("home_care"))
+
+
+def chc_process(ctx: RunContext, i: int, in_hospital: bool = True):
+    """CHC checklist, full assessment and any dispute; returns :class:`FeePlan`.
+
+    Waits in hospital are delays; after a discharge to assess the same steps run in the care
+    home. A dispute without interim funding keeps the person waiting until it is resolved.
+    """
+    c, env, streams = ctx.cfg.chc, ctx.env, ctx.streams
+    fees = care_home_fees(ctx, i)
+    if not streams.person_bernoulli("chc_checklist", i, c.checklist_positive_share):
+        return FeePlan(fees)
+    if in_hospital:
+        ctx.people.set_delay(i, "assessment", ctx.rules.responsible("chc"))
+    yield env.timeout(streams.person_exponential("chc_assessment", i, c.full_assessment_days))
+    eligible = streams.person_bernoulli("chc_eligible", i, c.eligible_share)
+    final = care_home_fees(ctx, i, chc=eligible)
+    if ctx.rules.dispute_possible() and streams.person_bernoulli("chc_dispute", i,
+                                                                 c.dispute_probability):
+        resolution = streams.person_exponential("chc_dispute_days", i, c.dispute_resolution_days)
+        ctx.log.record(env.now, i, "chc_dispute", "chc", value=resolution,
+                       detail="eligible" if eligible else "not_eligible")
+        if c.interim_funding:
+            return FeePlan(care_home_fees(ctx, i), env.now + resolution, final)
+        if in_hospital:
+            ctx.people.set_delay(i, "dispute", ctx.rules.commissioner("care_home"))
+        yield env.timeout(resolution)
+    return FeePlan(final)
+
+
+# --- the funding decision ----------------------------------------------------------------------
+def funding_decision(ctx: RunContext, i: int, service: str, fees: Fees, in_hospital: bool):
+    """Panel or coordinator decision, then rationing; returns the fees, or None if refused.
+
+    Self-funders and CHC need no council decision. A panel meets on set weekdays at
+    ``decision.panel_hour``; a coordinator decides in ``decision.coordinator_hours``. While
+    the payer's spend runs ahead of its plan the decision waits for funds; under eligibility
+    rationing a person in hospital below the frailty threshold is refused.
+    """
+    env, cfg = ctx.env, ctx.cfg
+    if fees.is_self_funded or (service == "home_care" and ctx.pop.self_fund_home_care[i]):
+        return self_funded()
+    if fees.is_chc:
+        return fees
+    responsible = ctx.rules.responsible(service)
+    if in_hospital:
+        ctx.people.set_delay(i, "funding_decision", responsible)
+    if ctx.rules.decision_mode(service) == "coordinator":
+        yield env.timeout(cfg.decision.coordinator_hours / 24.0)
+    else:
+        days = {WEEKDAYS.index(d) for d in cfg.decision.panel_weekdays}
+        yield env.timeout(ctx.clock.next_weekday_time(env.now, days) - env.now)
+    rule = cfg.budgets.rationing
+    held_back = False
+    while ctx.rules.rationing(fees.payer):
+        if rule.mode == "eligibility" and in_hospital:
+            if ctx.pop.frailty[i] < FRAILTY.index(rule.eligibility_min_frailty):
+                return None
+        if not held_back:
+            ctx.log.record(env.now, i, "rationed", service, fees.payer)
+            held_back = True
+        yield ctx.rules.funds_released(fees.payer)
+    return fees

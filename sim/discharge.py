@@ -1,0 +1,158 @@
+"""From medically fit to leaving hospital: the pathway, the discharge process, readiness.
+
+:func:`discharge_process` runs the queued steps between "medically fit" and leaving -
+assessments, CHC, the funding decision, the wait for service capacity - each a delay with a
+reason and the body responsible for the step; while delayed a person may decondition onto a
+higher pathway (``acute.deconditioning_per_day``), which restarts the process for the new
+service. It returns a :class:`DischargeDecision`: where the person goes and who pays.
+:func:`ready_to_leave` is the last step of every discharge: preparation
+(``acute.discharge_preparation_hours``), the daytime discharge window
+(``acute.discharge_hours``) and fewer discharges at weekends
+(``acute.weekend_discharge_ratio``).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import NamedTuple
+
+from . import placements
+from .context import RunContext
+from .decisions import (
+    FeePlan,
+    assess_in_hospital,
+    chc_process,
+    funding_decision,
+    home_care_fees,
+)
+from .services import Holding
+
+
+class DischargeDecision(NamedTuple):
+    """Where a person leaves hospital for, on which pathway, and who pays.
+
+    ``destination`` is one of :data:`sim.hospital.ARRIVALS`; ``funding`` holds the fees of a
+    package or care-home place (with any pending dispute switch); ``interim`` marks a discharge
+    to assess (interim funding, assessed after leaving).
+    """
+
+    pathway: int
+    destination: str
+    funding: FeePlan | None = None
+    interim: bool = False
+
+
+def choose_pathway(ctx: RunContext, i: int) -> int:
+    """Discharge pathway 0-3 by frailty; living alone moves some pathway 0 to pathway 1."""
+    p = ctx.cfg.pathways
+    split = list(p.split_by_frailty[ctx.pop.frailty[i]])
+    if ctx.pop.alone[i]:
+        moved = split[0] * (1 - p.lives_alone_p0_ratio)
+        split[0] -= moved
+        split[1] += moved
+    return ctx.streams.person_choice("pathway", i, split)
+
+
+def service_for(ctx: RunContext, i: int, pathway: int, had_package: bool) -> str | None:
+    """The service a pathway leads to for this person (None: home without support).
+
+    A client whose package was released while in hospital needs a new one on pathway 0 or 1.
+    """
+    if pathway == 0:
+        return "home_care" if had_package else None
+    if pathway == 2:
+        return "intermediate_care"
+    if pathway == 3:
+        return "care_home"
+    if had_package:
+        return "home_care"
+    p = ctx.cfg.pathways
+    choice = ctx.streams.person_choice(
+        "p1_service", i, [p.p1_reablement_share, p.p1_home_care_share,
+                          1 - p.p1_reablement_share - p.p1_home_care_share])
+    return ("reablement", "home_care", "community_nursing")[choice]
+
+
+def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
+                      holding: Holding):
+    """Steps from medically fit to leaving; returns a :class:`DischargeDecision`."""
+    env, cfg, rules = ctx.env, ctx.cfg, ctx.rules
+    rate = -math.log(1 - cfg.acute.deconditioning_per_day) \
+        if cfg.acute.deconditioning_per_day < 1 else math.inf
+    escalate_at = env.now + (ctx.streams.person_exponential("deconditioning", i, 1 / rate)
+                             if rate > 0 else math.inf)
+    service = service_for(ctx, i, pathway, had_package)
+    while True:
+        if service in (None, "community_nursing"):
+            yield from ready_to_leave(ctx, i)
+            return DischargeDecision(pathway, service or "home")
+        long_term = service in ("home_care", "care_home")
+        to_assess = service in cfg.assessment.discharge_to_assess
+        restart = service == "home_care" and had_package and \
+            cfg.decision.package_change_without_referral
+        if not (to_assess or restart):
+            yield from assess_in_hospital(ctx, i, service, long_term)
+        if pathway in (1, 2) and env.now >= escalate_at:
+            pathway, service, escalate_at = _escalate(ctx, i, pathway, rate)
+            continue
+        funding = None
+        if to_assess and long_term:
+            pass     # CHC, assessments and decision after discharge, on interim funding
+        elif restart:
+            funding = FeePlan(home_care_fees(ctx, i))
+        elif long_term:
+            if service == "care_home":
+                funding = yield from chc_process(ctx, i)
+            else:
+                funding = FeePlan(home_care_fees(ctx, i))
+            fees = yield from funding_decision(ctx, i, service, funding.fees, in_hospital=True)
+            if fees is None:
+                return DischargeDecision(pathway, "home_waiting_" + service)
+            funding = funding._replace(fees=fees)
+        cap, amount = placements.capacity_for(ctx, i, service)
+        ctx.people.set_delay(i, "service_capacity", rules.responsible(service))
+        req = holding.acquire(cap, amount)
+        if pathway in (1, 2) and not req.triggered and escalate_at < math.inf:
+            timer = env.timeout(max(escalate_at - env.now, 0.0))
+            yield req | timer
+            if not req.triggered:
+                holding.release(cap)
+                pathway, service, escalate_at = _escalate(ctx, i, pathway, rate)
+                continue
+        else:
+            yield req
+        yield from ready_to_leave(ctx, i)
+        return DischargeDecision(pathway, service, funding, interim=to_assess and long_term)
+
+
+def _escalate(ctx: RunContext, i: int, pathway: int, rate: float):
+    """Deconditioning while delayed: one pathway up, with a new escalation time."""
+    pathway += 1
+    service = "intermediate_care" if pathway == 2 else "care_home"
+    escalate_at = ctx.env.now + ctx.streams.person_exponential("deconditioning", i, 1 / rate)
+    ctx.log.record(ctx.env.now, i, "pathway_escalation", value=pathway)
+    return pathway, service, escalate_at
+
+
+def ready_to_leave(ctx: RunContext, i: int):
+    """Preparing to leave takes some hours; discharges happen in daytime hours and fewer at
+    weekends, so a ready person may wait."""
+    a = ctx.cfg.acute
+    start, end = (h / 24.0 for h in a.discharge_hours)
+    preparation = a.discharge_preparation_hours / 24.0
+    caused_by = ctx.rules.commissioner("acute")
+    if preparation > 0:
+        ctx.people.set_delay(i, "discharge_process", caused_by)
+        yield ctx.env.timeout(preparation)
+    while True:
+        now = ctx.env.now
+        day, time_of_day = int(now), now - int(now)
+        if time_of_day < start - 1e-9:
+            wait_until = day + start
+        elif time_of_day >= end - 1e-9 or ctx.clock.is_weekend(now) and \
+                not ctx.streams.person_bernoulli("weekend_discharge", i, a.weekend_discharge_ratio):
+            wait_until = day + 1 + start
+        else:
+            return
+        ctx.people.set_delay(i, "discharge_process", caused_by)
+        yield ctx.env.timeout(wait_until - now)

@@ -1,0 +1,115 @@
+"""Per-person hazard clocks: crises, deaths, frailty changes and new care needs.
+
+The next-reaction method: each person has one exponential threshold per event kind, drawn from
+their own keyed stream, and the event fires when the integrated hazard reaches it. A hazard
+that changes (a discharge, a new package, the end of a readmission window) only rescales the
+remaining threshold, so no person needs an always-live SimPy process and the same person meets
+the same crisis under every arrangement unless the arrangement changed their history. Crisis
+hazards run on a seasonal "operational clock" (winter months tick faster, ``crisis.winter_uplift``,
+normalised so a whole year keeps the published rate), which avoids rescheduling everyone on
+1 December.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Callable
+
+import numpy as np
+import simpy
+
+from .clock import Clock
+from .population import DEAD, Hazards, Population
+from .rng import Streams
+
+CRISIS, DEATH, FRAILTY, NEED = range(4)
+CLOCK_NAMES = ("crisis", "death", "frailty", "need")
+
+
+class HazardClocks:
+    """The four hazard clocks of every person; ``fire(kind, person)`` acts when one rings."""
+
+    def __init__(self, env: simpy.Environment, clock: Clock, streams: Streams, pop: Population,
+                 winter_uplift: float, horizon: float, fire: Callable[[int, int], None]):
+        self.env, self.streams, self.pop, self.horizon = env, streams, pop, horizon
+        self.hazards: Hazards | None = None   # set once the starting population is placed
+        self.fire = fire
+        # plain lists: element access on numpy arrays is several times slower in the hot path
+        n = pop.capacity
+        self.remaining = [[-1.0] * n for _ in range(4)]
+        self.rate = [[0.0] * n for _ in range(4)]
+        self.since = [[0.0] * n for _ in range(4)]
+        self.token = [[0] * n for _ in range(4)]
+        factor = (1.0 + winter_uplift * clock.winter.astype(float)) / \
+            (1.0 + winter_uplift * 4.0 / 12.0)
+        self._season_factor = factor.tolist()
+        self._season_cum = np.concatenate([[0.0], np.cumsum(factor)]).tolist()
+
+    def grow(self) -> None:
+        """Make room for people added since (entrants)."""
+        extra = self.pop.capacity - len(self.rate[0])
+        if extra > 0:
+            for k in range(4):
+                self.remaining[k].extend([-1.0] * extra)
+                self.rate[k].extend([0.0] * extra)
+                self.since[k].extend([0.0] * extra)
+                self.token[k].extend([0] * extra)
+
+    def operational_time(self, t: float) -> float:
+        """Seasonal time: integral of the winter factor from 0 to t."""
+        d = int(t)
+        return self._season_cum[d] + self._season_factor[d] * (t - d)
+
+    def _calendar_time(self, s: float) -> float:
+        d = bisect.bisect_right(self._season_cum, s) - 1
+        d = min(max(d, 0), len(self._season_factor) - 1)
+        return d + (s - self._season_cum[d]) / self._season_factor[d]
+
+    def refresh(self, i: int) -> None:
+        """Recompute person i's hazards and reschedule the clocks whose rate changed."""
+        t = self.env.now
+        if self.pop.state[i] == DEAD:
+            for k in range(4):
+                self.set_rate(k, i, 0.0, t)
+            return
+        rates, remaining = self.rate, self.remaining
+        for k, new in enumerate(self.hazards.rates(self.pop, i, t)):
+            # unchanged and scheduled (or off): nothing to do, without a call (hot path)
+            if new != rates[k][i] or (new != 0.0 and remaining[k][i] < 0):
+                self.set_rate(k, i, new, t)
+
+    def set_rate(self, k: int, i: int, new: float, t: float) -> None:
+        """Change clock k of person i to a new rate at time t, keeping its threshold."""
+        rate, remaining = self.rate[k], self.remaining[k]
+        old = rate[i]
+        left = remaining[i]
+        if old == new and (new == 0.0 or left >= 0):
+            return
+        now = self.operational_time(t) if k == CRISIS else t
+        if old > 0 and left >= 0:
+            left = max(left - old * (now - self.since[k][i]), 0.0)
+        rate[i] = new
+        self.since[k][i] = now
+        token = self.token[k][i] + 1
+        self.token[k][i] = token
+        if new <= 0:
+            remaining[i] = left
+            return
+        if left < 0:
+            left = -math.log(self.streams.person_uniform(CLOCK_NAMES[k], i))
+        remaining[i] = left
+        target = now + left / new
+        when = self._calendar_time(target) if k == CRISIS else target
+        if when >= self.horizon:
+            return
+        self.env.timeout(max(when - t, 0.0)).callbacks.append(
+            lambda _e, k=k, i=i, token=token: self._ring(k, i, token))
+
+    def _ring(self, k: int, i: int, token: int) -> None:
+        if self.token[k][i] != token:
+            return
+        self.rate[k][i] = 0.0
+        self.remaining[k][i] = -1.0
+        self.token[k][i] += 1
+        self.fire(k, i)

@@ -1,0 +1,181 @@
+"""Home-care packages and care-home places: starting, holding, ending, and who pays.
+
+A package holds home-care hours (``home_care.*``) and is held for ``hold_package_days`` while
+its client is in hospital; a care-home place holds a bed until death (a Weibull stay,
+``mortality.care_home_los_*``). Starting either asks billing to open its fees for the
+:class:`~sim.billing.Fees` decided; a payer switch (a discharge-to-assess decision, a CHC
+dispute resolved, a self-funder's capital spent down after ``care_homes.spend_down_days``)
+re-opens them. Per-person facts live in population columns: ``package_hours``,
+``holds_package``, ``package_suspended_since``, ``interim``, ``care_home_kind``,
+``care_home_since``.
+"""
+
+from __future__ import annotations
+
+import math
+
+from .billing import Fees
+from .context import RunContext
+from .decisions import FeePlan, care_home_fees, home_care_fees
+from .population import HOME_CARE, NURSING, RESIDENTIAL
+
+NO_CARE_HOME = -1
+
+
+# --- home care -------------------------------------------------------------------------------
+def package_size(ctx: RunContext, i: int) -> float:
+    """Hours per week of a person's new home-care package (drawn once, then kept).
+
+    Mean ``home_care.hours_per_week_mean`` x (Exp(1) + 1) / 2, in whole hours, at least one
+    and at most ``home_care.max_package_hours_per_week``.
+    """
+    pop = ctx.pop
+    if pop.package_hours[i] <= 0:
+        u = ctx.streams.person_uniform("package_hours", i)
+        hours = ctx.cfg.home_care.hours_per_week_mean * (-math.log(u) + 1.0) / 2.0
+        hours = max(round(hours * 2.0 / 2.0), 1.0)
+        pop.package_hours[i] = min(hours, 60.0)
+    return float(pop.package_hours[i])
+
+
+def start_home_care(ctx: RunContext, i: int, fees: Fees | None = None, initial: bool = False,
+                    interim: bool = False) -> None:
+    """Start a package (its hours already allocated, or taken now for a starting client)."""
+    pop = ctx.pop
+    hours = pop.package_hours[i] if pop.package_hours[i] > 0 else package_size(ctx, i)
+    if initial:
+        ctx.services.home_care_hours.request(hours)
+    pop.package_suspended_since[i] = math.nan
+    ctx.people.move(i, HOME_CARE)
+    pop.package_hours[i] = hours
+    if fees is None:
+        fees = home_care_fees(ctx, i)
+    ctx.billing.home_care(i, float(hours), fees)
+    pop.holds_package[i] = True
+    if interim:
+        pop.interim[i] = True
+
+
+def switch_home_care_fees(ctx: RunContext, i: int, fees: Fees) -> None:
+    """The payer of a package changes (a discharge-to-assess decision)."""
+    ctx.billing.stop(i, ("home_care",))
+    ctx.billing.home_care(i, float(ctx.pop.package_hours[i]), fees)
+
+
+def suspend_home_care(ctx: RunContext, i: int) -> None:
+    """On admission: stop paying for the package but hold its hours for a while."""
+    pop = ctx.pop
+    if not pop.holds_package[i]:
+        return
+    ctx.billing.stop(i, ("home_care",))
+    hold = ctx.cfg.home_care.hold_package_days
+    admitted = ctx.env.now
+
+    def release_if_still_away():
+        if pop.holds_package[i] and pop.state[i] != HOME_CARE \
+                and pop.package_suspended_since[i] == admitted:
+            end_home_care(ctx, i)
+
+    pop.package_suspended_since[i] = admitted
+    if hold <= 0:
+        end_home_care(ctx, i)
+    else:
+        ctx.at(hold, release_if_still_away)
+
+
+def end_home_care(ctx: RunContext, i: int) -> None:
+    """Release a package's hours and stop its fees (admission, care home, death)."""
+    pop = ctx.pop
+    pop.package_suspended_since[i] = math.nan
+    pop.interim[i] = False
+    if pop.holds_package[i]:
+        pop.holds_package[i] = False
+        ctx.services.home_care_hours.release(float(pop.package_hours[i]))
+        ctx.billing.stop(i, ("home_care",))
+
+
+# --- care homes ---------------------------------------------------------------------------------
+def start_care_home(ctx: RunContext, i: int, nursing: bool, source: str | None,
+                    funding: FeePlan | None = None, elapsed_days: float = 0.0,
+                    interim: bool = False) -> None:
+    """A permanent care-home place until death (its bed already allocated, or taken now for a
+    starting resident, ``source=None``), with its fees and who pays them."""
+    env, ch, pop = ctx.env, ctx.cfg.care_homes, ctx.pop
+    if source is None:
+        ctx.services.care_home_beds.request(1)
+    else:
+        ctx.log.record(env.now, i, "care_home_admission", "care_home", detail=source)
+    state = NURSING if nursing else RESIDENTIAL
+    pop.care_home_kind[i] = state
+    ctx.people.move(i, state)
+    pop.care_home_since[i] = env.now - elapsed_days
+    fees = funding.fees if funding is not None else care_home_fees(ctx, i)
+    if fees.is_self_funded and elapsed_days > ch.spend_down_days:
+        fees = Fees(ctx.rules.payer("care_home"))
+    ctx.billing.care_home(i, nursing, fees)
+    if fees.is_self_funded or (interim and pop.self_fund_care_home[i]):
+        ctx.at(ch.spend_down_days - elapsed_days, lambda: _spend_down(ctx, i))
+    if interim:
+        pop.interim[i] = True
+    if funding is not None and funding.switch_to is not None:
+        settle_dispute_later(ctx, i, funding)
+    u = ctx.streams.person_uniform("care_home_death", i)
+    remaining = ctx.hazards.care_home_remaining_days(u, elapsed_days, nursing)
+    ctx.at(remaining, lambda: _care_home_death(ctx, i))
+
+
+def settle_dispute_later(ctx: RunContext, i: int, funding: FeePlan) -> None:
+    """A CHC/LA dispute settled on interim funding: switch the fees when it is resolved."""
+    ctx.at(funding.switch_at - ctx.env.now,
+           lambda: switch_care_home_fees(ctx, i, funding.switch_to))
+
+
+def in_care_home(ctx: RunContext, i: int) -> bool:
+    """True while person i holds a care-home place (also while away in hospital)."""
+    return int(ctx.pop.care_home_kind[i]) != NO_CARE_HOME
+
+
+def switch_care_home_fees(ctx: RunContext, i: int, fees: Fees) -> None:
+    """The payer of a resident's fees changes (decision, dispute resolved, spend-down)."""
+    if in_care_home(ctx, i):
+        ctx.billing.switch_care_home_fees(i, int(ctx.pop.care_home_kind[i]) == NURSING, fees)
+
+
+def needs_nursing(ctx: RunContext, i: int, fees: Fees | None) -> bool:
+    """A nursing home under CHC; otherwise by frailty (``pathways.nursing_home_share_*``)."""
+    if fees is not None and fees.is_chc:
+        return True
+    share = ctx.cfg.pathways.nursing_home_share_by_frailty[ctx.pop.frailty[i]]
+    return ctx.streams.person_bernoulli("nursing_home", i, share)
+
+
+def _spend_down(ctx: RunContext, i: int) -> None:
+    """A self-funder's capital reaches the limit: the LA (or pool) picks up the fees."""
+    current = ctx.billing.care_home_fees.get(i)
+    if in_care_home(ctx, i) and current is not None and current.is_self_funded:
+        ctx.pop.self_fund_care_home[i] = False
+        switch_care_home_fees(ctx, i, Fees(ctx.rules.payer("care_home")))
+
+
+def _care_home_death(ctx: RunContext, i: int) -> None:
+    if in_care_home(ctx, i) and ctx.people.alive(i):
+        ctx.die(i)
+
+
+def release_holdings(ctx: RunContext, i: int) -> None:
+    """On death: give back a package's hours and a care-home bed held by the person."""
+    end_home_care(ctx, i)
+    if in_care_home(ctx, i):
+        ctx.pop.care_home_kind[i] = NO_CARE_HOME
+        ctx.services.care_home_beds.release(1)
+        ctx.billing.leave_care_home(i)
+
+
+
+def capacity_for(ctx: RunContext, i: int, service: str):
+    """The capacity pool a service takes and how much of it: (pool, units)."""
+    s = ctx.services
+    if service == "home_care":
+        return s.home_care_hours, float(ctx.pop.package_hours[i] or package_size(ctx, i))
+    return {"reablement": s.reablement, "intermediate_care": s.ic_beds,
+            "care_home": s.care_home_beds}[service], 1.0
