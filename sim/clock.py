@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")   # as in decision.panel_weekdays
 WINTER_MONTHS = (12, 1, 2, 3)
 WORK_START, WORK_END = 9.0 / 24.0, 17.0 / 24.0   # assessors' working hours
 
@@ -27,21 +27,12 @@ class Clock:
         self.dates = dates
         self.weekday = np.array([d.weekday() for d in dates], dtype=np.int8)
         self.winter = np.array([d.month in WINTER_MONTHS for d in dates])
-        self.month_start = np.array([dt.date(d.year, d.month, 1) for d in dates])
         fy = [d.year if d.month >= 4 else d.year - 1 for d in dates]
         self.financial_year = np.array(fy, dtype=np.int32)
-
-    def date(self, t: float) -> dt.date:
-        """Calendar date at time t (days)."""
-        return self.dates[int(t)]
 
     def is_weekend(self, t: float) -> bool:
         """True on Saturday and Sunday."""
         return self.weekday[int(t)] >= 5
-
-    def is_winter(self, t: float) -> bool:
-        """True in December to March."""
-        return bool(self.winter[int(t)])
 
     def next_weekday_time(self, t: float, weekdays: set[int], hour: float = 10.0) -> float:
         """Earliest time >= t that falls on one of ``weekdays`` at ``hour`` o'clock."""

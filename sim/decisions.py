@@ -23,9 +23,9 @@ from collections.abc import Callable
 from typing import NamedTuple
 
 from .billing import Fees, self_funded
+from .clock import WEEKDAYS
 from .context import RunContext
 
-WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 FRAILTY = ("fit", "mild", "moderate", "severe")
 
 

@@ -54,6 +54,15 @@ FUNDED = ("acute_beds", "ic_beds", "reablement_places", "home_care_hours",
           "case_management_places")
 
 
+def occupancy_series() -> list[str]:
+    """Names of the daily series: every state, delays by reason, queues, alive by band,
+    funded capacity."""
+    return ([s.name.lower() for s in State if s != State.DEAD] + ["alive"]
+            + [f"delayed:{r}" for r in DELAY_REASONS] + [f"waiting:{w}" for w in WAITING]
+            + ["urgent_response", "case_managed"] + [f"alive:{b}" for b in AGE_BANDS]
+            + [f"funded:{f}" for f in FUNDED])
+
+
 class CountingEnvironment(simpy.Environment):
     """A SimPy environment that counts processed events (for the benchmark's events/second)."""
 
@@ -84,11 +93,7 @@ class Model:
         self.ledger = Ledger()
         self.services = Services(self.env, cfg)
         self.funding = FundingRules(cfg, self.env, self.clock, self.ledger)
-        keys = ([s.name.lower() for s in State if s != State.DEAD] + ["alive"]
-                + [f"delayed:{r}" for r in DELAY_REASONS] + [f"waiting:{w}" for w in WAITING]
-                + ["urgent_response", "case_managed"] + [f"alive:{b}" for b in AGE_BANDS]
-                + [f"funded:{f}" for f in FUNDED])
-        self.occupancy = Occupancy(keys, self.clock.days)
+        self.occupancy = Occupancy(occupancy_series(), self.clock.days)
         self.log = EventLog(states=event_log)
         self.billing = Billing(cfg, self.funding, self.ledger, self.env)
         self.clocks = HazardClocks(self.env, self.clock, self.streams, self.pop,

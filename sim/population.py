@@ -128,10 +128,6 @@ class Population:
         self.n += k
         return ids
 
-    def age(self, person: int, t: float) -> float:
-        """Age in years at time t."""
-        return (t - self.birth_time[person]) / YEAR
-
 
 def draw_people(cfg: Scenario, rng: np.random.Generator, n: int, t: float,
                 entrants: bool) -> dict[str, np.ndarray]:
