@@ -194,7 +194,7 @@ ROWS: dict[str, list[Row]] = {
         Row("CHC eligibility after a full assessment; days to resolve a dispute",
             ("chc.eligible_share", "chc.dispute_resolution_days"), "", "[e]"),
         Row("Discharge goes ahead during a CHC dispute, on interim LA funding",
-            ("chc.interim_funding",), "", "national framework: discharge should not wait "
+            ("chc.interim_funding",), "", "national framework [m]: discharge should not wait "
             "for a dispute"),
     ],
     "costs": [

@@ -156,16 +156,13 @@ def commented_field(path: str, info: Any) -> list[str]:
     """A field's description, then its ``key = default`` line with unit and default, commented.
 
     The unit and default sit in a TOML comment on the key's own line, so they stay beside the
-    value once the line is uncommented and edited; a long value gets its unit on a line above.
+    value once the line is uncommented and edited (a long default is not repeated).
     """
     value = toml_value(info.default)
-    key = f"{path.rpartition('.')[2]} = {value}"
-    lines = textwrap.wrap(info.description or "", WIDTH - 2)
+    line = f"{path.rpartition('.')[2]} = {value}  # unit: {PLACE_FIELDS[path]}"
     if len(value) <= 40:
-        lines.append(f"{key}  # unit: {PLACE_FIELDS[path]}; default: {value}")
-    else:
-        lines += [f"unit: {PLACE_FIELDS[path]}; default: as written below", key]
-    return ["# " + line for line in lines]
+        line += f"; default: {value}"
+    return ["# " + text for text in [*textwrap.wrap(info.description or "", WIDTH - 2), line]]
 
 
 def offered_fields(arrangement: str) -> list[str]:
