@@ -18,7 +18,8 @@ from tqdm.auto import tqdm
 
 from .config import Scenario
 from .model import Model
-from .results import ReplicationResult, Results, collect, t_interval
+from .results import ReplicationResult, Results, collect
+from .stats import paired_summary
 
 
 def run_replication(cfg: Scenario, seed: int, replication: int, event_log: bool = False,
@@ -70,19 +71,18 @@ def run(cfg: Scenario, replications: int | None = None, seed: int | None = None,
 
 
 def paired_differences(base: Results, other: Results) -> pd.DataFrame:
-    """Per-KPI mean difference (other - base) with a 95% paired t-interval, and % change."""
+    """Per-KPI paired comparison of other against base over their common replications.
+
+    Columns: kpi, base, scenario, then :func:`sim.stats.paired_summary`: the mean difference
+    (other - base) with its 95% paired t-interval, and the % change with Fieller's interval
+    (never below -100% for a quantity that cannot be negative).
+    """
     a = base.kpis.pivot(index="replication", columns="kpi", values="value")
     b = other.kpis.pivot(index="replication", columns="kpi", values="value")
     common = a.index.intersection(b.index)
-    rows = []
-    for kpi in a.columns:
-        diff = b.loc[common, kpi] - a.loc[common, kpi]
-        mean, lo, hi = t_interval(diff)
-        base_mean = float(a.loc[common, kpi].mean())
-        rows.append({"kpi": kpi, "base": base.config.name, "scenario": other.config.name,
-                     "base_mean": base_mean, "scenario_mean": float(b.loc[common, kpi].mean()),
-                     "difference": mean, "ci_low": lo, "ci_high": hi,
-                     "percent_change": 100 * mean / base_mean if base_mean else float("nan")})
+    rows = [{"kpi": kpi, "base": base.config.name, "scenario": other.config.name,
+             **paired_summary(a.loc[common, kpi], b.loc[common, kpi], kpi)}
+            for kpi in a.columns]
     return pd.DataFrame(rows)
 
 

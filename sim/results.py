@@ -19,10 +19,10 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .config import AGE_BANDS
 from .costs import PAYERS, cost_shifting, monthly_costs
+from .stats import kpi_range, mean_interval, t_interval  # noqa: F401 (t_interval: re-exported)
 
 KPI_DESCRIPTIONS = {
     "emergency_admissions": "admissions to an acute bed per year (all people modelled)",
@@ -321,21 +321,16 @@ def _apply_risk_share(table: pd.DataFrame, pool_cfg) -> None:
             table.loc[sel, "risk_share_gbp"] = overspend * share
 
 
-def t_interval(values) -> tuple[float, float, float]:
-    """Mean and 95% t-interval of replication values (zero width for one replication)."""
-    x = np.asarray(values, dtype=float)
-    mean = float(x.mean())
-    if len(x) < 2:
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-    return mean, mean - half, mean + half
-
-
 def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
-    """KPI table: one row per KPI with mean, ci_low, ci_high across replications."""
+    """KPI table: one row per KPI with mean, ci_low, ci_high across replications.
+
+    The interval respects the KPI's range (:func:`sim.stats.kpi_range`): counts, £, hours and
+    days never get a negative bound, shares stay in [0, 1]. ``replications`` lets a reader
+    tell when there are too few for an interval (:func:`sim.stats.too_few`).
+    """
     rows = []
     for kpi, group in kpis.groupby("kpi", sort=False):
-        mean, lo, hi = t_interval(group["value"])
+        mean, lo, hi = mean_interval(group["value"], *kpi_range(str(kpi)))
         rows.append({"kpi": kpi, "mean": mean, "ci_low": lo, "ci_high": hi,
                      "replications": len(group)})
     return pd.DataFrame(rows)
