@@ -132,19 +132,19 @@ class _Serial:
 
 class _Pool:
     """A local process pool: fork where the platform has it (fast start, and scripts need no
-    ``if __name__ == "__main__"`` guard), spawn elsewhere."""
+    ``if __name__ == "__main__"`` guard), spawn elsewhere; workers exit if this process dies
+    (see :mod:`sim.workers`)."""
 
     def __init__(self, workers: int):
-        import multiprocessing
         self.slots = workers
-        methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context(
-            "fork" if "fork" in methods and sys.platform != "darwin" else "spawn")
         self._pool = self._new()
 
     def _new(self):
         from concurrent.futures import ProcessPoolExecutor
-        return ProcessPoolExecutor(max_workers=self.slots, mp_context=self._ctx)
+
+        from .workers import context, init_worker
+        return ProcessPoolExecutor(max_workers=self.slots, mp_context=context(),
+                                   initializer=init_worker, initargs=(os.getpid(),))
 
     def submit(self, task):
         from concurrent.futures.process import BrokenProcessPool
