@@ -12,8 +12,6 @@ file unless asked to.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
-import json
 import os
 import re
 import textwrap
@@ -27,6 +25,7 @@ from .config import (
     leaf_fields,
     shipped_config_names,
     shipped_config_path,
+    toml_value,
 )
 
 #: Fields a place usually sets from its own data, with the unit each is written in.
@@ -83,29 +82,6 @@ HEADER = re.compile(r"^\s*\[\s*([A-Za-z_][\w.-]*)\s*\]\s*(#.*)?$")
 KEY = re.compile(r"^\s*[\"']?[A-Za-z0-9_.-]+[\"']?\s*=")
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 WIDTH = 96
-
-
-def toml_value(value: Any) -> str:
-    """A Python value (as the schema holds it) written as a TOML value."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return f"{value:_}"
-    if isinstance(value, float):
-        if value.is_integer() and abs(value) < 1e15:
-            return f"{int(value):_}.0"
-        return repr(value)
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    if isinstance(value, dt.date):
-        return value.isoformat()
-    if isinstance(value, (list, tuple)):
-        return "[" + ", ".join(toml_value(v) for v in value) + "]"
-    if isinstance(value, dict):
-        items = (f"{k if re.fullmatch(r'[A-Za-z0-9_-]+', k) else json.dumps(k)} = "
-                 f"{toml_value(v)}" for k, v in value.items())
-        return "{ " + ", ".join(items) + " }"
-    raise TypeError(f"no TOML form for {value!r}")
 
 
 def split_tables(text: str) -> tuple[list[str], dict[str, list[str]]]:
