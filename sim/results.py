@@ -11,9 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +19,7 @@ import pandas as pd
 
 from .config import AGE_BANDS
 from .costs import PAYERS, cost_shifting, monthly_costs
+from .outdir import write_folder
 from .stats import kpi_range, mean_interval, t_interval  # noqa: F401 (t_interval: re-exported)
 
 KPI_DESCRIPTIONS = {
@@ -379,11 +377,18 @@ class Results:
                 "finished": self.finished, "wall_seconds": self.wall_seconds,
                 **provenance.versions()}
 
-    def save(self, directory: str | Path) -> Path:
-        """Write every table atomically: a crash never leaves a half-written folder."""
-        return write_folder_atomically(Path(directory), self._write_files)
+    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
+        """Write every table atomically into ``directory`` (see :mod:`sim.outdir`).
 
-    def _write_files(self, folder: Path) -> None:
+        A crash never leaves a half-written folder. A folder holding anything else is refused
+        (:class:`sim.outdir.OutputError`); ``overwrite`` replaces an earlier run's results,
+        keeping the files caresim did not write.
+        """
+        write_folder(directory, "run", self.write_files, overwrite)
+        return Path(directory)
+
+    def write_files(self, folder: Path) -> None:
+        """Write the tables, summary.json and manifest.json into an existing ``folder``."""
         self.daily.to_parquet(folder / "daily.parquet", index=False)
         self.monthly_costs.to_parquet(folder / "monthly_costs.parquet", index=False)
         self.monthly_resource.to_parquet(folder / "monthly_resource_use.parquet", index=False)
@@ -395,25 +400,3 @@ class Results:
         (folder / "summary.json").write_text(json.dumps(self.summary_dict(), indent=2))
         (folder / "manifest.json").write_text(json.dumps(self.manifest(), indent=2,
                                                          default=str))
-
-
-def write_folder_atomically(out: Path, write) -> Path:
-    """Call ``write(tmp)`` on a temporary sibling folder, then rename it to ``out``.
-
-    A crash or Ctrl-C leaves no half-written folder that looks complete. The folder gets the
-    umask's permissions (``mkdtemp`` alone makes it private), since results are for sharing.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        write(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out
