@@ -76,7 +76,7 @@ def _claim(args: argparse.Namespace, name: str, kind: str) -> outdir.Claim:
         if out.exists():
             continue
         try:
-            return outdir.Claim(out, kind).acquire()
+            return outdir.Claim(out, kind, option="").acquire()  # the user gave no --out
         except outdir.FolderBusy:
             continue
 
