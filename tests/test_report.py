@@ -14,6 +14,7 @@ import importlib
 import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
@@ -28,6 +29,7 @@ from .test_plots import build_compare4, build_results
 pytestmark = pytest.mark.filterwarnings("error")
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 EXTERNAL = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//"""
@@ -62,7 +64,7 @@ def section(text: str, name: str) -> str:
 def browser():
     """(playwright.sync_api, Chromium path); skipped locally when missing, failed in CI."""
     chromium = shutil.which("chromium") or (
-        "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
+        str(DEBIAN_CHROMIUM) if DEBIAN_CHROMIUM.exists() else None)
     try:
         sync_api = importlib.import_module("playwright.sync_api")
     except ImportError:
@@ -244,6 +246,31 @@ def test_report_command_default_path(results, tmp_path, capsys):
     assert _cli(["report", str(target)]) == 0
     assert (target / "report.html").is_file()
     assert capsys.readouterr().out.strip() == str(target / "report.html")
+
+
+def test_a_missing_browser_fails_in_ci_and_skips_locally(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(sys.modules[__name__], "DEBIAN_CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is not installed.*CI must run"):
+        browser()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        browser()
+
+
+def test_a_missing_playwright_fails_in_ci(monkeypatch):
+    real = importlib.import_module
+
+    def no_playwright(name, *args):
+        if name.startswith("playwright"):
+            raise ImportError(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", no_playwright)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="playwright package is not installed"):
+        browser()
 
 
 #: elements whose content is wider than their box (and so spills or is cut), except code
