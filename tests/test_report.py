@@ -134,6 +134,17 @@ def test_too_few_replications_show_no_intervals_and_say_so(reports):
     assert "95% CI" not in section(text, "findings") and 'class="ci"' not in text
 
 
+def test_a_compare_folder_from_before_the_percent_interval_gets_it_from_its_runs(results,
+                                                                                  tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(results["compare"], old)
+    paired = pd.read_parquet(old / "paired_differences.parquet")
+    paired.drop(columns=["percent_low", "percent_high", "replications"]).to_parquet(
+        old / "paired_differences.parquet", index=False)
+    recomputed = plots.load_folder(old).paired
+    pd.testing.assert_frame_equal(recomputed, paired, check_like=True)
+
+
 def test_cash_findings_state_the_total_and_where_money_moved(report4):
     findings = section(report4.read_text(), "findings")
     assert re.search(r"Cash paid by all payers a year: £[\d.]+m under fragmented; pooled "
