@@ -136,9 +136,10 @@ def _add_run(sub) -> None:
 
 
 def _add_run_options(p: argparse.ArgumentParser, kind: str, default_out: str) -> None:
-    p.add_argument("--replications", type=whole_number(1), metavar="N",
-                   help="replications (default: the config's run.replications)")
-    p.add_argument("--seed", type=int, metavar="S", help="master seed (default: run.seed)")
+    p.add_argument("--replications", type=whole_number(1, maximum=1000), metavar="N",
+                   help="replications, 1 to 1,000 (default: the config's run.replications)")
+    p.add_argument("--seed", type=whole_number(0, maximum=2**63 - 1), metavar="S",
+                   help="master seed, a whole number from 0 (default: run.seed)")
     p.add_argument("--years", type=_years, metavar="Y",
                    help="simulated years after the warm-up, from one day (1/365.25) to 50 "
                    "(default: the config's run.years)")
@@ -325,8 +326,13 @@ def _add_case(sub) -> None:
     cases.add_subcommand(sub)
 
 
+def _add_init(sub) -> None:
+    from . import init_config
+    init_config.add_subcommand(sub)
+
+
 #: Functions adding one subcommand each; add yours here.
-SUBCOMMANDS = (_add_run, _add_compare, _add_validate, _add_plot_and_report,
+SUBCOMMANDS = (_add_init, _add_run, _add_compare, _add_validate, _add_plot_and_report,
                _add_sweep_and_analyse, _add_case)
 
 

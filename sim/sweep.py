@@ -583,16 +583,19 @@ def cmd_analyse(args) -> int:
     return 0
 
 
-def whole_number(minimum: int, why: str = ""):
-    """An argparse type: a whole number of at least ``minimum`` (errors name the value)."""
+def whole_number(minimum: int, why: str = "", maximum: int | None = None):
+    """An argparse type: a whole number from ``minimum`` (to ``maximum``); errors name the
+    value and the range."""
     def parse(text: str) -> int:
         try:
             value = int(text)
         except ValueError:
             value = None
-        if value is None or value < minimum:
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            allowed = f"at least {minimum}" if maximum is None else \
+                f"from {minimum} to {maximum:,}"
             raise argparse.ArgumentTypeError(
-                f"expected a whole number of at least {minimum}{why}, got {text!r}")
+                f"expected a whole number {allowed}{why}, got {text!r}")
         return value
     return parse
 

@@ -64,9 +64,12 @@ def locked(out: Path):
 # None (it may return a lock, held during the call), texts the one line must contain)
 CASES = {
     "run --replications abc": (["run", "--replications", "abc"], None,
-                               [("--replications: expected a whole number of at least 1, "
+                               [("--replications: expected a whole number from 1 to 1,000, "
                                 "got 'abc'")]),
     "run --replications 0": (["run", "--replications", "0"], None, ["--replications", "'0'"]),
+    "run --replications 5000": (["run", "--replications", "5000"], None,
+                                ["--replications", "to 1,000", "'5000'"]),
+    "run --seed -1": (["run", "--seed=-1"], None, ["--seed", "from 0", "'-1'"]),
     "run --replications 1.5": (["run", "--replications", "1.5"], None,
                                ["--replications", "'1.5'"]),
     "run --workers 0": (["run", "--workers", "0"], None, ["--workers", "at least 1", "'0'"]),
