@@ -328,16 +328,10 @@ def format_result(r: dict) -> str:
 
 
 # --- command line --------------------------------------------------------------------------
-def _replications(text: str) -> int:
-    value = int(text)
-    if value < 2:
-        raise argparse.ArgumentTypeError(f"must be at least 2 (a 95% interval), got {value}")
-    return value
-
-
 def cmd_case(args: argparse.Namespace) -> int:
     """Handler of ``caresim case``."""
-    from .sweep import announce, interrupted
+    from .outdir import Claim
+    from .sweep import announce, check_resumable, interrupted, write_failed
     if args.list:
         names = case_names()
         width = max(map(len, names), default=0)
@@ -354,13 +348,18 @@ def cmd_case(args: argparse.Namespace) -> int:
         study = CaseStudy(study.name, study.source, study.case, spec)
     out = Path(args.out or Path("results") / "cases" / study.name)
     print(f"case {study.name}: {study.case.title}", flush=True)
-    announce(resolve(study.experiment, study.source), args.workers, out=out,
-             resume=not args.fresh)
-    print(f"output: {out}", flush=True)
     try:
-        result = run_case(study, out, args.workers, not args.fresh, not args.no_progress)
+        with Claim(out, "sweep"):  # refused or locked before the timing run
+            plan = resolve(study.experiment, study.source)
+            if not args.fresh:
+                check_resumable(plan, out)
+            announce(plan, args.workers, out=out, resume=not args.fresh)
+            print(f"output: {out}", flush=True)
+            result = run_case(study, out, args.workers, not args.fresh, not args.no_progress)
     except KeyboardInterrupt:
         return interrupted(out)
+    except OSError as err:
+        return write_failed(out, err)
     except RuntimeError as err:
         print(str(err), file=sys.stderr)
         return 1
@@ -372,7 +371,7 @@ def cmd_case(args: argparse.Namespace) -> int:
 
 def add_subcommand(sub) -> None:
     """Register ``caresim case`` on an argparse subparsers object."""
-    from .sweep import add_run_options
+    from .sweep import add_run_options, whole_number
     p = sub.add_parser(
         "case", help="re-run a published case study and judge the model against it",
         description="Run a case study (experiments/cases/NAME.toml) through the sweep "
@@ -381,7 +380,8 @@ def add_subcommand(sub) -> None:
     p.add_argument("name", nargs="?", metavar="NAME", help="shipped case (see --list) or a "
                    "case .toml file")
     p.add_argument("--list", action="store_true", help="list the shipped cases and exit")
-    p.add_argument("--replications", type=_replications, metavar="N",
+    p.add_argument("--replications", type=whole_number(2, " (a 95% interval needs two)"),
+                   metavar="N",
                    help="replications per scenario (default: the case file's)")
     add_run_options(p, "results/cases/NAME")
     p.set_defaults(func=cmd_case)

@@ -3,9 +3,10 @@
 A thin wrapper over the Python API (:func:`sim.load_config`, :func:`sim.run`,
 :func:`sim.compare`) so that everything the command line does can also be done from Jupyter.
 User mistakes (a missing file, bad TOML, an unknown or out-of-range field, a malformed
-``--set``) become one line per problem on stderr and exit code 2, never a traceback;
-Ctrl-C exits with 130 and leaves no partial results folder. Each subcommand is added by one
-small ``_add_<name>(sub)`` function listed in :data:`SUBCOMMANDS`.
+``--set`` or option, an ``--out`` that holds something else) become one line per problem on
+stderr and exit code 2, never a traceback; Ctrl-C exits with 130 and leaves no partial results
+folder. Results folders are claimed, locked and written through :mod:`sim.outdir`. Each
+subcommand is added by one small ``_add_<name>(sub)`` function listed in :data:`SUBCOMMANDS`.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import datetime as dt
+import itertools
 import math
 import os
 import re
@@ -20,18 +22,36 @@ import sys
 from pathlib import Path
 
 import sim
+from sim import outdir
 from sim.config import ConfigError, load_config, parse_override, schema_text
-from sim.results import write_folder_atomically
+from sim.sweep import whole_number
+
+#: Bounds of ``--years`` (as of ``run.years``): one day to 50 years.
+YEARS_MIN, YEARS_MAX = 1 / 365.25, 50.0
 
 
 class CliError(ConfigError):
     """A user mistake on the command line (reported like a config error, exit code 2)."""
 
 
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {value}")
+class Parser(argparse.ArgumentParser):
+    """An argument parser whose usage errors are one line: ``caresim run: error: ...``."""
+
+    def error(self, message: str):
+        message = re.sub(r"^argument ", "", message).replace("\n", " ")
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def _years(text: str) -> float:
+    """``--years``: a finite number of years from one day to 50."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not YEARS_MIN <= value <= YEARS_MAX:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"expected a number of years from one day (1/365.25 = {YEARS_MIN:.5f}) to "
+            f"{YEARS_MAX:g}, got {text!r}")
     return value
 
 
@@ -45,27 +65,25 @@ def _overrides(args: argparse.Namespace) -> dict:
     return overrides
 
 
-def _check_out(out: Path, marker: str) -> None:
-    """Refuse to replace a folder that is not a caresim results folder (or holds the cwd)."""
-    resolved, cwd = out.resolve(), Path.cwd().resolve()
-    if resolved == cwd or resolved in cwd.parents:
-        raise CliError([f"--out {out}: contains the current directory; choose another folder"])
-    if out.exists() and not out.is_dir():
-        raise CliError([f"--out {out}: exists and is not a folder"])
-    if out.is_dir() and any(out.iterdir()) and not (out / marker).exists():
-        raise CliError([f"--out {out}: folder exists and is not a caresim results folder "
-                        "(refusing to replace it)"])
-    parent = next(p for p in resolved.parents if p.exists())
-    if not parent.is_dir() or not os.access(parent, os.W_OK | os.X_OK):
-        raise CliError([f"{out}: cannot write results: {parent} is not a writable folder"])
+def _claim(args: argparse.Namespace, name: str, kind: str) -> outdir.Claim:
+    """Claim ``--out``, or by default a new ``results/NAME-TIME`` (the next free name if
+    another process took it); refuses a folder holding anything else (see :mod:`sim.outdir`)."""
+    if args.out:
+        return outdir.Claim(Path(args.out), kind, args.overwrite).acquire()
+    stem = re.sub(r"[^\w.-]+", "_", name)[:80] + dt.datetime.now().strftime("-%Y%m%d-%H%M%S")
+    for n in itertools.count(1):
+        out = Path("results") / (stem if n == 1 else f"{stem}-{n}")
+        if out.exists():
+            continue
+        try:
+            return outdir.Claim(out, kind, option="").acquire()  # the user gave no --out
+        except outdir.FolderBusy:
+            continue
 
 
-def _default_out(name: str) -> Path:
-    stem = re.sub(r"[^\w.-]+", "_", name) + dt.datetime.now().strftime("-%Y%m%d-%H%M%S")
-    out, n = Path("results") / stem, 2
-    while out.exists():
-        out, n = Path("results") / f"{stem}-{n}", n + 1
-    return out
+def _written(claim: outdir.Claim, kept: list[str]) -> str:
+    note = f" (kept files caresim did not write: {', '.join(kept)})" if kept else ""
+    return f"results written to {claim.shown}{note}"
 
 
 def _fmt(kpi: str, x: float, signed: bool = False, ref: float | None = None) -> str:
@@ -98,12 +116,13 @@ def _table(header: list[str], rows: list[list[str]]) -> str:
 
 
 @contextlib.contextmanager
-def _writing(out: Path):
+def _writing(claim: outdir.Claim):
     """Report an unwritable results location (permissions, disk full) as a user mistake."""
     try:
         yield
     except OSError as err:
-        raise CliError([f"{out}: cannot write results: {err}"]) from None
+        raise CliError([(f"{claim.label}: cannot write results: {err}; no results "
+                         "written, nothing there changed")]) from None
 
 
 def _add_run(sub) -> None:
@@ -111,20 +130,28 @@ def _add_run(sub) -> None:
                        description="Run replications of a scenario and save its results.")
     p.add_argument("config", nargs="?", default="default",
                    help="config file or shipped name (default: %(default)s)")
-    _add_run_options(p)
+    _add_run_options(p, "run", "results/NAME-TIME")
     p.add_argument("--event-log", action="store_true", help="keep the per-person event log")
     p.set_defaults(func=_cmd_run)
 
 
-def _add_run_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--replications", type=_positive_int, metavar="N",
-                   help="replications (default: the config's run.replications)")
-    p.add_argument("--seed", type=int, metavar="S", help="master seed (default: run.seed)")
-    p.add_argument("--years", type=float, metavar="Y", help="override run.years")
+def _add_run_options(p: argparse.ArgumentParser, kind: str, default_out: str) -> None:
+    p.add_argument("--replications", type=whole_number(1, maximum=1000), metavar="N",
+                   help="replications, 1 to 1,000 (default: the config's run.replications)")
+    p.add_argument("--seed", type=whole_number(0, maximum=2**63 - 1), metavar="S",
+                   help="master seed, a whole number from 0 (default: run.seed)")
+    p.add_argument("--years", type=_years, metavar="Y",
+                   help="simulated years after the warm-up, from one day (1/365.25) to 50 "
+                   "(default: the config's run.years)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a field, e.g. --set acute.beds=400 (repeatable)")
-    p.add_argument("--out", metavar="DIR", help="results folder (default: results/NAME-TIME)")
-    p.add_argument("--workers", type=_positive_int, default=os.cpu_count() or 1, metavar="W",
+    p.add_argument("--out", metavar="DIR",
+                   help=f"results folder (default: {default_out}); must be new or empty, or "
+                   f"a {kind} results folder with --overwrite")
+    p.add_argument("--overwrite", action="store_true",
+                   help=f"replace the results in --out if it holds a {kind}'s results (files "
+                   "caresim did not write, e.g. your notes, are kept)")
+    p.add_argument("--workers", type=whole_number(1), default=os.cpu_count() or 1, metavar="W",
                    help="processes to use (default: every core; 1 = serial)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
 
@@ -132,28 +159,28 @@ def _add_run_options(p: argparse.ArgumentParser) -> None:
 def _cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, print its KPI table and save its results folder."""
     cfg = load_config(args.config, overrides=_overrides(args))
-    out = Path(args.out) if args.out else _default_out(cfg.name)
-    _check_out(out, "manifest.json")
-    res = sim.run(cfg, cfg.run.replications, cfg.run.seed, progress=not args.quiet,
-                  workers=args.workers, event_log=args.event_log)
-    print(f"{cfg.name}: {res.replications} replications, seed {res.seed}, "
-          f"{cfg.run.years:g} years after a {cfg.run.warmup_days:g}-day warm-up")
-    rows = [[r.kpi, _fmt(r.kpi, r.mean), _interval(r.kpi, r.ci_low, r.ci_high, r.mean)]
-            for r in res.summary.itertuples()]
-    print(_table(["kpi", "mean", "95% interval"], rows))
-    with _writing(out):
-        res.save(out)  # atomic itself
-    print(f"results written to {out}")
+    with _claim(args, cfg.name, "run") as claim:  # locked until the results are written
+        res = sim.run(cfg, cfg.run.replications, cfg.run.seed, progress=not args.quiet,
+                      workers=args.workers, event_log=args.event_log)
+        print(f"{cfg.name}: {res.replications} replications, seed {res.seed}, "
+              f"{cfg.run.years:g} years after a {cfg.run.warmup_days:g}-day warm-up")
+        rows = [[r.kpi, _fmt(r.kpi, r.mean), _interval(r.kpi, r.ci_low, r.ci_high, r.mean)]
+                for r in res.summary.itertuples()]
+        print(_table(["kpi", "mean", "95% interval"], rows))
+        with _writing(claim):
+            kept = claim.write(res.write_files)
+    print(_written(claim, kept))
     return 0
 
 
 def _add_compare(sub) -> None:
     p = sub.add_parser("compare", help="compare scenarios with common random numbers",
-                       description="Run scenarios with common random numbers and print paired "
-                       "differences of every KPI against the first.")
+                       description="Run scenarios with common random numbers, print paired "
+                       "differences of every KPI against the first, and save every run and "
+                       "the differences (by default in results/compare-A-B-TIME).")
     p.add_argument("base", metavar="CONFIG_A", help="the base scenario")
     p.add_argument("scenarios", nargs="+", metavar="CONFIG_B", help="scenarios to compare")
-    _add_run_options(p)
+    _add_run_options(p, "compare", "results/compare-A-B-TIME, A and B the scenario names")
     p.add_argument("--kpis", metavar="K1,K2", type=_kpi_list,
                    help="print only these KPIs (comma-separated; default: all); with several "
                    "scenarios an overview of their changes follows the tables")
@@ -172,7 +199,7 @@ def _kpi_list(text: str) -> list[str]:
 
 
 def _cmd_compare(args: argparse.Namespace) -> int:
-    """Compare scenarios against the first; optionally save every run and the differences."""
+    """Compare scenarios against the first; save every run and the paired differences."""
     overrides = _overrides(args)
     configs, names = [], set()
     for path in [args.base, *args.scenarios]:
@@ -182,8 +209,26 @@ def _cmd_compare(args: argparse.Namespace) -> int:
             name, n = f"{cfg.name}-{n}", n + 1
         names.add(name)
         configs.append(cfg.model_copy(update={"name": name}))
-    if args.out:
-        _check_out(Path(args.out), "paired_differences.csv")
+    with _claim(args, "-".join(["compare", *(c.name for c in configs)]), "compare") as claim:
+        runs, diffs = _compare(args, configs)
+        with _writing(claim):
+            kept = claim.write(lambda tmp: _write_compare(tmp, runs, diffs))
+    print(f"\n{_written(claim, kept)}")
+    return 0
+
+
+def _write_compare(folder: Path, runs: list, diffs) -> None:
+    """A compare folder: one run folder per scenario, and the paired differences."""
+    for res in runs:
+        (folder / res.config.name).mkdir()
+        res.write_files(folder / res.config.name)
+        outdir.mark(folder / res.config.name, "run")
+    diffs.to_parquet(folder / "paired_differences.parquet", index=False)
+    diffs.to_csv(folder / "paired_differences.csv", index=False)
+
+
+def _compare(args: argparse.Namespace, configs: list) -> tuple[list, object]:
+    """Run the scenarios with common random numbers and print their paired differences."""
     base = configs[0].run  # one seed and replication count for all: common random numbers
     runs, diffs = sim.compare(configs, base.replications, base.seed, progress=not args.quiet,
                               workers=args.workers)
@@ -204,16 +249,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
                       "95% CI of difference", "change"], rows))
     if args.kpis and len(runs) > 2:
         print(_overview(diffs, runs, args.kpis))
-    if args.out:
-        def write(tmp: Path) -> None:
-            for res in runs:
-                res.save(tmp / res.config.name)
-            diffs.to_parquet(tmp / "paired_differences.parquet", index=False)
-            diffs.to_csv(tmp / "paired_differences.csv", index=False)
-        with _writing(Path(args.out)):
-            write_folder_atomically(Path(args.out), write)
-        print(f"\nresults written to {args.out}")
-    return 0
+    return runs, diffs
 
 
 def _overview(diffs, runs, kpis: list[str]) -> str:
@@ -290,14 +326,19 @@ def _add_case(sub) -> None:
     cases.add_subcommand(sub)
 
 
+def _add_init(sub) -> None:
+    from . import init_config
+    init_config.add_subcommand(sub)
+
+
 #: Functions adding one subcommand each; add yours here.
-SUBCOMMANDS = (_add_run, _add_compare, _add_validate, _add_plot_and_report,
+SUBCOMMANDS = (_add_init, _add_run, _add_compare, _add_validate, _add_plot_and_report,
                _add_sweep_and_analyse, _add_case)
 
 
 def build_parser() -> argparse.ArgumentParser:
     """The ``caresim`` argument parser with every subcommand in :data:`SUBCOMMANDS`."""
-    parser = argparse.ArgumentParser(
+    parser = Parser(
         prog="caresim", description="Simulate older people's health and social care flows "
         "under fragmented and pooled funding.")
     parser.add_argument("--version", action="version", version=f"caresim {sim.__version__}")

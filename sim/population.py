@@ -5,7 +5,7 @@ so that the initial population of hundreds of thousands is drawn in a few vector
 hazards are cheap to recompute. Person ids are assigned in a fixed order (initial population,
 then each year's entrants), so the same seed gives the same people under every arrangement.
 
-Hazards follow DOMAIN.md §4.1: published rates are population averages within each age band,
+Hazards: published rates are population averages within each age band,
 so the multipliers (frailty, living alone, readmission window, unmet need) are normalised within
 each band at the start, and channels with their own rates (care-home residents, in-hospital
 deaths) are taken out of the band total before the community rate is set.

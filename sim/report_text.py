@@ -1,8 +1,11 @@
-"""Words for the report: KPI formatting, key-finding sentences and the STRESS-DES appendix.
+"""Words for the report: KPI formatting and the key findings.
 
 Every sentence is generated from the numbers in the results folder; nothing is hand-written
-per run. STRESS-DES follows Monks et al. (2019), "Strengthening the reporting of empirical
-simulation studies", J. Simulation 13(1): 55-67.
+per run. The findings lead with the few that matter (cash in total and who pays it, delayed
+bed days, emergency admissions, care-home admissions), grouped under short headings; every
+other KPI is in the tables. Two rules keep them honest: an interval is shown only with enough
+replications and always inside the quantity's range (:mod:`sim.stats`); and money that moves
+from one payer to another is called a transfer, never a reduction or a saving.
 """
 
 from __future__ import annotations
@@ -10,31 +13,30 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from .plots.data import Folder, RunData, get
+from .plots.data import Folder, RunData
 from .plots.style import PAYER_LABELS, fmt_gbp, kpi_label
 from .results import KPI_DESCRIPTIONS
+from .stats import MIN_REPLICATIONS, too_few
+
+Section = tuple[str, list[str]]   # a heading and its sentences
 
 SHARE_KPIS = {"delayed_bed_share", "readmission_30d_share", "acute_occupancy_share"}
-PHRASES = {
-    "delayed_bed_days": "delayed bed days per year",
-    "mean_delay_days": "the mean delay from medically fit to leaving hospital",
-    "emergency_admissions": "emergency admissions per year",
-    "total_cost_gbp": "cash paid per year by all payers",
-    "cost_nhs_gbp": "NHS cash spend per year",
-    "cost_la_gbp": "local-authority cash spend per year",
-    "cost_pool_gbp": "pooled-fund cash spend per year",
-    "cost_self_gbp": "self-funders' spend per year",
-    "shifted_cost_gbp": "the yearly value of delays caused by a body that does not pay for the bed",
-    "care_home_admissions": "permanent care-home admissions per year",
-    "home_care_waiting_mean": "the number waiting at home for home care",
-    "mean_boarding_wait_hours": "the mean wait for an acute bed",
-    "deaths": "deaths per year",
-    "acute_bed_days": "acute bed days per year",
-    "resource_cost_gbp": "resource use per year at unit costs",
+DECISION_REPLICATIONS = 10
+#: cash KPI of each payer; a change in one is a change in who pays, not in what is spent
+PAYER_KPIS = {"nhs": "cost_nhs_gbp", "la": "cost_la_gbp", "pool": "cost_pool_gbp",
+              "provider": "cost_provider_gbp", "self": "cost_self_gbp"}
+PAYER_NAMES = {"nhs": "the NHS", "la": "the local authority", "pool": "the pooled fund",
+               "provider": "the integrated provider", "self": "self-funders"}
+#: the findings a comparison leads with, by heading
+LEAD = (("Cash: the total and who pays", ("total_cost_gbp",)),
+        ("Hospital", ("delayed_bed_days", "emergency_admissions")),
+        ("Care homes", ("care_home_admissions",)))
+LEAD_PHRASES = {
+    "total_cost_gbp": "Cash paid by all payers a year",
+    "delayed_bed_days": "Delayed bed days a year (medically fit, still in an acute bed)",
+    "emergency_admissions": "Emergency admissions a year",
+    "care_home_admissions": "Permanent care-home admissions a year",
 }
-HEADLINE = ("delayed_bed_days", "mean_delay_days", "emergency_admissions", "total_cost_gbp",
-            "cost_nhs_gbp", "cost_la_gbp", "cost_pool_gbp", "shifted_cost_gbp",
-            "care_home_admissions", "home_care_waiting_mean", "mean_boarding_wait_hours")
 
 
 def fmt_kpi(kpi: str, value: float) -> str:
@@ -47,9 +49,11 @@ def fmt_kpi(kpi: str, value: float) -> str:
         return fmt_gbp(value)
     if kpi.endswith("_hours"):
         return f"{value:,.1f} h"
-    if kpi.endswith("_days") and kpi.startswith("mean"):
+    if kpi.endswith("_days") and not kpi.endswith("bed_days"):
         return f"{value:,.1f} days"
-    return f"{value:,.0f}" if abs(value) >= 100 else f"{value:,.3g}"
+    if abs(value) >= 100:
+        return f"{value:,.0f}"
+    return f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
 
 
 def fmt_diff(kpi: str, value: float) -> str:
@@ -60,99 +64,193 @@ def fmt_diff(kpi: str, value: float) -> str:
     return text if text.startswith("-") or text == "n/a" or value == 0 else f"+{text}"
 
 
-def fmt_interval(kpi: str, mean: float, lo: float, hi: float) -> str:
+def fmt_interval(kpi: str, mean: float, lo: float, hi: float, n: int | None = None) -> str:
+    """'1,947 (95% CI 1,839 to 2,055)'; the mean alone when ``n`` replications are too few."""
+    if (n is not None and too_few(n)) or not (np.isfinite(lo) and np.isfinite(hi)):
+        return fmt_kpi(kpi, mean)
     return f"{fmt_kpi(kpi, mean)} (95% CI {fmt_kpi(kpi, lo)} to {fmt_kpi(kpi, hi)})"
 
 
-def _pct(value: float) -> str:
-    return f"{value:,.0f}%" if abs(value) >= 10 else f"{value:,.1f}%"
+def fmt_change(percent: float) -> str:
+    """A signed % change: '+0.7%', '-22%'."""
+    if not np.isfinite(percent):
+        return "n/a"
+    if round(percent, 1) == 0:
+        return "0%"
+    return f"{percent:+,.0f}%" if abs(percent) >= 10 else f"{percent:+.1f}%"
 
 
-def paired_sentence(row) -> str:
-    """One sentence for one KPI of one scenario versus the base."""
-    kpi, name, base = row.kpi, str(row.scenario), str(row.base)
-    phrase = PHRASES.get(kpi, kpi_label(kpi).lower())
-    subject = name[:1].upper() + name[1:]
-    values = f"{fmt_kpi(kpi, row.base_mean)} → {fmt_kpi(kpi, row.scenario_mean)}"
-    clear = not (row.ci_low <= 0 <= row.ci_high)
+def _replications(row) -> int | None:
+    n = getattr(row, "replications", None)
+    return int(n) if n is not None and np.isfinite(n) else None
+
+
+def change_text(row, recorded: bool = True, n: int | None = None) -> str:
+    """One scenario's % change against the base with its 95% interval, or why none is shown.
+
+    ``recorded``: the table has the % interval (Fieller); older sweep tables give only the
+    interval of the difference, which is shown instead.
+    """
+    kpi = row.kpi
+    n = _replications(row) or n
     if row.difference == 0 and row.ci_low == row.ci_high:
-        return f"{subject} left {phrase} unchanged versus {base} ({fmt_kpi(kpi, row.base_mean)})."
-    if row.base_mean:
-        pct, lo, hi = (100 * x / row.base_mean for x in (row.difference, row.ci_low,
-                                                         row.ci_high))
-        if row.base_mean < 0:
-            lo, hi = hi, lo
-        if clear:
-            verb = "reduced" if pct < 0 else "increased"
-            a, b = sorted((abs(lo), abs(hi)))
-            return (f"{subject} {verb} {phrase} by {_pct(abs(pct))} (95% CI {_pct(a)} to "
-                    f"{_pct(b)}) versus {base} ({values}).")
-        return (f"{subject} made no clear difference to {phrase} versus {base}: {pct:+.1f}% "
-                f"(95% CI {lo:+.1f}% to {hi:+.1f}%; {values}).")
-    diff = fmt_interval(kpi, abs(row.difference), *sorted((abs(row.ci_low), abs(row.ci_high))))
-    verb = "raised" if row.difference > 0 else "lowered"
-    if not clear:
-        return (f"{subject} made no clear difference to {phrase} versus {base}, where it was "
-                f"zero ({values}).")
-    return f"{subject} {verb} {phrase} by {diff} versus {base}, where it was zero."
+        return "no change"
+    if not row.base_mean or not np.isfinite(row.percent_change):
+        change = f"{fmt_diff(kpi, row.difference)} from none"
+        lo, hi = row.ci_low, row.ci_high
+        interval = f"difference {fmt_diff(kpi, lo)} to {fmt_diff(kpi, hi)}"
+    else:
+        change = fmt_change(row.percent_change)
+        lo, hi = (row.percent_low, row.percent_high) if recorded else (row.ci_low, row.ci_high)
+        interval = (f"{fmt_change(lo)} to {fmt_change(hi)}" if recorded else
+                    f"difference {fmt_diff(kpi, lo)} to {fmt_diff(kpi, hi)}")
+    if n is not None and too_few(n):
+        return change
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        return f"{change}; no interval: the base varies too much between replications"
+    return f"{change}, 95% CI {interval}" + (": no clear change" if lo <= 0 <= hi else "")
 
 
-def compare_findings(paired: pd.DataFrame, replications: int | None) -> list[str]:
-    out = []
-    for _, rows in paired.groupby("scenario", sort=False):
-        by_kpi = {r.kpi: r for r in rows.itertuples(index=False)}
-        out += [paired_sentence(by_kpi[k]) for k in HEADLINE if k in by_kpi]
-    if replications:
-        note = (f"Differences are paired across {replications} replications run with common "
-                "random numbers; intervals are 95% t-intervals of the paired differences.")
-        if replications < 10:
-            note += (f" With only {replications} replications the intervals are wide and "
-                     "unreliable: use 10 or more for decisions.")
-        out.append(note)
-    return out
+def lead_sentence(kpi: str, rows: list, recorded: bool, n: int | None) -> str:
+    """One KPI for every scenario against the base, in one sentence."""
+    first = rows[0]
+    parts = [f"{fmt_kpi(kpi, first.base_mean)} under {first.base}"]
+    parts += [f"{r.scenario} {fmt_kpi(kpi, r.scenario_mean)} ({change_text(r, recorded, n)})"
+              for r in rows]
+    return f"{LEAD_PHRASES.get(kpi, kpi_label(kpi))}: " + "; ".join(parts) + "."
 
 
-def run_findings(run: RunData) -> list[str]:
-    """Sentences from one scenario's KPI summary and budgets."""
+def _and(items: list[str]) -> str:
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+def who_pays(rows: dict, scenario: str, base: str, base_total: float,
+             n: int | None = None) -> str:
+    """Where money moved between payers (``rows``: payer -> its paired cash row).
+
+    Left out: changes under 0.1% of the base's total cash and, with enough replications for
+    intervals, changes whose 95% interval includes zero. A payer paying less while another
+    pays more is a transfer, and the sentence says so.
+    """
+    threshold = max(0.001 * abs(base_total), 1.0)
+    judged = n is not None and not too_few(n)
+
+    def moved(r, sign):
+        clear = not (r.ci_low <= 0 <= r.ci_high) or (r.ci_low == r.ci_high)
+        return sign * r.difference >= threshold and (clear or not judged)
+
+    more = [(p, r) for p, r in rows.items() if moved(r, 1)]
+    less = [(p, r) for p, r in rows.items() if moved(r, -1)]
+    if not more and not less:
+        return (f"Under {scenario} no payer's cash changed clearly against {base} (changes "
+                f"under {fmt_gbp(threshold)} a year"
+                + (", or with a 95% interval that includes zero, " if judged else " ")
+                + "are not counted).")
+    parts = []
+    for k, (p, r) in enumerate(sorted(more, key=lambda x: -x[1].difference)
+                               + sorted(less, key=lambda x: x[1].difference)):
+        verb = ("pay " if p == "self" else "pays ") if k == 0 else ""
+        if r.difference > 0:
+            note = f" (nothing under {base})" if r.base_mean == 0 else ""
+            parts.append(f"{PAYER_NAMES.get(p, p)} {verb}{fmt_gbp(r.difference)} more{note}")
+        else:
+            note = " (nothing now)" if r.scenario_mean == 0 else ""
+            parts.append(f"{PAYER_NAMES.get(p, p)} {verb}{fmt_gbp(-r.difference)} less{note}")
+    text = f"Under {scenario}, {_and(parts)} a year than under {base}"
+    if more and less:
+        moved = min(sum(r.difference for _, r in more), -sum(r.difference for _, r in less))
+        return text + (f": {fmt_gbp(moved)} a year moved between payers, a transfer and not a "
+                       "saving.")
+    return text + ("; no payer pays less." if more else "; no payer pays more.")
+
+
+def method_note(n: int | None, paired: bool) -> str:
+    """How the intervals were made, and whether there were enough replications for them."""
+    text = ("Scenarios are compared replication by replication with common random numbers. "
+            if paired else "")
+    if n is None:
+        return text + "The number of replications was not recorded."
+    if too_few(n):
+        return text + (f"Intervals not shown: too few replications (n={n}); run at least "
+                       f"{MIN_REPLICATIONS} ({DECISION_REPLICATIONS} or more for decisions).")
+    text += (f"95% intervals over {n} replications" + (": a % change by Fieller's interval for "
+             "a ratio of means, which cannot fall below -100%; a difference by Student's t."
+             if paired else ", on a scale that keeps them in range (counts and money cannot "
+             "go below zero, shares stay between 0 and 100%)."))
+    if n < DECISION_REPLICATIONS:
+        text += (f" With {n} replications they are wide: use {DECISION_REPLICATIONS} or more "
+                 "for decisions.")
+    return text
+
+
+def compare_findings(paired: pd.DataFrame, replications: int | None) -> list[Section]:
+    """The lead findings of a comparison: cash and who pays, hospital, care homes."""
+    recorded = {"percent_low", "percent_high"} <= set(paired.columns)
+    by = {(str(r.scenario), r.kpi): r for r in paired.itertuples(index=False)}
+    scenarios = list(dict.fromkeys(paired["scenario"].astype(str)))
+    base = str(paired["base"].iloc[0])
+    sections = []
+    for heading, kpis in LEAD:
+        sentences = []
+        for kpi in kpis:
+            rows = [by[(s, kpi)] for s in scenarios if (s, kpi) in by]
+            if rows:
+                sentences.append(lead_sentence(kpi, rows, recorded, replications))
+        if kpis[0] == "total_cost_gbp":
+            for s in scenarios:
+                payers = {p: by[(s, k)] for p, k in PAYER_KPIS.items() if (s, k) in by}
+                if payers and (s, "total_cost_gbp") in by:
+                    sentences.append(who_pays(payers, s, base,
+                                              by[(s, "total_cost_gbp")].base_mean,
+                                              replications))
+        if sentences:
+            sections.append((heading, sentences))
+    note = method_note(replications, paired=True) + " Every other KPI is in the KPI tables."
+    return sections + [("How sure", [note])]
+
+
+def run_findings(run: RunData) -> list[Section]:
+    """Sentences from one scenario's KPI summary and budgets, grouped."""
     s = run.kpi_summary().set_index("kpi")
-    out = []
+    n = run.replications or (int(s["replications"].min()) if "replications" in s else None)
 
     def has(*kpis):
         return all(k in s.index for k in kpis)
 
     def iv(kpi):
         r = s.loc[kpi]
-        return fmt_interval(kpi, r["mean"], r["ci_low"], r["ci_high"])
+        return fmt_interval(kpi, r["mean"], r["ci_low"], r["ci_high"], n)
 
-    who = run.name
+    hospital, cash, community = [], [], []
     if has("emergency_admissions"):
-        out.append(f"In {who}, there were {iv('emergency_admissions')} emergency admissions "
-                   "per year.")
+        hospital.append(f"In {run.name}, there were {iv('emergency_admissions')} emergency "
+                        "admissions a year.")
     if has("delayed_bed_days", "delayed_bed_share"):
-        out.append(f"People who were medically fit but still in hospital used "
-                   f"{iv('delayed_bed_days')} acute bed days per year, "
-                   f"{fmt_kpi('delayed_bed_share', s.loc['delayed_bed_share', 'mean'])} of all "
-                   "acute bed days.")
+        hospital.append(f"People who were medically fit but still in hospital used "
+                        f"{iv('delayed_bed_days')} acute bed days a year, "
+                        f"{fmt_kpi('delayed_bed_share', s.loc['delayed_bed_share', 'mean'])} "
+                        "of all acute bed days.")
     if has("mean_acute_occupancy"):
         beds = run.section("acute.beds")
-        share = f" ({100 * s.loc['mean_acute_occupancy', 'mean'] / beds:.0f}% of {beds} funded " \
-                "beds)" if beds else ""
-        out.append(f"On average {s.loc['mean_acute_occupancy', 'mean']:,.1f} acute beds were "
-                   f"occupied{share}.")
+        mean = s.loc["mean_acute_occupancy", "mean"]
+        share = f" ({100 * mean / beds:.0f}% of {beds} funded beds)" if beds else ""
+        hospital.append(f"On average {mean:,.1f} acute beds were occupied{share}.")
     if has("total_cost_gbp"):
-        parts = [f"{PAYER_LABELS[p]} {fmt_gbp(s.loc[f'cost_{p}_gbp', 'mean'])}"
-                 for p in ("nhs", "la", "pool", "provider", "self")
-                 if f"cost_{p}_gbp" in s.index and s.loc[f"cost_{p}_gbp", "mean"] > 0]
-        out.append(f"Cash paid per year was {iv('total_cost_gbp')}: " + ", ".join(parts) + ".")
+        parts = [f"{PAYER_LABELS[p]} {fmt_gbp(s.loc[k, 'mean'])}" for p, k in PAYER_KPIS.items()
+                 if k in s.index and s.loc[k, "mean"] > 0]
+        cash.append(f"Cash paid a year by all payers was {iv('total_cost_gbp')}; who paid it: "
+                    + ", ".join(parts) + ".")
     if has("shifted_cost_gbp"):
-        out.append(f"Delays caused by a body other than the one paying for the bed were worth "
-                   f"{iv('shifted_cost_gbp')} per year (cost shifting).")
+        cash.append(f"Delays caused by a body other than the one paying for the bed were worth "
+                    f"{iv('shifted_cost_gbp')} a year (cost shifting).")
+    cash += budget_findings(run)
     if has("home_care_waiting_mean"):
-        out.append(f"On an average day {s.loc['home_care_waiting_mean', 'mean']:,.1f} people "
-                   "were waiting at home for home care.")
-    out += lever_findings(s, iv)
-    out += budget_findings(run)
-    return out
+        community.append(f"On an average day {s.loc['home_care_waiting_mean', 'mean']:,.1f} "
+                         "people were waiting at home for home care.")
+    sections = [("Hospital", hospital), ("Cash and budgets", cash), ("Community", community),
+                ("Levers that acted", lever_findings(s, iv)),
+                ("How sure", [method_note(n, paired=False)])]
+    return [(h, sentences) for h, sentences in sections if sentences]
 
 
 #: One sentence per lever that acted: {iv} is the KPI's mean with its interval, {mean} the mean.
@@ -230,59 +328,24 @@ def sweep_findings(folder: Folder) -> list[str]:
     return out
 
 
-def findings(folder: Folder) -> list[str]:
-    """Key findings as sentences, for any kind of folder."""
-    out = []
+def findings(folder: Folder) -> list[Section]:
+    """Key findings as (heading, sentences), for any kind of folder."""
+    out: list[Section] = []
     if folder.kind == "sweep":
-        out += sweep_findings(folder)
+        sweep = sweep_findings(folder)
+        out += [("Sensitivity", sweep)] if sweep else []
     if folder.paired is not None and len(folder.paired):
         out += compare_findings(folder.paired, replications(folder))
     elif folder.kind == "run":
         out += run_findings(folder.runs[0])
     if folder.kind == "compare" and folder.paired is None:
         for run in folder.runs:
-            out += run_findings(run)
-    return out or ["No KPI results were found in this folder."]
+            out += [(f"{run.name}: {heading}", s) for heading, s in run_findings(run)]
+    return out or [("", ["No KPI results were found in this folder."])]
 
 
 def kpi_description(kpi: str) -> str:
     return KPI_DESCRIPTIONS.get(kpi, "")
-
-
-def _doc(module_name: str, paragraphs: int = 2) -> str:
-    """First paragraphs of a caresim module's docstring (the code documents itself)."""
-    import importlib
-    try:
-        doc = importlib.import_module(f"sim.{module_name}").__doc__ or ""
-    except (ImportError, SyntaxError):  # a broken module must not break a report
-        return ""
-    parts = [" ".join(p.split()).replace("``", "") for p in doc.strip().split("\n\n")
-             if p.strip()]
-    return " ".join(parts[:paragraphs])
-
-
-def _join(values) -> str:
-    values = [str(v) for v in values if v not in (None, "", [])]
-    return ", ".join(values) if values else "none"
-
-
-def parameter_rows(config: dict) -> list[tuple[str, str, str, str]]:
-    """(dotted name, value used, schema default, description) for every config leaf."""
-    try:
-        from .config import leaf_fields
-        fields = leaf_fields()
-    except (ImportError, AttributeError, TypeError):
-        return []
-    rows = []
-    for dotted, info in fields:
-        node = config
-        for part in dotted.split("."):
-            node = node.get(part) if isinstance(node, dict) else None
-        default = info.default if info.default is not None else ""
-        if callable(getattr(info, "default_factory", None)):
-            default = "(section)"
-        rows.append((dotted, str(node), str(default), info.description or ""))
-    return rows
 
 
 def replications(folder: Folder) -> int | None:
@@ -295,107 +358,3 @@ def replications(folder: Folder) -> int | None:
         elif folder.sweep.kpis is not None and len(folder.sweep.kpis):
             counts = [int(folder.sweep.kpis.groupby("point")["replication"].nunique().min())]
     return min(counts) if counts else None
-
-
-def stress_des(folder: Folder) -> list[tuple[str, str, list[tuple[str, str]]]]:
-    """STRESS-DES checklist (Monks et al. 2019) filled from configs, manifests and code."""
-    configs = folder.configs()
-    names = list(configs)
-    cfg = configs[names[0]] if names else {}
-    man = folder.runs[0].manifest if folder.runs else (folder.sweep.manifest if folder.sweep
-                                                       else {})
-
-    def sec(dotted, default="not recorded"):
-        value = get(cfg, dotted, default)
-        return f"{value:,g}" if isinstance(value, float) else value
-
-    reps = replications(folder)
-    if folder.kind == "run":
-        aims = f"Estimate the KPIs of scenario '{names[0]}' with 95% intervals."
-    elif folder.kind == "compare":
-        aims = (f"Compare {_join(names[1:])} against the base '{folder.base}' with common "
-                "random numbers; report paired differences with 95% intervals.")
-    else:
-        params = folder.sweep.parameters
-        methods = [m for m in ("oat", "sobol", "morris") if folder.sweep.analysis.get(m)]
-        aims = (f"Sensitivity of the KPIs to {_join(params)} "
-                f"({_join(methods) if methods else 'design points'}).")
-    descriptions = "; ".join(
-        f"{n}: {(c.get('description') or 'no description').rstrip('.')}"
-        for n, c in configs.items())
-    scenario_logic = []
-    for n, c in configs.items():
-        scenario_logic.append(
-            f"{n}: arrangement {get(c, 'funding.arrangement', '?')}; pooled services "
-            f"{_join(get(c, 'funding.pool.scope', []))}; joint assessment and decision for "
-            f"{_join(get(c, 'funding.joint_scope', []))}; rationing "
-            f"{get(c, 'budgets.rationing.mode', '?')}.")
-    outputs = _join(k for k in KPI_DESCRIPTIONS)
-    params = parameter_rows(cfg)
-    expert = sum("[e]" in d for *_, d in params)
-    packages = man.get("packages") or {}
-    return [
-        ("1", "Objectives", [
-            ("1.1 Purpose of the model", ("Explore how health and social care flows for people "
-             "aged 65+ (community, acute and residential settings), the delays between them "
-             "and who pays for them change under fragmented or pooled NHS and local-authority "
-             f"funding. Scenarios: {descriptions or 'see sweep design'}.")),
-            ("1.2 Model outputs", (f"Daily time-weighted occupancy of every setting and queue; "
-             f"monthly cash and resource use by service and payer; budgets; the cost-shifting "
-             f"account; KPIs: {outputs}.")),
-            ("1.3 Experimentation aims", aims)]),
-        ("2", "Logic", [
-            ("2.1 Base model overview", ("Home (with or without home care) → crisis → urgent "
-             "community response (admission avoided) or ED → wait for a bed (boarding) → acute "
-             "treatment → medically fit → discharge process (assessment, funding decision, "
-             "service capacity; each step may delay) → pathway 0 home, 1 reablement or home "
-             "care, 2 intermediate-care bed, 3 residential or nursing home; death possible in "
-             "every setting; new people enter at the minimum age.")),
-            ("2.2 Base model logic", _doc("model")),
-            ("2.3 Scenario logic", " ".join(scenario_logic) or "see the sweep design"),
-            ("2.4 Algorithms", _doc("pathways") + f" Treatment length of stay: "
-             f"{sec('acute.los_distribution')} with mean {sec('acute.los_mean_days')} days."),
-            ("2.5 Components", (f"Entities: people aged {sec('population.min_age')}+ "
-             f"({sec('population.size')} at the start, {sec('population.entrants_per_year')} "
-             f"entrants a year). Resources: {sec('acute.beds')} acute beds + "
-             f"{sec('acute.escalation_beds')} escalation beds, {sec('intermediate_care.beds')} "
-             f"intermediate-care beds, {sec('reablement.places')} reablement places, "
-             f"{sec('home_care.capacity_hours_per_week')} home-care hours a week, "
-             f"{sec('care_homes.beds')} care-home beds, {sec('assessment.la_social_workers')} "
-             f"LA social workers and {sec('assessment.nhs_assessors')} NHS assessors. Queues: "
-             "acute and escalation beds, intermediate-care beds, reablement, home-care hours, "
-             "care-home beds, assessments and funding decisions. Exit: death."))]),
-        ("3", "Data", [
-            ("3.1 Data sources", ("Each parameter's source is cited in its schema description "
-             "(sim/config.py, DOMAIN_PARAMETERS.md); the full table is below.")),
-            ("3.2 Pre-processing", ("None at run time: parameters are read from TOML configs "
-             "and validated against the schema (unknown keys and invalid splits rejected).")),
-            ("3.3 Input parameters", (f"{len(params)} parameters; values used are listed in the "
-             "parameter table and the resolved configs.")),
-            ("3.4 Assumptions", (f"{expert} parameter descriptions are marked [e] (estimate "
-             "where no published figure was found). Every person alive is in exactly one "
-             "state at every instant; cash and resource use are separate views of one ledger."))]),
-        ("4", "Experimentation", [
-            ("4.1 Initialisation", (f"Warm-up of {sec('run.warmup_days')} days, excluded from "
-             "every KPI (hospital and community services start empty; care homes start at "
-             "prevalence).")),
-            ("4.2 Run length", (f"{sec('run.years')} years reported after the warm-up, "
-             f"starting {sec('run.start_date')}.")),
-            ("4.3 Estimation approach", (f"{reps or 'An unrecorded number of'} "
-             f"replications per scenario (master seed {man.get('seed', sec('run.seed'))}); "
-             "KPI means with 95% t-intervals across replications; scenarios paired by "
-             "replication with common random numbers."))]),
-        ("5", "Implementation", [
-            ("5.1 Software", f"caresim {packages.get('caresim', '?')} on Python "
-             f"{man.get('python', '?')}; " + _join(f"{k} {v}" for k, v in packages.items()
-                                                    if k != "caresim" and v)),
-            ("5.2 Random sampling", _doc("rng", 4)),
-            ("5.3 Model execution", ("Discrete-event simulation in SimPy with a next-reaction "
-             f"scheme for community hazards. Run started {man.get('started', '?')}, finished "
-             f"{man.get('finished', '?')}, wall time {man.get('wall_seconds', 0) or 0:,.0f} s.")),
-            ("5.4 System specification", ("Recorded in the manifest: Python version and package "
-             "versions above; hardware is not recorded."))]),
-        ("6", "Code access", [
-            ("Code version", (f"git commit {man.get('git_commit') or 'not recorded'}; results "
-             f"folder {folder.path.name}."))]),
-    ]

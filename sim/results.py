@@ -10,19 +10,17 @@ mean with a 95% t-interval across replications.
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from .config import AGE_BANDS
 from .costs import PAYERS, cost_shifting, monthly_costs
+from .outdir import write_folder
 from .population import SETTING, State
+from .stats import kpi_range, mean_interval, t_interval  # noqa: F401 (t_interval: re-exported)
 
 KPI_DESCRIPTIONS = {
     "emergency_admissions": "admissions to an acute bed per year (all people modelled)",
@@ -274,21 +272,16 @@ def _apply_risk_share(table: pd.DataFrame, pool_cfg) -> None:
             table.loc[sel, "risk_share_gbp"] = overspend * share
 
 
-def t_interval(values) -> tuple[float, float, float]:
-    """Mean and 95% t-interval of replication values (zero width for one replication)."""
-    x = np.asarray(values, dtype=float)
-    mean = float(x.mean())
-    if len(x) < 2:
-        return mean, mean, mean
-    half = float(stats.t.ppf(0.975, len(x) - 1) * x.std(ddof=1) / np.sqrt(len(x)))
-    return mean, mean - half, mean + half
-
-
 def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
-    """KPI table: one row per KPI with mean, ci_low, ci_high across replications."""
+    """KPI table: one row per KPI with mean, ci_low, ci_high across replications.
+
+    The interval respects the KPI's range (:func:`sim.stats.kpi_range`): counts, £, hours and
+    days never get a negative bound, shares stay in [0, 1]. ``replications`` lets a reader
+    tell when there are too few for an interval (:func:`sim.stats.too_few`).
+    """
     rows = []
     for kpi, group in kpis.groupby("kpi", sort=False):
-        mean, lo, hi = t_interval(group["value"])
+        mean, lo, hi = mean_interval(group["value"], *kpi_range(str(kpi)))
         rows.append({"kpi": kpi, "mean": mean, "ci_low": lo, "ci_high": hi,
                      "replications": len(group)})
     return pd.DataFrame(rows)
@@ -337,11 +330,18 @@ class Results:
                 "finished": self.finished, "wall_seconds": self.wall_seconds,
                 **provenance.versions()}
 
-    def save(self, directory: str | Path) -> Path:
-        """Write every table atomically: a crash never leaves a half-written folder."""
-        return write_folder_atomically(Path(directory), self._write_files)
+    def save(self, directory: str | Path, overwrite: bool = False) -> Path:
+        """Write every table atomically into ``directory`` (see :mod:`sim.outdir`).
 
-    def _write_files(self, folder: Path) -> None:
+        A crash never leaves a half-written folder. A folder holding anything else is refused
+        (:class:`sim.outdir.OutputError`); ``overwrite`` replaces an earlier run's results,
+        keeping the files caresim did not write.
+        """
+        write_folder(directory, "run", self.write_files, overwrite)
+        return Path(directory)
+
+    def write_files(self, folder: Path) -> None:
+        """Write the tables, summary.json and manifest.json into an existing ``folder``."""
         self.daily.to_parquet(folder / "daily.parquet", index=False)
         self.monthly_costs.to_parquet(folder / "monthly_costs.parquet", index=False)
         self.monthly_resource.to_parquet(folder / "monthly_resource_use.parquet", index=False)
@@ -353,25 +353,3 @@ class Results:
         (folder / "summary.json").write_text(json.dumps(self.summary_dict(), indent=2))
         (folder / "manifest.json").write_text(json.dumps(self.manifest(), indent=2,
                                                          default=str))
-
-
-def write_folder_atomically(out: Path, write) -> Path:
-    """Call ``write(tmp)`` on a temporary sibling folder, then rename it to ``out``.
-
-    A crash or Ctrl-C leaves no half-written folder that looks complete. The folder gets the
-    umask's permissions (``mkdtemp`` alone makes it private), since results are for sharing.
-    """
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)
-    try:
-        write(tmp)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out

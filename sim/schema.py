@@ -1,54 +1,79 @@
 """The scenario schema: every config section and field, with units, sources and checks.
 
-Frozen pydantic models, unknown keys rejected. Each field's description cites its source row in
-DOMAIN_PARAMETERS.md; its metadata holds a probe value (and the settings under which the field
-acts) that the field-activity test uses to show the field changes some output. People, hospital
-and community sections live here; budgets, the funding arrangement, savings and unit costs in
+Frozen pydantic models, unknown keys, inf and nan rejected. Each field's description cites its
+source row in docs/PARAMETERS.md and states its upper bound (see :mod:`sim.schema_base`); its
+metadata holds a probe value (and the settings under which the field acts) that the
+field-activity test uses to show the field changes some output. The run and the people
+(population, frailty, crises, deaths) live here with :class:`Scenario`; the care services in
+:mod:`sim.schema_care`; budgets, the funding arrangement, savings and unit costs in
 :mod:`sim.schema_money`. Loading, overrides and error messages live in :mod:`sim.config`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, model_validator
 
 from .schema_base import (  # noqa: F401 - re-exported: the schema's public names
     AGE_BANDS,
+    DAYS_NOTE,
     FRAILTY_LEVELS,
+    MAX_PEOPLE,
+    RATE_NOTE,
+    RATIO_NOTE,
     SERVICES,
-    Funder,
+    Days,
+    NonNegDays,
     NonNegFloat,
-    PositiveFloat,
     Probability,
+    Rate,
+    RatePer1000,
+    Ratio,
     Section,
-    Service,
-    Weekday,
     _check_split,
     _field,
+)
+from .schema_care import (
+    Acute,
+    Assessment,
+    Avoidance,
+    CareHomes,
+    Chc,
+    Decision,
+    HomeCare,
+    IntermediateCare,
+    Neighbourhood,
+    Pathways,
+    Reablement,
 )
 from .schema_money import Budgets, Costs, Funding, Savings
 
 
 class Run(Section):
-    years: PositiveFloat = _field(5.0, "Simulated years reported after the warm-up.", probe=3.0)
-    warmup_days: NonNegFloat = _field(
+    years: float = _field(5.0, "Simulated years reported after the warm-up; at least one day "
+                          "(1/365.25 of a year) and at most 50.", probe=3.0,
+                          ge=1 / 365.25, le=50.0)
+    warmup_days: NonNegDays = _field(
         180.0, "Days simulated before results are counted (hospital and community services "
-        "start empty and fill within weeks; care homes start at prevalence).", probe=60.0)
+        "start empty and fill within weeks; care homes start at prevalence)." + DAYS_NOTE, probe=60.0)
     start_date: dt.date = _field(
         dt.date(2025, 4, 1), "Calendar date of day 0 (sets weekdays, months, financial years, "
         "winter).", probe=dt.date(2025, 10, 1))
-    replications: int = _field(5, "Default number of replications.", probe=2, ge=1)
-    seed: int = _field(1, "Default master seed.", probe=2, ge=0)
+    replications: int = _field(5, "Default number of replications; at most 1,000.", probe=2,
+                               ge=1, le=1000)
+    seed: int = _field(1, "Default master seed, 0 to 9,223,372,036,854,775,807 (a 64-bit "
+                       "integer, as results tables store it).", probe=2, ge=0, le=2**63 - 1)
 
 
 class Population(Section):
     size: int = _field(55_200, "People modelled at the start (aged min_age and over). Default: "
-                       "the 65+ residents of a 300,000 place (ONS Census 2021, 18.4%).",
-                       probe=30_000, gt=0)
-    min_age: int = _field(65, "Youngest age modelled; entrants join at this age.", probe=70,
-                          ge=18, le=100)
+                       "the 65+ residents of a 300,000 place (ONS Census 2021, 18.4%). At most "
+                       "5,000,000 (the largest integrated care system has under a million people "
+                       "aged 65+).", probe=30_000, gt=0, le=MAX_PEOPLE)
+    min_age: int = _field(65, "Youngest age modelled, 18 to 100; entrants join at this age.",
+                          probe=70, ge=18, le=100)
     band_shares: list[Probability] = _field(
         [0.538, 0.332, 0.130], "Share of people aged 65-74, 75-84, 85+ at the start "
         "(29,700/18,300/7,200 of 55,200: ONS Census 2021).", probe=[0.45, 0.35, 0.20])
@@ -60,7 +85,8 @@ class Population(Section):
         [0.20, 0.38, 0.55], "Share living alone per age band; 30% of 65+ overall (ONS 2021).",
         probe=[0.4, 0.5, 0.7])
     entrants_per_year: NonNegFloat = _field(
-        3300.0, "People reaching min_age each year (~1.1% of residents, [e]).", probe=6000.0)
+        3300.0, "People reaching min_age each year (~1.1% of residents, [e]). At most 500,000 "
+        "(a tenth of the largest population).", probe=6000.0, le=MAX_PEOPLE / 10)
     entrant_frailty_split: list[Probability] = _field(
         [0.70, 0.25, 0.045, 0.005], "Frailty split of entrants.", probe=[0.4, 0.4, 0.15, 0.05])
     self_funder_care_home_share: Probability = _field(
@@ -84,45 +110,49 @@ class Population(Section):
 
 
 class Frailty(Section):
-    onset_per_1000_py_by_band: list[NonNegFloat] = _field(
+    onset_per_1000_py_by_band: list[RatePer1000] = _field(
         [130.0, 214.0, 380.0], "Fit -> mild frailty, per 1,000 person-years by band "
-        "(Walsh 2023).", probe=[300.0, 400.0, 600.0])
-    worsen_per_year: NonNegFloat = _field(
+        "(Walsh 2023). At most 10,000 per 1,000.", probe=[300.0, 400.0, 600.0])
+    worsen_per_year: Rate = _field(
         0.08, "Yearly rate of moving up one frailty level from mild or moderate (Kojima 2019: "
-        "29.1% over 3.9 y).", probe=0.3)
-    improve_per_year: NonNegFloat = _field(
-        0.035, "Yearly rate of moving down one level (Kojima 2019: 13.7% over 3.9 y).", probe=0.3)
+        "29.1% over 3.9 y)." + RATE_NOTE, probe=0.3)
+    improve_per_year: Rate = _field(
+        0.035, "Yearly rate of moving down one level (Kojima 2019: 13.7% over 3.9 y)." + RATE_NOTE,
+        probe=0.3)
 
 
 class Crisis(Section):
-    rate_per_person_year: NonNegFloat = _field(
+    rate_per_person_year: Rate = _field(
         0.267, "Population-average emergency crisis hazard per person-year: 0.24 admissions "
         "(HES) / (1 - 0.10 avoided share). Band, frailty and other ratios are normalised "
-        "around it.", probe=0.35)
-    band_relative_rate: list[PositiveFloat] = _field(
+        "around it." + RATE_NOTE, probe=0.35)
+    band_relative_rate: list[Annotated[float, Field(gt=0.0, le=10_000.0)]] = _field(
         [150.0, 280.0, 500.0], "Relative crisis rate per age band (emergency admissions per "
-        "1,000 a year: 150/280/500, from HES 2010/11); only the ratios matter.",
+        "1,000 a year: 150/280/500, from HES 2010/11); only the ratios matter. At most 10,000.",
         probe=[100.0, 300.0, 900.0])
-    frailty_hazard_ratio: list[PositiveFloat] = _field(
-        [1.0, 1.93, 3.04, 4.73], "Hazard ratio of a crisis by frailty (Clegg 2016).",
+    frailty_hazard_ratio: list[Ratio] = _field(
+        [1.0, 1.93, 3.04, 4.73], "Hazard ratio of a crisis by frailty (Clegg 2016)." + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0, 1.0])
-    lives_alone_ratio: PositiveFloat = _field(1.3, "Crisis hazard ratio for living alone [e].",
-                                              probe=2.0)
-    unmet_need_ratio: PositiveFloat = _field(
-        1.5, "Crisis hazard ratio while waiting at home for care (unmet need) [e].", probe=3.0)
-    readmission_window_days: NonNegFloat = _field(
-        30.0, "Days after a discharge during which the readmission ratio applies.", probe=60.0)
-    readmission_ratio: PositiveFloat = _field(
+    lives_alone_ratio: Ratio = _field(1.3, "Crisis hazard ratio for living alone [e]." + RATIO_NOTE,
+                                      probe=2.0)
+    unmet_need_ratio: Ratio = _field(
+        1.5, "Crisis hazard ratio while waiting at home for care (unmet need) [e]." + RATIO_NOTE,
+        probe=3.0)
+    readmission_window_days: NonNegDays = _field(
+        30.0, "Days after a discharge during which the readmission ratio applies." + DAYS_NOTE,
+        probe=60.0)
+    readmission_ratio: Ratio = _field(
         8.0, "Crisis hazard ratio inside the readmission window; set so the 30-day readmission "
-        "share is ~15% (Ssentif 2010/11).", probe=1.0)
-    residential_rate_per_year: NonNegFloat = _field(
-        1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf).",
+        "share is ~15% (Ssentif 2010/11)." + RATIO_NOTE, probe=1.0)
+    residential_rate_per_year: Rate = _field(
+        1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf)." + RATE_NOTE,
         probe=2.0)
-    nursing_rate_per_year: NonNegFloat = _field(
-        0.87, "Emergency admissions per resident-year, nursing homes (BMJ Qual Saf).", probe=2.0)
-    winter_uplift: NonNegFloat = _field(
+    nursing_rate_per_year: Rate = _field(
+        0.87, "Emergency admissions per resident-year, nursing homes (BMJ Qual Saf)." + RATE_NOTE,
+        probe=2.0)
+    winter_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = _field(
         0.12, "Extra crisis hazard in December-March relative to other months (+12%, [m]); the "
-        "yearly average stays at the published rate.", probe=0.5)
+        "yearly average stays at the published rate. At most 10 (+1,000%).", probe=0.5)
 
     @model_validator(mode="after")
     def _lengths(self):
@@ -134,25 +164,25 @@ class Crisis(Section):
 
 
 class Mortality(Section):
-    band_rate_per_1000: list[NonNegFloat] = _field(
+    band_rate_per_1000: list[RatePer1000] = _field(
         [14.0, 38.0, 140.0], "Deaths per 1,000 a year by age band, all settings (ONS 2022-23); "
-        "community rates are normalised so the band average stays at this figure.",
-        probe=[30.0, 60.0, 200.0])
-    frailty_hazard_ratio: list[PositiveFloat] = _field(
-        [1.0, 1.92, 3.10, 4.52], "Hazard ratio of death by frailty (Clegg 2016).",
+        "community rates are normalised so the band average stays at this figure. At most "
+        "10,000 per 1,000.", probe=[30.0, 60.0, 200.0])
+    frailty_hazard_ratio: list[Ratio] = _field(
+        [1.0, 1.92, 3.10, 4.52], "Hazard ratio of death by frailty (Clegg 2016)." + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0, 1.0])
     in_hospital_death_share_by_band: list[Probability] = _field(
         [0.03, 0.045, 0.08], "Share of emergency admissions ending in death in hospital, by age "
         "band: ~5% overall, 85+ ~8-10% (HES [m/e]).", probe=[0.1, 0.1, 0.15])
-    care_home_los_median_days: PositiveFloat = _field(
-        462.0, "Median care-home length of stay until death (Forder & Fernandez 2011).",
+    care_home_los_median_days: Days = _field(
+        462.0, "Median care-home length of stay until death (Forder & Fernandez 2011)." + DAYS_NOTE,
         probe=300.0)
-    care_home_los_mean_days: PositiveFloat = _field(
-        801.0, "Mean care-home length of stay until death (Forder & Fernandez 2011).",
+    care_home_los_mean_days: Days = _field(
+        801.0, "Mean care-home length of stay until death (Forder & Fernandez 2011)." + DAYS_NOTE,
         probe=1200.0)
-    nursing_los_ratio: PositiveFloat = _field(
+    nursing_los_ratio: Ratio = _field(
         0.67, "Nursing-home stay length relative to residential (nursing ~12 months median vs "
-        "residential 17.9, Steventon & Roberts 2012).", probe=1.0)
+        "residential 17.9, Steventon & Roberts 2012)." + RATIO_NOTE, probe=1.0)
 
     @model_validator(mode="after")
     def _shape(self):
@@ -164,274 +194,6 @@ class Mortality(Section):
             raise ValueError("band_rate_per_1000 and in_hospital_death_share_by_band need 3 "
                              "entries, frailty_hazard_ratio 4")
         return self
-
-
-class Avoidance(Section):
-    share: Probability = _field(
-        0.10, "Share of community crises suitable for care without admission (urgent community "
-        "response or step-up bed) when capacity is free [e].", probe=0.3)
-    direct_access: bool = _field(
-        True, "Community teams can take crises directly (single point of access); without it "
-        "every crisis is admitted.", probe=False)
-    urgent_response_slots: int = _field(
-        40, "Concurrent urgent community response (2-hour UCR) episodes the teams can hold [e].",
-        probe=2, ge=0)
-    urgent_response_days: PositiveFloat = _field(
-        3.0, "Length of an urgent community response episode, days [e].", probe=10.0)
-    visits_per_day: PositiveFloat = _field(
-        2.0, "District nursing visits per day of an urgent response episode [e].", probe=5.0)
-    step_up_share: Probability = _field(
-        0.3, "Share of avoided crises that need a step-up intermediate-care bed rather than care "
-        "at home [e].", probe=0.9)
-
-
-class Acute(Section):
-    beds: int = _field(420, "General and acute beds used by people 65+ ([e], 380-460).",
-                       probe=380, gt=0)
-    escalation_beds: int = _field(
-        25, "Escalation (surge) beds opened only when every funded bed is full, paid per "
-        "occupied day ([e], ~6% of funded beds).", probe=0, ge=0)
-    los_mean_days: PositiveFloat = _field(
-        8.0, "Population-average treatment length of stay until medically fit, days: King's Fund "
-        "2012 mean total stay 9 d (6-13) less ~1 d of delay [e].", probe=10.0)
-    los_distribution: Literal["lognormal", "exponential"] = _field(
-        "lognormal", "Treatment length-of-stay distribution (exponential for theory checks).",
-        probe="exponential")
-    los_sigma: PositiveFloat = _field(1.08, "Lognormal sigma of treatment stay (median ~5 d).",
-                                      probe=0.5)
-    los_frailty_ratio: list[PositiveFloat] = _field(
-        [1.0, 1.15, 1.3, 1.45], "Relative treatment stay by frailty, normalised to the mean [e].",
-        probe=[1.0, 1.0, 1.0, 3.0])
-    los_band_ratio: list[PositiveFloat] = _field(
-        [0.9, 1.0, 1.15], "Relative treatment stay by age band, normalised to the mean [e].",
-        probe=[1.0, 1.0, 2.0])
-    weekend_discharge_ratio: Probability = _field(
-        0.6, "Chance that a ready discharge happens on a Saturday or Sunday relative to a weekday "
-        "(0.6, [m]); otherwise it waits a day.", probe=0.1)
-    discharge_preparation_hours: NonNegFloat = _field(
-        4.0, "Hours to prepare a ready discharge (medicines to take out, transport, letters) "
-        "before the person can leave ([e], 2-6 h).", probe=24.0)
-    discharge_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = _field(
-        [11.0, 17.0], "Hours of the day between which discharges happen (start, end); a person "
-        "fit in the evening leaves the next day ([e]; [0, 24] = any time).", probe=[0.0, 24.0])
-    deconditioning_per_day: Probability = _field(
-        0.01, "Daily chance that a delayed person's pathway escalates (1->2, 2->3) [e].",
-        probe=0.1)
-
-
-    @model_validator(mode="after")
-    def _hours(self):
-        if len(self.discharge_hours) != 2 or self.discharge_hours[0] >= self.discharge_hours[1]:
-            raise ValueError("discharge_hours must be [start, end] with start < end")
-        return self
-
-
-class Pathways(Section):
-    split_by_frailty: list[list[Probability]] = _field(
-        [[0.70, 0.28, 0.015, 0.005], [0.50, 0.45, 0.04, 0.01], [0.35, 0.55, 0.07, 0.03],
-         [0.25, 0.60, 0.10, 0.05]],
-        "Discharge pathway 0/1/2/3 by frailty (fit..severe); averages to ~50/45/4/1 (DHSC 2022).",
-        probe=[[0.25, 0.6, 0.1, 0.05]] * 4)
-    lives_alone_p0_ratio: Probability = _field(
-        0.8, "Pathway 0 share multiplier for people living alone (the rest move to pathway 1).",
-        probe=0.2)
-    p1_reablement_share: Probability = _field(
-        0.45, "Share of pathway-1 discharges without a home-care package who get reablement [e].",
-        probe=0.9)
-    p1_home_care_share: Probability = _field(
-        0.05, "Share of pathway-1 discharges without a package who get new long-term home care; "
-        "the rest get community nursing visits [e].", probe=0.5)
-    community_nursing_visits: NonNegFloat = _field(
-        6.0, "District nurse visits after a pathway-1 discharge with no package [e].", probe=20.0)
-    nursing_home_share_by_frailty: list[Probability] = _field(
-        [0.2, 0.25, 0.35, 0.6], "Share of care-home admissions to a nursing home, by frailty.",
-        probe=[0.9, 0.9, 0.9, 0.9])
-
-    @model_validator(mode="after")
-    def _splits(self):
-        if len(self.split_by_frailty) != 4:
-            raise ValueError("split_by_frailty needs 4 rows (fit, mild, moderate, severe)")
-        for i, row in enumerate(self.split_by_frailty):
-            _check_split(row, f"split_by_frailty[{i}]", 4)
-        if self.p1_reablement_share + self.p1_home_care_share > 1:
-            raise ValueError("p1_reablement_share + p1_home_care_share must not exceed 1")
-        return self
-
-
-class Reablement(Section):
-    places: int = _field(250, "Concurrent reablement places ([e], 150-400).", probe=120, ge=0)
-    duration_mean_days: PositiveFloat = _field(28.0, "Mean reablement episode, days (max 42).",
-                                               probe=40.0)
-    outcome_split: list[Probability] = _field(
-        [0.50, 0.35, 0.15], "Reablement outcome: independent / long-term home care / readmitted.",
-        probe=[0.2, 0.65, 0.15])
-    episode_cost_gbp: NonNegFloat = _field(2100.0, "Cost per episode (ASC-FR 2023-24).",
-                                           probe=3000.0)
-
-    @model_validator(mode="after")
-    def _splits(self):
-        _check_split(self.outcome_split, "outcome_split", 3)
-        return self
-
-
-class IntermediateCare(Section):
-    beds: int = _field(60, "Intermediate-care beds (NAIC ~20 per 100k).", probe=30, ge=0)
-    los_mean_days: PositiveFloat = _field(25.0, "Mean intermediate-care bed stay (NAIC).",
-                                          probe=40.0)
-    outcome_split: list[Probability] = _field(
-        [0.45, 0.35, 0.12, 0.08], "Intermediate-care outcome: home / home care / care home / died.",
-        probe=[0.2, 0.3, 0.4, 0.1])
-    bed_day_cost_gbp: NonNegFloat = _field(200.0, "Cost of a funded IC bed day (block).",
-                                           probe=300.0)
-
-    @model_validator(mode="after")
-    def _splits(self):
-        _check_split(self.outcome_split, "outcome_split", 4)
-        return self
-
-
-class HomeCare(Section):
-    capacity_hours_per_week: NonNegFloat = _field(
-        30_000.0, "Home-care hours per week the local market can deliver, all funders ([e], "
-        "22k-32k; ~2,200 clients x 12 h at ~90% use).", probe=22_000.0)
-    hours_per_week_mean: PositiveFloat = _field(12.0, "Mean package size, hours/week (HH1 2008).",
-                                                probe=16.0)
-    initial_share_by_band: list[Probability] = _field(
-        [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
-        "clients, ~85% of the hours).",
-        probe=[0.03, 0.08, 0.2])
-    community_referral_per_year_by_frailty: list[NonNegFloat] = _field(
-        [0.001, 0.005, 0.03, 0.08], "Yearly hazard that someone at home without care is referred "
-        "for home care from the community, by frailty [e, calibrated to steady prevalence].",
-        probe=[0.01, 0.03, 0.1, 0.2])
-    to_care_home_per_year: NonNegFloat = _field(
-        0.48, "Yearly hazard that a home-care client is referred for a care home, at average "
-        "frailty [calibrated so care-home prevalence stays steady].", probe=0.8)
-    hold_package_days: NonNegFloat = _field(
-        14.0, "Days a provider holds a client's package during a hospital stay; a client "
-        "discharged on pathway 0/1 within it resumes at once, later needs a new package [e].",
-        probe=0.0)
-    package_end_per_year: NonNegFloat = _field(
-        0.30, "Yearly hazard that a package ends for other reasons than death or a care home "
-        "(recovery, family care, moving away) [e].", probe=0.6)
-    need_band_ratio: list[PositiveFloat] = _field(
-        [0.6, 1.0, 1.6], "Relative hazard of a new care need (home-care or care-home referral) "
-        "by age band, normalised so the rates above stay population averages [e].",
-        probe=[1.0, 1.0, 1.0])
-    to_care_home_frailty_ratio: list[PositiveFloat] = _field(
-        [1.0, 1.89, 3.19, 4.76], "Care-home admission hazard ratio by frailty (Clegg 2016).",
-        probe=[1.0, 1.0, 1.0, 1.0])
-    hour_cost_gbp: NonNegFloat = _field(24.0, "LA-paid home-care hour (Homecare Assoc. 2023).",
-                                        probe=30.0)
-    client_contribution_share: Probability = _field(
-        0.15, "Share of an LA-funded package paid by the client under the means test [e].",
-        probe=0.5)
-
-
-class CareHomes(Section):
-    beds: int = _field(2400, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at 90%).",
-                       probe=1900, ge=0)
-    initial_share_by_band: list[Probability] = _field(
-        [0.007, 0.035, 0.175], "Share of each age band in a care home at the start (~2,100).",
-        probe=[0.01, 0.05, 0.25])
-    residential_week_gbp: NonNegFloat = _field(900.0, "LA-paid residential week (ASC-FR).",
-                                               probe=1200.0)
-    nursing_week_gbp: NonNegFloat = _field(1050.0, "LA-paid nursing week (ASC-FR).", probe=1500.0)
-    self_funder_price_ratio: PositiveFloat = _field(
-        1.4, "Fee paid by self-funders relative to the LA rate (CMA 2017: ~40% more).", probe=1.0)
-    client_contribution_week_gbp: NonNegFloat = _field(
-        200.0, "Weekly contribution from income of an LA-funded resident [e].", probe=400.0)
-    spend_down_days: PositiveFloat = _field(
-        900.0, "Days a self-funder pays before capital falls below the limit and the LA picks "
-        "them up [e].", probe=200.0)
-    fnc_week_gbp: NonNegFloat = _field(254.06, "Funded Nursing Care paid by the NHS per nursing "
-                                       "resident-week, 2025/26 (DHSC).", probe=400.0)
-
-
-CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,
-              "chc.checklist_positive_share": 1.0, "chc.dispute_probability": 0.5}
-
-
-class Chc(Section):
-    checklist_positive_share: Probability = _field(
-        0.25, "Share of pathway-3 discharges with a positive CHC checklist [e].", probe=0.6)
-    full_assessment_days: PositiveFloat = _field(
-        10.0, "Mean days for a full CHC assessment and decision [e] (28-day target).", probe=20.0,
-        probe_with=CHC_COMMON)
-    eligible_share: Probability = _field(
-        0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8,
-        probe_with=CHC_COMMON)
-    week_gbp: NonNegFloat = _field(1200.0, "NHS CHC care-home week (NAO 2017).", probe=1800.0,
-                                   probe_with=CHC_COMMON)
-    dispute_probability: Probability = _field(
-        0.15, "Chance that a full CHC decision is disputed between NHS and LA when they are "
-        "different commissioners [e].", probe=0.9, probe_with=CHC_COMMON)
-    dispute_resolution_days: PositiveFloat = _field(
-        28.0, "Mean days to resolve a CHC/LA dispute [e].", probe=90.0, probe_with=CHC_COMMON)
-    interim_funding: bool = _field(
-        True, "Discharge proceeds during a dispute on interim funding by the LA (national "
-        "framework); false: the person waits in hospital for the dispute.", probe=False,
-        probe_with=CHC_COMMON)
-
-
-class Assessment(Section):
-    nhs_assessors: int = _field(10, "NHS discharge-team assessors on duty (FTE) [e].", probe=25,
-                                gt=0)
-    la_social_workers: int = _field(15, "Social workers assessing for hospital and community "
-                                    "(FTE) ([e] 8-25).", probe=40, gt=0)
-    assessment_days: PositiveFloat = _field(
-        0.5, "Working days of assessor time per separate assessment ([e] 0.5-1).", probe=2.0)
-    separate_assessments: int = _field(
-        3, "Sequential assessments outside a joint scope (health, social care, financial ...): "
-        "3 fragmented vs 1 pooled, range 2-5 [e]. Teams alternate NHS, LA, LA, NHS, LA.",
-        probe=5, ge=1, le=5)
-    joint_assessment_days: PositiveFloat = _field(
-        1.0, "Working days for the single joint assessment that replaces the sequence [e].",
-        probe=3.0, active_in="pooled")
-    discharge_to_assess: list[Literal["reablement", "home_care", "care_home"]] = _field(
-        [], "Services to which people are discharged to assess (Coventry's pull model): they "
-        "leave as soon as the service has room, on interim funding, and are assessed (and, for "
-        "a care home, CHC-checked) and decided on there, by the same assessors.",
-        probe=["reablement", "home_care", "care_home"])
-    interim_payer: Funder = _field(
-        "nhs", "Funder that pays an interim discharge-to-assess package or care-home place until "
-        "the assessment and funding decision (NHS discharge funding, [e]).", probe="la",
-        probe_with={"assessment.discharge_to_assess": ["home_care"]})
-
-
-class Decision(Section):
-    panel_weekdays: list[Weekday] = _field(
-        ["Tue"], "Days the LA funding panel meets (weekly, [e]).", probe=["Mon", "Thu"])
-    coordinator_hours: NonNegFloat = _field(
-        2.0, "Hours a coordinator takes to decide (same day) [e].", probe=48.0,
-        active_in="pooled")
-    mode_by_funder: dict[Funder, Literal["panel", "coordinator"]] = _field(
-        {"nhs": "coordinator", "la": "panel"}, "How each commissioner decides funding outside "
-        "a joint scope.", probe={"nhs": "coordinator", "la": "coordinator"})
-    package_change_without_referral: bool = _field(
-        False, "A client whose package lapsed during a hospital stay gets it back from a "
-        "coordinator without new assessments or a funding decision (integrated provider "
-        "coordinators, [e]).", probe=True, probe_with={"home_care.hold_package_days": 0.0})
-
-
-class Neighbourhood(Section):
-    case_management: bool = _field(
-        False, "Integrated neighbourhood teams proactively case-manage people at moderate or "
-        "severe frailty living at home, up to each team's caseload.", probe=True)
-    people_per_zone: int = _field(
-        5_500, "People aged 65+ per neighbourhood zone (one team per ~30,000 residents at 18.4% "
-        "aged 65+).", probe=1_000, gt=0, probe_with={"neighbourhood.case_management": True})
-    caseload_per_team: int = _field(
-        150, "People a zone team case-manages at once; others wait for a place [e].", probe=20,
-        ge=0, probe_with={"neighbourhood.case_management": True})
-    crisis_hazard_ratio: Annotated[float, Field(gt=0.0, le=1.5)] = _field(
-        0.9, "Crisis hazard ratio while case-managed ([e]: evidence reviews find little, range "
-        "0.8-1.0 includes no effect).", probe=0.5,
-        probe_with={"neighbourhood.case_management": True})
-    team_cost_gbp_per_year: NonNegFloat = _field(
-        350_000.0, "Cost of one zone team per year, paid by the community-nursing payer [e].",
-        probe=700_000.0, probe_with={"neighbourhood.case_management": True})
-
 
 
 class Scenario(Section):

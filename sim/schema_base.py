@@ -1,7 +1,11 @@
 """Building blocks of the scenario schema: value types, the field helper and the section base.
 
 Shared by :mod:`sim.schema` (people, hospital and community sections) and
-:mod:`sim.schema_money` (budgets, funding arrangement, savings and unit costs).
+:mod:`sim.schema_money` (budgets, funding arrangement, savings and unit costs). Every number must
+be finite, and every count, capacity, rate, duration and amount has an upper bound that no real
+English place reaches (a place of up to five million people aged 65+, larger than any integrated
+care system): a typo such as an extra zero or ``1e9`` is refused before a run allocates memory
+or loops on it. The bounds are stated in each field's description and in docs/PARAMETERS.md.
 """
 
 from __future__ import annotations
@@ -10,9 +14,31 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+MAX_PEOPLE = 5_000_000        # people aged 65+ in a place (the largest ICS has under 1m)
+MAX_DAYS = 3652.5             # any duration, wait, window or review interval: ten years
+MAX_HOURS = 24 * MAX_DAYS     # the same in hours
+MAX_RATE = 10.0               # events per person-year (a hazard): 37x the crisis rate
+MAX_RATIO = 100.0             # a hazard ratio or a relative size
+MAX_UNIT_GBP = 1_000_000.0    # a unit cost: a bed day, visit, hour, week or episode
+MAX_YEARLY_GBP = 1e11         # a yearly budget, contribution or running cost: GBP 100bn
+
 Probability = Annotated[float, Field(ge=0.0, le=1.0)]
 PositiveFloat = Annotated[float, Field(gt=0.0)]
 NonNegFloat = Annotated[float, Field(ge=0.0)]
+Days = Annotated[float, Field(gt=0.0, le=MAX_DAYS)]
+NonNegDays = Annotated[float, Field(ge=0.0, le=MAX_DAYS)]
+Hours = Annotated[float, Field(ge=0.0, le=MAX_HOURS)]
+Rate = Annotated[float, Field(ge=0.0, le=MAX_RATE)]
+RatePer1000 = Annotated[float, Field(ge=0.0, le=1000 * MAX_RATE)]
+Ratio = Annotated[float, Field(gt=0.0, le=MAX_RATIO)]
+UnitGbp = Annotated[float, Field(ge=0.0, le=MAX_UNIT_GBP)]
+YearlyGbp = Annotated[float, Field(ge=0.0, le=MAX_YEARLY_GBP)]
+#: The sentences that state these bounds, appended to the descriptions of fields of each type.
+DAYS_NOTE = f" At most {MAX_DAYS:,} days (ten years)."
+RATE_NOTE = f" At most {MAX_RATE:g} a year."
+RATIO_NOTE = f" At most {MAX_RATIO:g}."
+UNIT_GBP_NOTE = f" At most £{MAX_UNIT_GBP:,.0f}."
+YEARLY_GBP_NOTE = f" At most £{MAX_YEARLY_GBP:,.0f} (£{MAX_YEARLY_GBP / 1e9:g}bn)."
 Service = Literal[
     "acute", "intermediate_care", "reablement", "home_care", "care_home", "chc",
     "community_nursing",
@@ -41,9 +67,13 @@ def _field(default: Any, description: str, probe: Any = None, active_in: str = "
 
 
 class Section(BaseModel):
-    """Base for config sections: frozen, unknown keys rejected."""
+    """Base for config sections: frozen, unknown keys rejected, inf and nan refused.
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    ``allow_inf_nan=False`` applies to every float of a section, list entries and nested
+    tables included (tests/test_config_errors.py checks each float field).
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 def _check_split(values: list[float], name: str, length: int) -> None:

@@ -2,6 +2,8 @@
 (commissioners, pool or capitated provider, joint scope), cashable savings and unit costs.
 
 Split from :mod:`sim.schema` by concept; :class:`sim.schema.Scenario` puts them together.
+Amounts are bounded like the other fields (see :mod:`sim.schema_base`): a unit cost at most
+GBP 1m, a yearly amount at most GBP 100bn, so that no typo turns a total into inf or nan.
 """
 
 from __future__ import annotations
@@ -11,15 +13,25 @@ from typing import Annotated, Literal
 from pydantic import Field, model_validator
 
 from .schema_base import (
+    DAYS_NOTE,
+    MAX_DAYS,
+    RATIO_NOTE,
     SERVICES,
+    UNIT_GBP_NOTE,
+    YEARLY_GBP_NOTE,
     Funder,
-    NonNegFloat,
-    PositiveFloat,
+    NonNegDays,
     Probability,
+    Ratio,
     Section,
     Service,
+    UnitGbp,
+    YearlyGbp,
     _field,
 )
+
+#: A review interval: at least a day (a shorter one would only add events), at most ten years.
+ReviewDays = Annotated[float, Field(ge=1.0, le=MAX_DAYS)]
 
 
 class Rationing(Section):
@@ -27,16 +39,17 @@ class Rationing(Section):
         "wait", "What the cash-limited funder does when spend runs ahead of plan: new packages "
         "wait for the next review with spend back on plan, or eligibility tightens.",
         probe="off", probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
-    trigger_ratio: PositiveFloat = _field(
-        1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan.",
-        probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+    trigger_ratio: Ratio = _field(
+        1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan."
+        + RATIO_NOTE, probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
     basis: Literal["plan_to_date", "forecast_outturn"] = _field(
         "plan_to_date", "What a review compares: year-to-date spend with the year-to-date "
         "seasonal plan, or the forecast outturn (spend to date plus today's committed daily "
         "spend to the year end) with the year's budget, as finance leads forecast [e].",
         probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 60_000_000.0})
-    review_interval_days: PositiveFloat = _field(
-        7.0, "Days between budget reviews that switch rationing on or off.", probe=30.0,
+    review_interval_days: ReviewDays = _field(
+        7.0, "Days between budget reviews that switch rationing on or off; at least 1, at most "
+        "3,652.5 (ten years).", probe=30.0,
         probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
     eligibility_min_frailty: Literal["mild", "moderate", "severe"] = _field(
         "moderate", "Under eligibility rationing, people less frail than this are refused new "
@@ -46,26 +59,28 @@ class Rationing(Section):
 
 
 class Budgets(Section):
-    nhs_gbp_per_year: NonNegFloat = _field(
+    nhs_gbp_per_year: YearlyGbp = _field(
         68_000_000.0, "NHS budget for the modelled services in the first year, before headroom "
-        "(first-year cash spend of the fragmented default, calibration run).", probe=50_000_000.0)
-    la_gbp_per_year: NonNegFloat = _field(
+        "(first-year cash spend of the fragmented default, calibration run)." + YEARLY_GBP_NOTE,
+        probe=50_000_000.0)
+    la_gbp_per_year: YearlyGbp = _field(
         77_000_000.0, "LA adult social care budget for older people in the first year, before "
-        "headroom (first-year cash spend of the fragmented default, calibration run).",
-        probe=60_000_000.0)
+        "headroom (first-year cash spend of the fragmented default, calibration run)."
+        + YEARLY_GBP_NOTE, probe=60_000_000.0)
     nhs_yearly_change: float = _field(
         0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
-        "the 65+ population) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+        "the 65+ population) [e]; -0.5 to 0.5.", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
     la_yearly_change: float = _field(
-        0.02, "Real-terms change of the LA budget per financial year; e.g. -0.05 for council "
-        "cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+        0.02, "Real-terms change of the LA budget per financial year, -0.5 to 0.5; e.g. -0.05 "
+        "for council cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
     headroom_share: float = _field(
-        0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e].", probe=-0.1,
+        0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e]; -0.5 to 1.",
+        probe=-0.1,
         ge=-0.5, le=1.0)
-    winter_spend_uplift: NonNegFloat = _field(
+    winter_spend_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = _field(
         0.02, "Planned extra spend per winter month (Dec-Mar) in the seasonal spending plan; "
-        "small because most spend (care-home weeks, blocks) is flat through the year [e].",
-        probe=0.5)
+        "small because most spend (care-home weeks, blocks) is flat through the year [e]. At "
+        "most 10 (+1,000%).", probe=0.5)
     rationing: Rationing = Field(default_factory=Rationing, description="LA/pool rationing rule.")
 
 
@@ -73,10 +88,12 @@ class Pool(Section):
     scope: list[Service] = _field(
         [], "Services the pooled fund pays for (empty: no pool).",
         probe=["reablement"], active_in="fragmented")
-    nhs_contribution_gbp_per_year: NonNegFloat = _field(
-        0.0, "NHS contribution to the pool per year.", probe=1.0e7, active_in="pooled")
-    la_contribution_gbp_per_year: NonNegFloat = _field(
-        0.0, "LA contribution to the pool per year.", probe=1.0e7, active_in="pooled")
+    nhs_contribution_gbp_per_year: YearlyGbp = _field(
+        0.0, "NHS contribution to the pool per year." + YEARLY_GBP_NOTE, probe=1.0e7,
+        active_in="pooled")
+    la_contribution_gbp_per_year: YearlyGbp = _field(
+        0.0, "LA contribution to the pool per year." + YEARLY_GBP_NOTE, probe=1.0e7,
+        active_in="pooled")
     nhs_contribution_share: Probability | None = _field(
         None, "NHS contribution as a share of its yearly budget (after headroom and yearly "
         "change); when set it replaces the amount above.", probe=0.15,
@@ -95,9 +112,9 @@ class Pool(Section):
     host: Funder = _field("la", "Host body of the pool (bears all under the host rule).",
                           probe="nhs", active_in="pooled",
                           probe_with={"funding.pool.risk_share": "host"})
-    governance_cost_gbp_per_year: NonNegFloat = _field(
-        150_000.0, "Running cost of the pool per year ([e] £50k-£400k).", probe=400_000.0,
-        active_in="pooled")
+    governance_cost_gbp_per_year: YearlyGbp = _field(
+        150_000.0, "Running cost of the pool per year ([e] £50k-£400k)." + YEARLY_GBP_NOTE,
+        probe=400_000.0, active_in="pooled")
     rations: bool = _field(
         True, "The pool rations in-scope packages when its spend runs ahead of plan.",
         probe=False, active_in="pooled",
@@ -109,11 +126,12 @@ class Pool(Section):
         active_in="pooled")
     outcome_payment_share: Annotated[float, Field(ge=0.0, le=0.5)] = _field(
         0.0, "Share of the yearly contributions paid to the fund holder only if the outcome "
-        "target is met at the financial-year end (Tower Hamlets: a % of contract value).",
-        probe=0.1, active_in="pooled")
-    outcome_target_mean_delay_days: NonNegFloat = _field(
+        "target is met at the financial-year end (Tower Hamlets: a % of contract value); at "
+        "most 0.5.", probe=0.1, active_in="pooled")
+    outcome_target_mean_delay_days: NonNegDays = _field(
         1.0, "Outcome target: mean days from medically fit to leaving hospital over the "
-        "financial year's discharges must not exceed this.", probe=0.1, active_in="pooled",
+        "financial year's discharges must not exceed this." + DAYS_NOTE, probe=0.1,
+        active_in="pooled",
         probe_with={"funding.pool.outcome_payment_share": 0.1})
     outcome_payment_rule: Literal["all_or_nothing", "graded"] = _field(
         "all_or_nothing", "All or nothing at the target, or graded: the whole payment at or "
@@ -159,12 +177,13 @@ class Savings(Section):
     closure_occupancy_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = _field(
         0.85, "Close beds when mean occupied acute beds over the review period fall below this "
         "share of funded beds [e].", probe=0.5, probe_with={"savings.bed_closure": True})
-    closure_review_days: PositiveFloat = _field(
-        91.0, "Days between bed-closure reviews (a quarter).", probe=30.0,
+    closure_review_days: ReviewDays = _field(
+        91.0, "Days between bed-closure reviews (a quarter); at least 1, at most 3,652.5 (ten "
+        "years).", probe=30.0,
         probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
     beds_closed_per_review: int = _field(
-        10, "Beds closed at a review that finds occupancy below the threshold [e].", probe=1,
-        ge=1, probe_with={"savings.bed_closure": True,
+        10, "Beds closed at a review that finds occupancy below the threshold [e]. At most "
+        "50,000 (the most acute beds).", probe=1, ge=1, le=50_000, probe_with={"savings.bed_closure": True,
                           "savings.closure_occupancy_threshold": 0.99})
     min_beds_share: Probability = _field(
         0.8, "Never close below this share of the starting funded beds [e].", probe=0.99,
@@ -180,21 +199,23 @@ class Savings(Section):
         "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
         "case-management places (block).",
         probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
-    reinvest_lag_days: NonNegFloat = _field(
+    reinvest_lag_days: NonNegDays = _field(
         90.0, "Days from the financial-year end to the bought capacity being in service "
-        "(recruitment, procurement) [e].", probe=10.0,
+        "(recruitment, procurement) [e]." + DAYS_NOTE, probe=10.0,
         probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
 
 
 class Costs(Section):
-    acute_bed_day_gbp: NonNegFloat = _field(345.0, "Block cost of a funded acute bed day "
-                                            "(NCC 2020/21, PQ 165361).", probe=450.0)
-    emergency_admission_gbp: NonNegFloat = _field(
-        3000.0, "Resource cost of an emergency spell's normal stay (NAO 2018, uprated).",
-        probe=3600.0)
-    escalation_bed_day_gbp: NonNegFloat = _field(
-        600.0, "Cash cost of an occupied escalation bed day (agency staff, [e]).", probe=900.0)
-    excess_bed_day_gbp: NonNegFloat = _field(
-        345.0, "Resource value of a delayed (excess) acute bed day.", probe=450.0)
-    district_nurse_visit_gbp: NonNegFloat = _field(50.0, "District nurse visit (PSSRU 2023).",
-                                                   probe=80.0)
+    acute_bed_day_gbp: UnitGbp = _field(345.0, "Block cost of a funded acute bed day "
+                                        "(NCC 2020/21, PQ 165361)." + UNIT_GBP_NOTE, probe=450.0)
+    emergency_admission_gbp: UnitGbp = _field(
+        3000.0, "Resource cost of an emergency spell's normal stay (NAO 2018, uprated)."
+        + UNIT_GBP_NOTE, probe=3600.0)
+    escalation_bed_day_gbp: UnitGbp = _field(
+        600.0, "Cash cost of an occupied escalation bed day (agency staff, [e])." + UNIT_GBP_NOTE,
+        probe=900.0)
+    excess_bed_day_gbp: UnitGbp = _field(
+        345.0, "Resource value of a delayed (excess) acute bed day." + UNIT_GBP_NOTE,
+        probe=450.0)
+    district_nurse_visit_gbp: UnitGbp = _field(50.0, "District nurse visit (PSSRU 2023)."
+                                               + UNIT_GBP_NOTE, probe=80.0)

@@ -12,7 +12,9 @@ replication r meets the same people and draws at every point (common random numb
 :func:`run_sweep` sends each run (the resolved config as a dict, never a path) to a local
 process pool, a Dask ``LocalCluster`` or an existing Dask scheduler, and writes each finished
 run atomically as its own Parquet part ``runs/<point>__r<rep>__s<seed>.parquet``; rerunning into
-the same folder skips finished parts, so a killed sweep resumes to the same dataset. A run that
+the same folder skips finished parts (checked, so a damaged part is re-run), and a killed sweep
+resumes to the same dataset. The folder is claimed and locked through :mod:`sim.outdir`: a
+folder holding anything but this sweep is refused, and a second writer fails at once. A run that
 raises is recorded in ``failures.parquet`` and the sweep goes on. At the end it writes
 ``kpis.parquet``, ``design.parquet``, ``analysis.json`` and ``manifest.json``; :func:`analyse`
 recomputes the last from stored runs.
@@ -38,7 +40,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from . import designs
+from . import designs, outdir
 from .config import ConfigError, Scenario, with_overrides
 from .designs import Param  # noqa: F401 - re-exported
 from .results import KPI_DESCRIPTIONS  # noqa: F401 - re-exported
@@ -78,7 +80,9 @@ from .sweep_store import (  # noqa: F401 - re-exported: sim.sweep is the public 
     _versions,
     _write_json,
     _write_run,
+    damaged_message,
     run_key,
+    scan_parts,
 )
 
 
@@ -132,19 +136,19 @@ class _Serial:
 
 class _Pool:
     """A local process pool: fork where the platform has it (fast start, and scripts need no
-    ``if __name__ == "__main__"`` guard), spawn elsewhere."""
+    ``if __name__ == "__main__"`` guard), spawn elsewhere; workers exit if this process dies
+    (see :mod:`sim.workers`)."""
 
     def __init__(self, workers: int):
-        import multiprocessing
         self.slots = workers
-        methods = multiprocessing.get_all_start_methods()
-        self._ctx = multiprocessing.get_context(
-            "fork" if "fork" in methods and sys.platform != "darwin" else "spawn")
         self._pool = self._new()
 
     def _new(self):
         from concurrent.futures import ProcessPoolExecutor
-        return ProcessPoolExecutor(max_workers=self.slots, mp_context=self._ctx)
+
+        from .workers import context, init_worker
+        return ProcessPoolExecutor(max_workers=self.slots, mp_context=context(),
+                                   initializer=init_worker, initargs=(os.getpid(),))
 
     def submit(self, task):
         from concurrent.futures.process import BrokenProcessPool
@@ -241,7 +245,7 @@ class _Sweep:
         from tqdm.auto import tqdm
         self.plan, self.out, self.backend = plan, out, backend
         self.spec = plan.spec
-        self.on_disk = _scan(out)
+        self.on_disk, self.damaged = scan_parts(out, _tables(self.spec))
         self.present: dict[str, dict[int, dict]] = {p.id: {} for p in plan.points}
         self.failed: dict[str, set[int]] = {p.id: set() for p in plan.points}
         self.launched = {p.id: 0 for p in plan.points}
@@ -372,21 +376,23 @@ def run_sweep(spec: Experiment | str | Path, out_dir: str | Path, workers: int |
         spec = load_experiment(spec)
     source = str(source or Path("experiments") / f"{spec.name}.toml")
     out = Path(out_dir)
-    started = time.perf_counter()
     plan = resolve(spec, source)
+    with outdir.Claim(out, "sweep"):  # refuses other folders; one writer at a time
+        return _run_claimed(plan, out, workers, dask, resume, progress)
+
+
+def _run_claimed(plan: Plan, out: Path, workers: int | None, dask: str | None, resume: bool,
+                 progress: bool) -> dict:
+    """:func:`run_sweep` once ``out`` is claimed."""
+    spec = plan.spec
+    started = time.perf_counter()
     manifest_path = out / "manifest.json"
-    if resume and not _same_fingerprint(plan, out):
-        old = json.loads(manifest_path.read_text()).get("fingerprint")
-        raise ConfigError([(f"{out}: holds runs of a different experiment or config "
-                           f"(fingerprint {old} != {plan.fingerprint}); "
-                           "use another --out, or --fresh to discard them")])
-    if not resume:
-        import shutil
-        shutil.rmtree(out / "runs", ignore_errors=True)
-        for name in ("kpis.parquet", "design.parquet", "failures.parquet", "analysis.json",
-                     "manifest.json", "warmup.json"):
-            (out / name).unlink(missing_ok=True)
+    if resume:
+        check_resumable(plan, out)
+    else:
+        outdir.discard_sweep(out)  # caresim's files only
     (out / "runs").mkdir(parents=True, exist_ok=True)
+    outdir.mark(out, "sweep")
     backend = _backend(workers, dask)
     try:
         if spec.warmup == "auto":
@@ -417,22 +423,33 @@ def run_sweep(spec: Experiment | str | Path, out_dir: str | Path, workers: int |
         "runs": runs.to_dict("records")}))
     return {"out_dir": str(out), "runs_used": len(runs), "runs_done": sweep.done,
             "runs_skipped": sweep.skipped, "runs_failed": len(sweep.failures),
+            "runs_repaired": sorted(str(p) for p in sweep.damaged),
             "wall_seconds": wall, "warmup_days": analysis["warmup_days"],
             "replications": analysis["replications"]}
+
+
+def _tables(spec: Experiment) -> list[str]:
+    """The extra tables stored per run (each run's parts under runs/<table>/)."""
+    return [t for t in spec.store if t != "kpis"]
 
 
 def analyse(out_dir: str | Path) -> dict:
     """Recompute kpis.parquet and analysis.json of a sweep folder from its stored runs."""
     out = Path(out_dir)
     path = out / "manifest.json"
-    if not path.is_file():
-        raise ConfigError([f"{out}: no manifest.json (not a sweep output folder)"])
-    manifest = json.loads(path.read_text())
-    spec = Experiment.model_validate(manifest["experiment"]["spec"])
-    configs = {k: Scenario.model_validate(c) for k, c in manifest["configs"].items()}
-    plan = resolve(spec, manifest["experiment"]["source"], configs)
-    plan.warmup = manifest.get("warmup") or {}
-    return _finish(plan, out)[0]
+    if outdir.inspect(out).kind != "sweep" or not path.is_file():
+        raise ConfigError([f"{out}: not a sweep output folder (no sweep manifest.json)"])
+    with outdir.Claim(out, "sweep", option=""):  # not while a sweep is writing it
+        try:
+            manifest = json.loads(path.read_text())
+        except ValueError as err:
+            raise ConfigError([(f"{path}: not valid JSON ({err}); rerun the sweep to rewrite "
+                               "it")]) from None
+        spec = Experiment.model_validate(manifest["experiment"]["spec"])
+        configs = {k: Scenario.model_validate(c) for k, c in manifest["configs"].items()}
+        plan = resolve(spec, manifest["experiment"]["source"], configs)
+        plan.warmup = manifest.get("warmup") or {}
+        return _finish(plan, out)[0]
 
 
 def time_replication(cfg: Scenario, days: float = 365.25) -> float:
@@ -459,12 +476,25 @@ def _fmt_seconds(s: float) -> str:
     return f"{s / 3600:.1f} h"
 
 
+def check_resumable(plan: Plan, out: Path) -> None:
+    """Refuse (one line) to resume a folder holding runs of another experiment or config."""
+    if not _same_fingerprint(plan, out):
+        old = json.loads((out / "manifest.json").read_text()).get("fingerprint")
+        raise ConfigError([(f"--out {out}: holds runs of a different experiment or config "
+                           f"(fingerprint {old} != {plan.fingerprint}); "
+                           "use another --out, or --fresh to discard them")])
+
+
 def _same_fingerprint(plan: Plan, out: Path) -> bool:
     """True unless ``out`` holds a manifest of a different experiment or config."""
     manifest = Path(out) / "manifest.json"
     if not manifest.exists():
         return True
-    return json.loads(manifest.read_text()).get("fingerprint") == plan.fingerprint
+    try:
+        return json.loads(manifest.read_text()).get("fingerprint") == plan.fingerprint
+    except ValueError:
+        raise ConfigError([(f"{manifest}: not valid JSON; use --fresh to discard the sweep's "
+                           "runs, or another --out")]) from None
 
 
 def announce(plan: Plan, workers: int | None = None, dask: str | None = None,
@@ -481,11 +511,13 @@ def announce(plan: Plan, workers: int | None = None, dask: str | None = None,
           f"replication(s) = {runs} runs"
           + (f" + {spec.pilot_replications} pilot" if spec.warmup == "auto" else ""),
           flush=True)
-    on_disk = _scan(Path(out)) if out is not None and resume and _same_fingerprint(plan, out) \
-        else {}
+    on_disk, damaged = scan_parts(Path(out), _tables(spec)) \
+        if out is not None and resume and _same_fingerprint(plan, out) else ({}, {})
     done = sum(run_key(point, rep) in on_disk for point in plan.points for rep in range(hi))
     if done:
         print(f"{done} of them already in {out}", flush=True)
+    for path, problem in damaged.items():
+        print(f"damaged, will re-run: {path} ({problem})", flush=True)
     if done >= n_points * hi:
         return
     per_run = time_replication(Scenario.model_validate(plan.config(plan.points[0])))
@@ -510,18 +542,25 @@ def cmd_sweep(args) -> int:
         print("\n".join(err.lines), file=sys.stderr)
         return 2
     out = Path(args.out or Path("results") / "sweeps" / spec.name)
-    announce(plan, args.workers, args.dask, out, resume=not args.fresh)
-    print(f"output: {out}", flush=True)
     try:
-        summary = run_sweep(spec, out, workers=args.workers, dask=args.dask,
-                            resume=not args.fresh, progress=not args.no_progress,
-                            source=args.experiment)
+        with outdir.Claim(out, "sweep"):  # refused or locked before the timing run
+            if not args.fresh:
+                check_resumable(plan, out)
+            announce(plan, args.workers, args.dask, out, resume=not args.fresh)
+            print(f"output: {out}", flush=True)
+            summary = run_sweep(spec, out, workers=args.workers, dask=args.dask,
+                                resume=not args.fresh, progress=not args.no_progress,
+                                source=args.experiment)
     except ConfigError as err:
         print("\n".join(err.lines), file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return interrupted(out)
-    print(f"{summary['runs_done']} runs done ({summary['runs_skipped']} already on disk), "
+    except OSError as err:
+        return write_failed(out, err)
+    repaired = summary["runs_repaired"]
+    print(f"{summary['runs_done']} runs done ({summary['runs_skipped']} already on disk"
+          + (f", {len(repaired)} damaged part(s) re-run" if repaired else "") + "), "
           f"{summary['runs_failed']} failed, {_fmt_seconds(summary['wall_seconds'])}; "
           f"warm-up {summary['warmup_days']:g} days. Results in {out}")
     if summary["runs_failed"]:
@@ -544,13 +583,38 @@ def cmd_analyse(args) -> int:
     return 0
 
 
+def whole_number(minimum: int, why: str = "", maximum: int | None = None):
+    """An argparse type: a whole number from ``minimum`` (to ``maximum``); errors name the
+    value and the range."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            allowed = f"at least {minimum}" if maximum is None else \
+                f"from {minimum} to {maximum:,}"
+            raise argparse.ArgumentTypeError(
+                f"expected a whole number {allowed}{why}, got {text!r}")
+        return value
+    return parse
+
+
 def add_run_options(p, default_out: str) -> None:
-    """Options of every command that runs a sweep: --workers, --out, --fresh, --no-progress."""
-    p.add_argument("--workers", type=int, default=None, metavar="N",
+    """Options of every command that runs a sweep: --workers, --out, --fresh/--resume,
+    --no-progress."""
+    p.add_argument("--workers", type=whole_number(1), default=None, metavar="N",
                    help="processes (default: all cores)")
     p.add_argument("--out", default=None, metavar="DIR",
-                   help=f"output folder (default {default_out})")
-    p.add_argument("--fresh", action="store_true", help="discard finished runs in --out")
+                   help=f"output folder (default {default_out}); must be new, empty, or a "
+                   "folder of the same sweep (which resumes it)")
+    again = p.add_mutually_exclusive_group()
+    again.add_argument("--fresh", action="store_true",
+                       help="discard the finished runs in --out and start over (only "
+                       "caresim's files are deleted)")
+    again.add_argument("--resume", action="store_true",
+                       help="keep the finished runs in --out and run only the rest; this is "
+                       "the default, the flag only says so")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
 
 
@@ -561,20 +625,31 @@ def interrupted(out: Path) -> int:
     return 130
 
 
+def write_failed(out: Path, err: OSError) -> int:
+    """Report a failed write during a sweep (disk full, permissions) in one line; exit 2."""
+    try:
+        kept = f"the {len(_scan(out))} finished runs are kept; "
+    except OSError:
+        kept = ""
+    print(f"--out {out}: cannot write results: {err}; {kept}fix that and rerun the same "
+          "command to resume", file=sys.stderr)
+    return 2
+
+
 def add_subcommands(subparsers) -> None:
     """Register ``sweep`` and ``analyse`` on an argparse subparsers object."""
     p = subparsers.add_parser(
         "sweep", help="run an experiment (scenarios x design x replications), resumable",
         description="Run experiments/*.toml on local processes or a Dask cluster. Finished "
-        "runs are kept: rerunning into the same --out resumes. Exit 1 if any run failed, 2 on "
-        "a config error. Start a cluster with `dask scheduler` and `dask worker tcp://HOST:8786 "
-        "--nworkers N --nthreads 1` (workers need caresim installed, not the repo).")
+        "runs are kept: rerunning the same command into the same --out resumes (the default), "
+        "and re-runs any damaged run file; --fresh starts over. Exit 1 if any run failed, 2 on "
+        "a config error or an --out that holds something else. Start a cluster with `dask "
+        "scheduler` and `dask worker tcp://HOST:8786 --nworkers N --nthreads 1` (workers need "
+        "caresim installed, not the repo).")
     p.add_argument("experiment", help="experiment TOML file")
     add_run_options(p, "results/sweeps/NAME")
     p.add_argument("--dask", default=None, metavar="local|ADDRESS",
                    help="run on a Dask LocalCluster ('local') or scheduler (tcp://host:8786)")
-    p.add_argument("--resume", action="store_true",
-                   help="skip finished runs in --out (the default; kept for clarity)")
     p.set_defaults(func=cmd_sweep)
     a = subparsers.add_parser("analyse", help="recompute analysis.json from a sweep's runs",
                               description="Recompute kpis.parquet and analysis.json of a sweep "

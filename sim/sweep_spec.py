@@ -48,9 +48,9 @@ def _known_kpis(names: list[str]) -> list[str]:
 
 
 class Spec(BaseModel):
-    """Base of experiment sections: frozen, unknown keys rejected."""
+    """Base of experiment sections: frozen, unknown keys, inf and nan rejected."""
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
 class AutoReplications(Spec):
@@ -204,16 +204,22 @@ class Experiment(Spec):
 
 
 def _format(err: ValidationError, source: str) -> list[str]:
-    """config.format_errors, with pydantic's union-member tags dropped from the path."""
-    lines = []
+    """config.format_errors, with pydantic's union-member tags dropped from the path, and
+    the members' messages about one value joined into one line ("... or ...")."""
+    messages: dict[str, list[str]] = {}
     for line, e in zip(format_errors(err, source), err.errors()):
         tags = [str(p) for p in e["loc"] if _UNION_TAGS.match(str(p))]
         if tags and tags[0] in ("int", "float") and isinstance(e["input"], dict):
             continue  # the table form was meant: its own errors say what is wrong
-        loc = [str(p) for p in e["loc"] if not _UNION_TAGS.match(str(p))]
+        loc = ".".join(str(p) for p in e["loc"] if not _UNION_TAGS.match(str(p)))
         old = ".".join(str(p) for p in e["loc"]) or "(top level)"
-        lines.append(line.replace(f": {old} = ", f": {'.'.join(loc) or '(top level)'} = ", 1))
-    return list(dict.fromkeys(lines))
+        line = line.replace(f": {old} = ", f": {loc or '(top level)'} = ", 1)
+        head, _, message = line.partition(f"{loc or '(top level)'} = ")
+        value, _, message = message.partition(": ")
+        key = f"{head}{loc or '(top level)'} = {value}"
+        if message not in messages.setdefault(key, []):
+            messages[key].append(message)
+    return [f"{key}: {' or '.join(msgs)}" for key, msgs in messages.items()]
 
 
 def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:

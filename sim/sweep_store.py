@@ -2,7 +2,9 @@
 
 Each finished run is an atomically written Parquet part ``runs/<point>__r<rep>__s<seed>.parquet``
 (extra tables under ``runs/<table>/``); scanning those parts is the resume index, and
-:func:`_decide` picks the replications of a point to use from them. :func:`_finish` writes
+:func:`_decide` picks the replications of a point to use from them. The scan checks each part's
+Parquet footer and columns (cheap: no data is read), so a truncated or corrupt part counts as
+not finished: a resume re-runs it, and :func:`_finish` names it instead of crashing. :func:`_finish` writes
 ``kpis.parquet``, ``design.parquet`` and ``analysis.json`` from the parts; :func:`_manifest`
 builds ``manifest.json``. Split from :mod:`sim.sweep` to keep the file layout in one place,
 apart from the run loop; :mod:`sim.sweep` re-exports every name here.
@@ -13,16 +15,21 @@ from __future__ import annotations
 import json
 import math
 import os
-import re
 from pathlib import Path
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from . import designs
+from .config import ConfigError
+from .outdir import SWEEP_PART as PART
 from .sweep_spec import Experiment, Plan, Point
 
 # --- storage -------------------------------------------------------------------------------
-PART = re.compile(r"^(?P<point>.+)__r(?P<rep>\d+)__s(?P<seed>\d+)$")
+#: Columns every KPI part has (older parts may lack ``cpu_seconds``).
+PART_COLUMNS = {"point", "scenario", "seed", "replication", "kpi", "value", "wall_seconds",
+                "worker"}
 
 
 def run_key(point: Point, replication: int) -> str:
@@ -32,8 +39,12 @@ def run_key(point: Point, replication: int) -> str:
 
 def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    frame.to_parquet(tmp, index=False)
-    os.replace(tmp, path)
+    try:
+        frame.to_parquet(tmp, index=False)
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
 
 
 def _write_run(out: Path, point: Point, replication: int, result: dict) -> None:
@@ -52,17 +63,73 @@ def _write_run(out: Path, point: Point, replication: int, result: dict) -> None:
                     out / "runs" / f"{key}.parquet")
 
 
-def _scan(out: Path) -> dict[str, Path]:
+def part_problem(path: Path, columns: set[str] = frozenset()) -> str | None:
+    """Why a stored part cannot be used (None if its footer, columns and rows are sound).
+
+    Reads only the Parquet footer, so a resume checks thousands of parts in seconds.
+    """
+    try:
+        meta = pq.read_metadata(path)
+    except (OSError, pa.ArrowException) as err:
+        return f"not a readable Parquet file: {str(err).splitlines()[0] if str(err) else err}"
+    missing = set(columns) - set(meta.schema.names)
+    if missing:
+        return f"missing column(s) {', '.join(sorted(missing))}"
+    return "no rows" if meta.num_rows == 0 else None
+
+
+def scan_parts(out: Path, tables=()) -> tuple[dict[str, Path], dict[Path, str]]:
+    """Finished runs on disk (stem -> KPI part) and damaged parts (path -> problem).
+
+    A run is finished when its KPI part and the part of each of ``tables`` are sound; a
+    damaged KPI or table part makes it unfinished, so that a resume re-runs it.
+    """
     runs = out / "runs"
     if not runs.is_dir():
-        return {}
+        return {}, {}
     for stale in runs.rglob(".*.tmp"):
         stale.unlink(missing_ok=True)
-    return {p.stem: p for p in runs.glob("*.parquet") if PART.match(p.stem)}
+    sound, damaged = {}, {}
+    for path in sorted(runs.glob("*.parquet")):
+        if not PART.match(path.stem):
+            continue
+        checks = [(path, PART_COLUMNS)] + [(runs / t / path.name, set()) for t in tables]
+        for part, columns in checks:
+            problem = part_problem(part, columns) if part.exists() else "missing"
+            if problem:
+                damaged[part] = problem
+                break
+        else:
+            sound[path.stem] = path
+    return sound, damaged
 
 
-def _read_kpis(path: Path) -> dict[str, float]:
-    part = pd.read_parquet(path, columns=["kpi", "value"])
+def _scan(out: Path, tables=()) -> dict[str, Path]:
+    """The finished runs on disk (stem -> KPI part); damaged parts are left out."""
+    return scan_parts(out, tables)[0]
+
+
+def damaged_message(out: Path, damaged: dict[Path, str], source: str) -> str:
+    """One line naming a damaged part (and how many others) and how to repair them."""
+    first, problem = next(iter(damaged.items()))
+    more = f" and {len(damaged) - 1} other damaged part(s)" if len(damaged) > 1 else ""
+    return (f"{first}: damaged run part ({problem}){more}; rerun the sweep to re-run it: "
+            f"caresim sweep {source} --out {out}")
+
+
+def _read_part(path: Path, plan: Plan, out: Path, **kwargs) -> pd.DataFrame:
+    """Read a part; a part damaged beyond its footer is a one-line error, not a traceback."""
+    try:
+        return pd.read_parquet(path, **kwargs)
+    except (OSError, pa.ArrowException) as err:
+        raise ConfigError([damaged_message(out, {path: str(err).splitlines()[0]},
+                                           plan.source)]) from None
+
+
+def _read_kpis(path: Path, plan: Plan | None = None, out: Path | None = None
+               ) -> dict[str, float]:
+    part = (_read_part(path, plan, out, columns=["kpi", "value"]) if plan is not None
+            else pd.read_parquet(path, columns=["kpi", "value"]))
     return dict(zip(part["kpi"], part["value"].astype(float)))
 
 
@@ -112,10 +179,18 @@ def _write_json(path: Path, data: dict) -> None:
 
 
 def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
-    """kpis.parquet, design.parquet and analysis.json from the parts on disk."""
-    parts = _scan(out)
+    """kpis.parquet, design.parquet and analysis.json from the parts on disk.
+
+    Raises ConfigError (one line) if a part of a point of the plan is damaged.
+    """
+    parts, damaged = scan_parts(out)
+    seeds = {(p.id, p.seed) for p in plan.points}
+    damaged = {path: why for path, why in damaged.items()
+               if (m := PART.match(path.stem)) and (m["point"], int(m["seed"])) in seeds}
+    if damaged:
+        raise ConfigError([damaged_message(out, damaged, plan.source)])
     failures = out / "failures.parquet"
-    failed = pd.read_parquet(failures) if failures.exists() else pd.DataFrame(
+    failed = _read_part(failures, plan, out) if failures.exists() else pd.DataFrame(
         columns=["point", "replication"])
     frames, detail, runs = [], {}, []
     by_point: dict[tuple[str, int], dict[int, Path]] = {}
@@ -124,12 +199,12 @@ def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
         by_point.setdefault((m["point"], int(m["seed"])), {})[int(m["rep"])] = path
     for point in plan.points:
         reps = by_point.get((point.id, point.seed), {})
-        present = {r: _read_kpis(p) for r, p in reps.items()} \
+        present = {r: _read_kpis(p, plan, out) for r, p in reps.items()} \
             if not isinstance(plan.spec.replications, int) else {r: {} for r in reps}
         bad = set(failed.loc[failed["point"] == point.id, "replication"].astype(int))
         d = _decide(plan.spec, present, bad)
         for rep in d.pop("used"):
-            part = pd.read_parquet(reps[rep])
+            part = _read_part(reps[rep], plan, out)
             frames.append(part)
             runs.append({"point": point.id, "replication": rep, "seed": point.seed,
                          "wall_seconds": float(part["wall_seconds"].iloc[0]),

@@ -97,7 +97,7 @@ def test_every_capacity_and_budget_field_is_scaled():
                                     "contradicts direction 'decrease'")),
     ({"intervention": '"pooled_fund"'}, "case.intervention = 'pooled_fund': not a scenario"),
     ({"calibrated": '[{field = "acute.bed", value = 3, reason = "x"}]'},
-     "case.calibrated.0.field = 'acute.bed': unknown config field"),
+     "case.calibrated[0].field = 'acute.bed': unknown config field"),
 ])
 def test_bad_case_field_error_names_field_and_value(tmp_path, changes, expected):
     path = tiny_case(tmp_path, **changes)

@@ -95,7 +95,8 @@ def test_compare_of_a_config_with_itself_gives_zero_differences(tmp_path, capsys
     assert {"fragmented", "fragmented-2"} <= {p.name for p in out.iterdir()}
 
 
-def test_compare_several_arrangements_with_chosen_kpis(capsys):
+def test_compare_several_arrangements_with_chosen_kpis(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)  # saves to results/compare-... by default
     assert cli.main(["compare", "fragmented", "pooled_money_only", "integrated", *TINY,
                      "--kpis", "delayed_bed_days,total_cost_gbp"]) == 0
     printed = capsys.readouterr().out
@@ -130,7 +131,9 @@ def test_validate_reports_every_file_and_fails_if_any_is_bad(tmp_path, capsys):
 def test_validate_schema_lists_every_field(capsys):
     assert cli.main(["validate", "--schema"]) == 0
     printed = capsys.readouterr().out
-    starts = {line.split(" ", 1)[0] for line in printed.splitlines()}
+    # `path = default`, or `# path = example` for a field unset by default
+    starts = {line.removeprefix("# ").split(" = ", 1)[0] for line in printed.splitlines()
+              if " = " in line}
     for path, info in leaf_fields():
         assert path in starts
         assert info.description in printed
@@ -187,8 +190,8 @@ def test_bad_out_folder_is_refused_before_running(tmp_path, capsys):
     precious.mkdir()
     (precious / "thesis.tex").write_text("do not delete")
     assert cli.main(["run", "fragmented", *TINY, "--out", str(precious)]) == 2
-    assert "not a caresim results folder" in capsys.readouterr().err
-    assert (precious / "thesis.tex").exists()
+    assert "a folder that is not caresim's (thesis.tex)" in capsys.readouterr().err
+    assert [p.name for p in precious.iterdir()] == ["thesis.tex"]
 
 
 def test_failed_run_leaves_no_results_folder(tmp_path, monkeypatch):

@@ -2,7 +2,9 @@
 
 The fixture (built once per session, a few seconds) is a tiny single run with the event log,
 a tiny fragmented-vs-pooled compare folder, and a sweep folder in the issue-5 format whose
-analysis numbers are synthetic (the sweep engine is not needed to test the figures).
+analysis numbers are synthetic (the sweep engine is not needed to test the figures). A
+four-scenario compare folder (built on first use) checks that figures stay legible with many
+scenarios and payers. Any warning, matplotlib's included, fails these tests.
 """
 
 from __future__ import annotations
@@ -15,14 +17,20 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
+from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from matplotlib.text import Text
 
 import sim
 from sim import plots
-from sim.plots.style import PAYER_COLOURS, SERVICE_COLOURS
+from sim.plots.style import KPI_LABELS, PAYER_COLOURS, SERVICE_COLOURS
+from sim.results import KPI_DESCRIPTIONS
 
 from .conftest import small
 
+pytestmark = pytest.mark.filterwarnings("error")
+ARRANGEMENTS = ("fragmented", "pooled", "integrated", "aligned")
+REPORT_DPI = 150   # the report's PNGs: text extents depend on it
 SWEPT = ("acute.beds", "reablement.places", "funding.pool.la_contribution_gbp_per_year")
 
 
@@ -92,9 +100,28 @@ def build_results(base: Path) -> dict[str, Path]:
     return paths
 
 
+def build_compare4(path: Path, replications: int = 5) -> Path:
+    """A compare folder of the four arrangements on a small place (built once, ~15 s)."""
+    if path.exists():
+        return path
+    configs = [small(name, people=2500) for name in ARRANGEMENTS]
+    runs, diffs = sim.compare(configs, replications, 4, progress=False)
+    tmp = path.with_name(path.name + ".partial")
+    for r in runs:
+        r.save(tmp / r.config.name)
+    diffs.to_parquet(tmp / "paired_differences.parquet", index=False)
+    tmp.rename(path)
+    return path
+
+
 @pytest.fixture(scope="session")
 def results(tmp_path_factory) -> dict[str, Path]:
     return build_results(tmp_path_factory.getbasetemp() / "caresim-results")
+
+
+@pytest.fixture(scope="session")
+def compare4(tmp_path_factory):
+    return plots.load_folder(build_compare4(tmp_path_factory.getbasetemp() / "caresim-compare4"))
 
 
 @pytest.fixture(scope="session")
@@ -117,6 +144,47 @@ def legend_texts(fig: Figure) -> list[str]:
 
 def visible_axes(fig: Figure):
     return [ax for ax in fig.axes if ax.get_visible()]
+
+
+def drawn_texts(fig: Figure) -> list:
+    """(Text, window extent) of every text drawn at the report's resolution: titles, labels,
+    legends, annotations and the tick labels inside each axis's view."""
+    fig.set_dpi(REPORT_DPI)
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    ticks, in_view = set(), set()
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            lo, hi = sorted(axis.get_view_interval())
+            for tick in axis.get_major_ticks() + axis.get_minor_ticks():
+                for label in (tick.label1, tick.label2):
+                    ticks.add(id(label))
+                    if ax.get_visible() and lo - 1e-9 * (hi - lo) <= tick.get_loc() <= \
+                            hi + 1e-9 * (hi - lo):
+                        in_view.add(id(label))
+    out = []
+    for text in fig.findobj(Text):
+        if not text.get_visible() or not text.get_text().strip():
+            continue
+        if (id(text) in ticks and id(text) not in in_view) or (
+                text.axes is not None and not text.axes.get_visible()):
+            continue
+        out.append((text, text.get_window_extent(renderer)))
+    return out
+
+
+def legibility_problems(fig: Figure) -> list[str]:
+    """Texts cut off by the figure's edge, and pairs of texts drawn over each other."""
+    texts, box = drawn_texts(fig), fig.bbox
+    problems = [f"cut off: {t.get_text()!r}" for t, b in texts
+                if b.x0 < box.x0 - 1 or b.x1 > box.x1 + 1 or b.y0 < box.y0 - 1
+                or b.y1 > box.y1 + 1]
+    for i, (t1, b1) in enumerate(texts):
+        for t2, b2 in texts[i + 1:]:
+            if min(b1.x1, b2.x1) - max(b1.x0, b2.x0) > 1 and \
+                    min(b1.y1, b2.y1) - max(b1.y0, b2.y0) > 1:
+                problems.append(f"overlap: {t1.get_text()!r} and {t2.get_text()!r}")
+    return problems
 
 
 def test_no_gui_backend_and_no_pyplot_figures(compare):
@@ -177,7 +245,7 @@ def test_cash_and_resource_use_are_separate_views(compare):
     cash = compare.stacked("costs")
     resource = compare.stacked("resource")
     fig = plots.cash_by_service(cash)
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    titles = [ax.get_title().replace("\n", " ") for ax in fig.axes if ax.get_title()]
     assert "NHS" in titles and "Local authority" in titles
     nhs = next(ax for ax in fig.axes if ax.get_title() == "NHS")
     assert nhs.title.get_color() == PAYER_COLOURS["nhs"]
@@ -206,9 +274,26 @@ def test_cumulative_cost_difference(compare):
         plots.cumulative_cost_difference(costs, "no-such-base")
 
 
+def test_cumulative_legend_names_every_payer_line_of_every_panel(compare4):
+    fig = plots.cumulative_cost_difference(compare4.stacked("costs"), "fragmented",
+                                           order=compare4.names)
+    drawn = {ln.get_label() for ax in fig.axes for ln in ax.get_lines()
+             if not ln.get_label().startswith("_")}
+    assert {"Pooled fund", "Integrated provider", "Local authority"} <= drawn
+    assert drawn <= set(legend_texts(fig))
+
+
+def test_money_ticks_put_the_minus_sign_before_the_pound(compare4):
+    fig = plots.cumulative_cost_difference(compare4.stacked("costs"), "fragmented",
+                                           order=compare4.names)
+    labels = [t.get_text() for t, _ in drawn_texts(fig)]
+    assert any(text.startswith("-£") for text in labels)
+    assert not [text for text in labels if "£-" in text]
+
+
 def test_budget_balance(compare):
     fig = plots.budget_balance(compare.stacked("budgets"))
-    titles = [ax.get_title() for ax in fig.axes if ax.get_title()]
+    titles = [ax.get_title().replace("\n", " ") for ax in fig.axes if ax.get_title()]
     assert {"NHS", "Local authority", "Pooled fund"} <= set(titles)
     labels = legend_texts(fig)
     assert "Year-to-date spend" in labels and "Year-to-date plan" in labels
@@ -218,11 +303,11 @@ def test_budget_balance(compare):
 
 
 def test_cost_shifting(compare):
-    fig = plots.cost_shifting(compare.stacked("shifting"), replications=2)
+    fig = plots.cost_shifting(compare.stacked("shifting"), replications=2, years=1.0)
     ax = visible_axes(fig)[0]
     causes = [t.get_text() for t in ax.get_yticklabels()]
     assert causes and all("(" in c for c in causes)          # "Reason (responsible body)"
-    assert "£" in ax.get_xlabel()
+    assert ax.get_xlabel().endswith("£ a year")               # per year, as the KPIs are
     labels = legend_texts(fig)
     assert "Bed paid by NHS" in labels and "Shifted: caused by another body" in labels
 
@@ -257,7 +342,53 @@ def test_forest(compare):
     labels = [t.get_text() for t in ax.get_yticklabels()]
     assert "Delayed bed days / yr" in labels
     assert "%" in ax.get_xlabel()
-    assert "pooled vs fragmented" in ax.get_title(loc="left")
+    assert "pooled vs fragmented" in ax.get_title(loc="left").replace("\n", " ")
+    assert "too few replications, n=2" in ax.get_title(loc="left").replace("\n", " ")
+    assert not [c for c in ax.get_children() if type(c).__name__ == "LineCollection"
+                and len(c.get_segments())]                    # n=2: points, no error bars
+
+
+def test_forest_bars_never_reach_below_minus_100_percent(compare4):
+    kinds = {k.name: fig for k, fig, _ in plots.figures(compare4, ["forest"])}
+    ax = kinds["forest"].axes[0]
+    bars = [seg for c in ax.collections for seg in c.get_segments()]
+    assert bars and min(x for seg in bars for x, _ in seg) >= -100
+    labels = [t.get_text() for t in ax.get_yticklabels()]
+    assert "Cash, local authority (£/yr)" not in labels       # a transfer, not a cut
+    assert "Cash, all payers (£/yr)" in labels
+
+
+def test_every_kpi_has_a_readable_label():
+    kpis = set(KPI_DESCRIPTIONS) | {"deaths_75-84", "deaths_85+"}
+    assert kpis <= set(KPI_LABELS)
+    assert not [k for k, label in KPI_LABELS.items() if "_" in label]
+
+
+@pytest.mark.parametrize("name", [n for n in plots.KINDS if n not in
+                                  ("tornado", "sobol", "morris", "lhs_scatter", "destinations")])
+def test_four_scenario_figures_keep_every_text_inside_and_apart(compare4, name):
+    [(_, fig, note)] = list(plots.figures(compare4, [name]))
+    assert fig is not None, note
+    assert legibility_problems(fig) == []
+
+
+@pytest.mark.parametrize("folder", ["run", "sweep"])
+def test_figures_of_each_folder_kind_keep_every_text_inside_and_apart(results, folder):
+    for kind, fig, _ in plots.figures(plots.load_folder(results[folder])):
+        if fig is not None:
+            assert legibility_problems(fig) == [], kind.name
+
+
+def test_monthly_bars_leave_out_a_month_the_run_covers_in_part(compare4):
+    run = compare4.runs[0]
+    costs = compare4.stacked("costs")
+    months = sorted(costs["month"].unique())
+    end = pd.Timestamp(run.section("run.start_date")) + pd.Timedelta(
+        days=run.section("run.warmup_days") + 365.25 * run.section("run.years"))
+    assert end.day != 1 and months[-1] == end.strftime("%Y-%m")    # the fixture ends mid-month
+    [(_, fig, _)] = list(plots.figures(compare4, ["cash_by_service"]))
+    bars = {round(p.get_x() + p.get_width() / 2) for ax in fig.axes for p in ax.patches}
+    assert len(bars) == len(months) - 1
 
 
 def test_sensitivity_figures(sweep):

@@ -1,28 +1,35 @@
 """The HTML report and the plot/report commands, including a real headless-browser check.
 
-The browser test needs Debian's Chromium (``apt-get install -y chromium``) and the Python
-``playwright`` package; it never downloads a browser. It saves the first screen of the report
-to ``test-artifacts/report-first-screen.png``.
+The browser tests need Debian's Chromium (``apt-get install -y chromium``; found on PATH or at
+/usr/bin/chromium) and the Python ``playwright`` package; they never download a browser.
+Locally a missing browser skips them with the reason; in CI (``CI=true``) it fails them. They
+save a screenshot of each section of a four-scenario report under ``test-artifacts/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import html
+import importlib
+import os
 import re
 import shutil
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
-from sim import plots
+from sim import plots, stats, sweep
+from sim.plots.style import kpi_label
 from sim.report import add_subcommands, render_report, write_plots, write_report
 
-from .test_plots import build_results
+from .test_plots import build_compare4, build_results
 
+pytestmark = pytest.mark.filterwarnings("error")
 REPO = Path(__file__).resolve().parents[1]
 ARTIFACTS = REPO / "test-artifacts"
-CHROMIUM = Path("/usr/bin/chromium")
+DEBIAN_CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
 EXTERNAL = re.compile(r"""(?:src|href|action|poster|data)\s*=\s*["']?\s*(?:https?:)?//"""
@@ -39,6 +46,36 @@ def reports(results, tmp_path_factory):
     """One report per folder kind, written once."""
     out = tmp_path_factory.mktemp("reports")
     return {kind: write_report(path, out / f"{kind}.html") for kind, path in results.items()}
+
+
+@pytest.fixture(scope="session")
+def report4(tmp_path_factory):
+    """The report of the four arrangements compared over 5 replications, written once."""
+    folder = build_compare4(tmp_path_factory.getbasetemp() / "caresim-compare4")
+    return write_report(folder, tmp_path_factory.mktemp("report4") / "compare4.html")
+
+
+def section(text: str, name: str) -> str:
+    """The plain text of one report section."""
+    body = re.search(rf'<section id="{name}">(.*?)</section>', text, re.DOTALL).group(1)
+    return html.unescape(re.sub(r"<[^>]+>", " ", body))
+
+
+def browser():
+    """(playwright.sync_api, Chromium path); skipped locally when missing, failed in CI."""
+    chromium = shutil.which("chromium") or (
+        str(DEBIAN_CHROMIUM) if DEBIAN_CHROMIUM.exists() else None)
+    try:
+        sync_api = importlib.import_module("playwright.sync_api")
+    except ImportError:
+        sync_api = None
+    missing = ("Chromium is not installed (apt-get install -y chromium)" if chromium is None
+               else "the playwright package is not installed" if sync_api is None else None)
+    if missing:
+        if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+            pytest.fail(f"{missing}: CI must run the browser test")
+        pytest.skip(f"{missing}; browser check skipped (it fails instead when CI=true)")
+    return sync_api, chromium
 
 
 def _cli(argv):
@@ -79,21 +116,89 @@ def test_report_is_one_self_contained_file(reports, kind):
 def test_compare_report_content(reports):
     text = reports["compare"].read_text()
     assert len(re.findall(r"<figure ", text)) == 10
-    assert re.search(r"Pooled (reduced|increased|made no clear difference to) delayed bed days "
-                     r"per year", text)
-    assert "versus fragmented" in text and "95% CI" in text
-    assert "What differs between scenarios" in text and "funding.pool.scope" in text
+    findings = section(text, "findings")
+    assert re.search(r"Delayed bed days a year \(medically fit, still in an acute bed\): "
+                     r"[\d,]+ under fragmented; pooled [\d,]+ \([+-][\d.]+%\)", findings)
+    assert "What differs between scenarios" in text
+    assert "funding.pool.scope" in text.replace("<wbr>", "")
     assert text.count("<details><summary>Resolved config:") == 2
     assert "Shifted to another body" in text
     assert "<b>tornado, sobol, morris, lhs_scatter</b> not shown: sensitivity figures" in text
-    assert " pp (" in text                                   # share KPIs differ in points
+    assert " pp<" in text                                    # share KPIs differ in points
+
+
+def test_too_few_replications_show_no_intervals_and_say_so(reports):
+    text = reports["compare"].read_text()              # 2 replications
+    assert "Intervals not shown: too few replications (n=2)" in section(text, "findings")
+    assert "Intervals not shown: too few replications (n=2)" in section(text, "kpis")
+    assert "95% CI" not in section(text, "findings") and 'class="ci"' not in text
+
+
+def test_a_compare_folder_from_before_the_percent_interval_gets_it_from_its_runs(results,
+                                                                                  tmp_path):
+    old = tmp_path / "old"
+    shutil.copytree(results["compare"], old)
+    paired = pd.read_parquet(old / "paired_differences.parquet")
+    paired.drop(columns=["percent_low", "percent_high", "replications"]).to_parquet(
+        old / "paired_differences.parquet", index=False)
+    recomputed = plots.load_folder(old).paired
+    pd.testing.assert_frame_equal(recomputed, paired, check_like=True)
+
+
+def test_cash_findings_state_the_total_and_where_money_moved(report4):
+    findings = section(report4.read_text(), "findings")
+    assert re.search(r"Cash paid by all payers a year: £[\d.]+m under fragmented; pooled "
+                     r"£[\d.]+m \([+-]", findings)
+    assert re.search(r"Under pooled, the pooled fund pays £[\d.]+[mk] more \(nothing under "
+                     r"fragmented\), the local authority £[\d.]+[mk] less \(nothing now\)",
+                     findings)
+    assert re.search(r"Under integrated, the integrated provider pays £[\d.]+[mk] more",
+                     findings)
+    assert "moved between payers, a transfer and not a saving" in findings
+    # a transfer is never called a reduction or a saving
+    assert not re.search(r"(reduc|cut|sav)\w*[^.;]*(local.authority|NHS)[^.;]*cash", findings)
+    assert findings.count("saving") == findings.count("not a saving")
+
+
+def test_findings_lead_with_a_few_grouped_sentences(report4):
+    text = report4.read_text()
+    findings = re.search(r'<section id="findings">(.*?)</section>', text, re.DOTALL).group(1)
+    headings = re.findall(r"<h3>(.*?)</h3>", findings)
+    assert headings == ["Cash: the total and who pays", "Hospital", "Care homes", "How sure"]
+    assert len(re.findall(r"<li>", findings)) <= 9      # 4 lead KPIs + who pays x 3 + method
+    assert "Every other KPI is in the KPI tables" in findings
+
+
+def test_report_intervals_stay_inside_each_quantitys_range(report4):
+    text = report4.read_text()
+    for low, high in re.findall(r"95% CI ([+-]?[\d.]+)% to ([+-]?[\d.]+)%",
+                                section(text, "findings")):
+        assert -100 <= float(low) <= float(high)
+    folder = plots.load_folder(report4.parent.parent / "caresim-compare4")
+    for run in folder.runs:
+        for row in run.kpi_summary().itertuples():
+            low, high = stats.kpi_range(row.kpi)
+            assert low <= row.ci_low <= row.mean <= row.ci_high <= high, (run.name, row.kpi)
+    assert (folder.paired["percent_low"].dropna() >= -100).all()
+    kpis = section(text, "kpis")
+    assert "95% interval beneath" in kpis and "Intervals not shown" not in kpis
+    # the by-scenario table shows a negative bound only for a KPI that can be negative
+    table = re.search(r"KPIs by scenario.*?</table>", text, re.DOTALL).group(0)
+    signed = {html.escape(kpi_label(k)) for k in stats.SIGNED}
+    rows = re.findall(r"<tr><td>(.*?)<small>(.*?)</tr>", table, re.DOTALL)
+    assert len(rows) > 30
+    for label, cells in rows:
+        lows = re.findall(r'<span class="ci">(.*?) to ', cells)
+        assert lows or "£0" in cells or ">0<" in cells, label
+        assert label in signed or not [low for low in lows if low.startswith("-")], label
 
 
 def test_run_report_sentences_come_from_the_numbers(results, reports):
     text = reports["run"].read_text()
     summary = plots.load_folder(results["run"]).runs[0].kpi_summary().set_index("kpi")
     admissions = summary.loc["emergency_admissions", "mean"]
-    assert f"there were {admissions:,.0f} (95% CI" in text
+    assert f"there were {admissions:,.0f} emergency admissions a year" in text   # n=2: no CI
+    assert "Intervals not shown: too few replications (n=2)" in text
     assert "against plan" in text                             # budget sentence
     assert "<b>destinations</b>" in text and "<b>forest</b> not shown" in text
 
@@ -154,40 +259,79 @@ def test_report_command_default_path(results, tmp_path, capsys):
     assert capsys.readouterr().out.strip() == str(target / "report.html")
 
 
-def test_report_in_headless_chromium(reports):
-    if not CHROMIUM.exists():
-        pytest.skip("Chromium is not installed (apt-get install -y chromium); browser check "
-                    "skipped")
-    sync_api = pytest.importorskip("playwright.sync_api",
-                                   reason="the playwright package is not installed")
-    errors, requests = [], []
+def test_a_missing_browser_fails_in_ci_and_skips_locally(monkeypatch):
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.setattr(sys.modules[__name__], "DEBIAN_CHROMIUM", Path("/nonexistent/chromium"))
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="Chromium is not installed.*CI must run"):
+        browser()
+    monkeypatch.setenv("CI", "")
+    with pytest.raises(pytest.skip.Exception, match="Chromium is not installed"):
+        browser()
+
+
+def test_a_missing_playwright_fails_in_ci(monkeypatch):
+    real = importlib.import_module
+
+    def no_playwright(name, *args):
+        if name.startswith("playwright"):
+            raise ImportError(name)
+        return real(name, *args)
+
+    monkeypatch.setattr(importlib, "import_module", no_playwright)
+    monkeypatch.setenv("CI", "true")
+    with pytest.raises(pytest.fail.Exception, match="playwright package is not installed"):
+        browser()
+
+
+#: elements whose content is wider than their box (and so spills or is cut), except code
+#: blocks, which scroll on purpose; a table's container scrolls too, but in this report every
+#: table must fit the page
+OVERFLOW_JS = """() => [...document.querySelectorAll('main *')].filter(e =>
+    e.clientWidth > 0 && e.tagName !== 'PRE' && e.scrollWidth > e.clientWidth + 1
+  ).map(e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
+            `${e.className ? '.' + e.className : ''}: ${e.scrollWidth} > ${e.clientWidth}`)"""
+
+
+def test_four_scenario_report_reads_cleanly_at_1280_px_in_chromium(report4):
+    sync_api, chromium = browser()
+    messages, requests, overflowing, shots = [], [], [], []
     with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        launched = pw.chromium.launch(executable_path=chromium, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page(viewport={"width": 1280, "height": 900})
-            page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
-            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            page = launched.new_page(viewport={"width": 1280, "height": 900})
+            page.on("console", lambda m: messages.append(f"{m.type}: {m.text}")
+                    if m.type in ("error", "warning") else None)
+            page.on("pageerror", lambda exc: messages.append(str(exc)))
             page.on("request", lambda r: requests.append(r.url))
-            page.goto(reports["compare"].resolve().as_uri(), wait_until="load")
+            page.goto(report4.resolve().as_uri(), wait_until="load")
             ARTIFACTS.mkdir(exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "report-first-screen.png"))
+            sections = page.locator("main section")
+            for i in range(sections.count()):
+                path = ARTIFACTS / f"report-{sections.nth(i).get_attribute('id')}.png"
+                sections.nth(i).screenshot(path=str(path))
+                shots.append(path)
+            summaries = page.locator("details summary")
+            for i in range(summaries.count()):           # open configs and parameters too
+                summaries.nth(i).click()
+            assert page.locator("details pre").first.is_visible()
+            overflowing = page.evaluate(OVERFLOW_JS)
             images = page.locator("figure img")
-            assert images.count() == 10
+            assert images.count() == 9               # no event log: no destinations figure
             for i in range(images.count()):
                 img = images.nth(i)
                 img.scroll_into_view_if_needed()
-                assert img.is_visible()
                 box = img.bounding_box()
                 assert box and box["width"] > 300 and box["height"] > 100
-                assert img.evaluate("e => e.complete && e.naturalWidth > 0 && "
-                                    "e.naturalHeight > 0")
-            page.locator("details summary").first.click()
-            assert page.locator("details pre").first.is_visible()
+                assert img.evaluate("e => e.complete && e.naturalWidth > 0")
         finally:
-            browser.close()
-    assert errors == []
+            launched.close()
+    assert overflowing == []
+    assert messages == []
     assert all(u.startswith(("file:", "data:")) for u in requests), requests
-    assert (ARTIFACTS / "report-first-screen.png").stat().st_size > 5_000
+    assert {p.stem for p in shots} >= {"report-findings", "report-figures", "report-kpis"}
+    assert all(p.stat().st_size > 5_000 for p in shots)
 
 
 OAT_EXPERIMENT = """
@@ -221,7 +365,6 @@ type = "oat"
 
 def test_report_of_a_real_oat_sweep(tmp_path):
     """The reader matches what sim.sweep really writes (a 5-point OAT sweep, 10 tiny runs)."""
-    sweep = pytest.importorskip("sim.sweep")
     spec = tmp_path / "tiny_oat.toml"
     spec.write_text(OAT_EXPERIMENT)
     sweep.run_sweep(spec, tmp_path / "out", workers=1, progress=False)

@@ -47,13 +47,38 @@ def _care_settings(f: Folder):
                                     order=f.names)
 
 
+def _whole_months(frame: pd.DataFrame, f: Folder) -> pd.DataFrame:
+    """Only the calendar months each run simulated from start to end.
+
+    A run that starts or ends inside a month has a first or last month with fewer days, whose
+    spend would read as a drop; such months are left out of the monthly bar charts.
+    """
+    keep = []
+    for run in f.runs:
+        rows = frame[frame["scenario"] == run.name] if "scenario" in frame else frame
+        start = pd.Timestamp(run.section("run.start_date") or "NaT")
+        days = (run.section("run.warmup_days", 0) or 0) + 365.25 * (run.section("run.years")
+                                                                     or 0)
+        if pd.isna(start) or not days:
+            keep.append(rows)
+            continue
+        end = start + pd.Timedelta(days=days)
+        first = start.to_period("M") if start.day == 1 else start.to_period("M") + 1
+        last = end.to_period("M") - 1    # the month holding the end is partial (or empty)
+        months = pd.PeriodIndex(rows["month"].astype(str), freq="M")
+        keep.append(rows[(months >= first) & (months <= last)])
+    return pd.concat(keep, ignore_index=True) if keep else frame
+
+
 def _cash(f: Folder):
-    return money.cash_by_service(_need(f.stacked("costs"), "monthly_costs.parquet"),
+    costs = _need(f.stacked("costs"), "monthly_costs.parquet")
+    return money.cash_by_service(_need(_whole_months(costs, f), "a whole month of costs"),
                                  order=f.names)
 
 
 def _resource(f: Folder):
-    return money.resource_use(_need(f.stacked("resource"), "monthly_resource_use.parquet"),
+    resource = _need(f.stacked("resource"), "monthly_resource_use.parquet")
+    return money.resource_use(_need(_whole_months(resource, f), "a whole month of resource use"),
                               order=f.names)
 
 
@@ -71,7 +96,8 @@ def _budgets(f: Folder):
 def _shifting(f: Folder):
     shifting = _need(f.stacked("shifting"), "cost_shifting.parquet")
     return money.cost_shifting(shifting, order=f.names,
-                               replications={r.name: r.replications for r in f.runs})
+                               replications={r.name: r.replications for r in f.runs},
+                               years={r.name: r.section("run.years") for r in f.runs})
 
 
 def _destinations(f: Folder):
@@ -98,9 +124,11 @@ def _forest(f: Folder):
         raise Skip("paired differences need a compare folder (paired_differences.parquet) or "
                    "a sweep with analysis.json 'paired_differences'")
     from ..results import KPI_DESCRIPTIONS
+    # cash by payer is left out: a payer's -100% is money moving to another payer, not a cut
+    by_payer = {f"cost_{p}_gbp" for p in money.PAYER_ORDER}
     kpis = [k for k in KPI_DESCRIPTIONS if k in set(f.paired["kpi"])]
     kpis += [k for k in dict.fromkeys(f.paired["kpi"]) if k not in kpis]
-    return outcomes.forest(f.paired, kpis=kpis)
+    return outcomes.forest(f.paired, kpis=[k for k in kpis if k not in by_payer])
 
 
 def _sweep_records(f: Folder, key: str):
@@ -137,9 +165,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "reason of delay), people waiting in ED for a bed, and the funded-bed line.", _bed_use),
     Kind("care_settings", "People in intermediate care, reablement, home care, waiting at "
          "home for home care, and in residential and nursing homes over time.", _care_settings),
-    Kind("cash_by_service", "Cash paid each month by service, for each payer.", _cash),
+    Kind("cash_by_service", "Cash paid each month by service, for each payer (whole months "
+         "only: a month the run covers in part is left out).", _cash),
     Kind("resource_use", "Resource use valued at unit costs each month (a separate view: "
-         "never add it to cash).", _resource),
+         "never add it to cash; whole months only).", _resource),
     Kind("cumulative_cost_difference", "Cumulative cash difference of each scenario versus "
          "the base, by payer and in total, with the 95% interval of the total.", _cumulative),
     Kind("budget_balance", "Year-to-date spend against plan per funder and financial year, "
@@ -149,8 +178,9 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
          "discharge pathway.", _destinations),
     Kind("setting_mix", "Mean number of people in each care setting over the reporting "
          "window.", _setting_mix),
-    Kind("forest", "Paired differences of each KPI versus the base scenario, as % of the base "
-         "mean with 95% intervals.", _forest),
+    Kind("forest", "Paired change of each KPI against the base scenario, as % of the base "
+         "mean with 95% intervals. Cash by payer is left out (money moving from one payer to "
+         "another is not a change in spending: see the key findings).", _forest),
     Kind("tornado", "One-at-a-time sensitivity: KPI swing as each parameter moves between its "
          "low and high value.", _tornado),
     Kind("sobol", "Sobol first- and total-order indices with 95% confidence intervals.",

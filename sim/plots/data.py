@@ -130,10 +130,11 @@ class RunData:
         return self._cache[table]
 
     def kpi_summary(self) -> pd.DataFrame:
-        """kpi, mean, ci_low, ci_high (from summary.json, else computed from kpis.parquet)."""
-        kpis = self.summary.get("kpis")
-        if kpis:
-            return pd.DataFrame([{"kpi": k, **v} for k, v in kpis.items()])
+        """kpi, mean, ci_low, ci_high, replications, from kpis.parquet.
+
+        Recomputed rather than read from summary.json, so that a folder written before the
+        intervals learnt each KPI's range (:mod:`sim.stats`) reports them correctly too.
+        """
         from ..results import summarise
         return summarise(self.table("kpis")[["replication", "kpi", "value"]])
 
@@ -225,6 +226,30 @@ def _sub_runs(path: Path) -> list[RunData]:
     return runs
 
 
+def _paired_from_runs(runs: list[RunData], paired: pd.DataFrame) -> pd.DataFrame:
+    """The paired table recomputed from the runs' KPIs (as :func:`sim.paired_differences`).
+
+    Folders written before the % change had its own interval lack ``percent_low`` and
+    ``percent_high``; when every scenario's run folder is here they are recomputed, else the
+    table is returned as it was.
+    """
+    from ..stats import paired_summary
+    by_name = {r.name: r.table("kpis").pivot_table(index="replication", columns="kpi",
+                                                    values="value") for r in runs}
+    base = str(paired["base"].iloc[0])
+    scenarios = list(dict.fromkeys(paired["scenario"].astype(str)))
+    if any(name not in by_name for name in [base, *scenarios]):
+        return paired
+    a, rows = by_name[base], []
+    for name in scenarios:
+        b = by_name[name]
+        common = a.index.intersection(b.index)
+        rows += [{"kpi": kpi, "base": base, "scenario": name,
+                  **paired_summary(a.loc[common, kpi], b.loc[common, kpi], kpi)}
+                 for kpi in dict.fromkeys(paired["kpi"]) if kpi in a and kpi in b]
+    return pd.DataFrame(rows)
+
+
 def load_folder(path: str | Path) -> Folder:
     """Read a run, compare or sweep folder (raises ResultsError when it is none of them)."""
     path = Path(path)
@@ -236,6 +261,8 @@ def load_folder(path: str | Path) -> Folder:
     if (path / "paired_differences.parquet").is_file():
         paired = _read_parquet(path / "paired_differences.parquet")
     runs = _sub_runs(path)
+    if paired is not None and "percent_low" not in paired.columns:
+        paired = _paired_from_runs(runs, paired)
     if kind == "compare":
         if paired is None:
             notes.append("paired_differences.parquet is missing: no forest plot or paired "

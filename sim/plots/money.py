@@ -6,15 +6,17 @@ separate views of the ledger; each figure shows one view only and says which in 
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
+from ..stats import t_band
 from .style import (
     PAYER_COLOURS,
     PAYER_LABELS,
     SERVICE_COLOURS,
-    SERVICE_LABELS,
     check_columns,
     financial_year,
     fmt_gbp,
@@ -23,12 +25,19 @@ from .style import (
     new_figure,
     per_scenario,
     scenarios_of,
+    service_label,
     styled,
-    t_band,
     thousands,
 )
 
 PAYER_ORDER = ("nhs", "la", "pool", "provider", "self")
+
+
+def _payer_title(ax, payer: str, columns: int) -> None:
+    """A payer's column title, on two lines when the columns are too narrow for one."""
+    label = PAYER_LABELS.get(payer, payer)
+    ax.set_title(textwrap.fill(label, 12) if columns >= 4 else label,
+                 color=PAYER_COLOURS.get(payer), fontweight="bold")
 
 
 def _month_ticks(ax, months: list[str], most: int = 4) -> None:
@@ -72,16 +81,15 @@ def _stacked_months(costs: pd.DataFrame, view: str, order, fig):
                 ax.text(0.5, 0.5, "nothing paid", transform=ax.transAxes, ha="center",
                         color="#777777")
             if i == 0:
-                ax.set_title(PAYER_LABELS.get(payer, payer), color=PAYER_COLOURS.get(payer),
-                             fontweight="bold")
+                _payer_title(ax, payer, len(payers))
             if j == 0:
                 ax.set_ylabel(f"{name}\n£ per month" if name else "£ per month")
             millions(ax)
             _month_ticks(ax, months, most=3 if len(payers) > 2 else 5)
             ax.grid(axis="x", visible=False)
-    handles = [Patch(color=SERVICE_COLOURS.get(s, "#777777"), label=SERVICE_LABELS.get(s, s))
+    handles = [Patch(color=SERVICE_COLOURS.get(s, "#777777"), label=service_label(s))
                for s in services]
-    legend_below(fig, handles, [h.get_label() for h in handles], ncol=5)
+    legend_below(fig, handles, [h.get_label() for h in handles], ncol=4)
     return fig
 
 
@@ -162,8 +170,13 @@ def cumulative_cost_difference(costs: pd.DataFrame, base: str, order: list[str] 
         ax.set_ylabel("cumulative £ difference")
         millions(ax)
         _month_ticks(ax, months)
-    handles, labels = axes[0, 0].get_legend_handles_labels()
-    legend_below(fig, handles, labels, ncol=4)
+    handles = {}   # every payer drawn in any panel, then the total
+    for ax in axes[:, 0]:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    order = [PAYER_LABELS.get(p, p) for p in payers] + ["Total: 95% CI", "Total, all payers"]
+    labels = [label for label in order if label in handles]
+    legend_below(fig, [handles[label] for label in labels], labels, ncol=4)
     fig.suptitle(f"Cumulative cash difference versus {base} by payer (£m; below zero = "
                  "scenario spends less)")
     return fig
@@ -192,13 +205,12 @@ def budget_balance(budgets: pd.DataFrame, order: list[str] | None = None, fig=No
             ax = axes[i, j]
             rows = data[data["funder"] == funder]
             if rows.empty:
-                ax.text(0.5, 0.5, f"no {PAYER_LABELS.get(funder, funder).lower()}\nin this "
-                        "scenario", transform=ax.transAxes, ha="center", va="center",
-                        color="#777777")
+                ax.text(0.5, 0.5, textwrap.fill(f"no {PAYER_LABELS.get(funder, funder).lower()} "
+                        "in this scenario", 14), transform=ax.transAxes, ha="center",
+                        va="center", color="#777777", fontsize=7)
                 ax.set_yticks([])
                 if i == 0:
-                    ax.set_title(PAYER_LABELS.get(funder, funder),
-                                 color=PAYER_COLOURS.get(funder), fontweight="bold")
+                    _payer_title(ax, funder, len(funders))
                 continue
             spend = rows.pivot_table(index="month", columns="replication", values="spend_gbp",
                                      aggfunc="sum").reindex(months).fillna(0.0)
@@ -210,6 +222,7 @@ def budget_balance(budgets: pd.DataFrame, order: list[str] | None = None, fig=No
             colour = PAYER_COLOURS.get(funder, "#555555")
             lo, med, hi = np.nanquantile(spend_ytd, [0.05, 0.5, 0.95], axis=1)
             years = list(fy.unique())
+            full = [y for y in years if (fy == y).sum() == 12]   # whole financial years
             for year in years:
                 sel = (fy == year).to_numpy()
                 ax.fill_between(x[sel], lo[sel], hi[sel], color=colour, alpha=0.2, linewidth=0)
@@ -219,12 +232,11 @@ def budget_balance(budgets: pd.DataFrame, order: list[str] | None = None, fig=No
                         label="Year-to-date plan" if year == fy.iloc[0] else None)
                 end = np.flatnonzero(sel)[-1]
                 balance = plan_ytd[end] - med[end]
-                if len(years) <= 3:
+                if year in full and len(full) <= 2:   # room for a label in each year
                     word = "under" if balance >= 0 else "over"
-                    ax.text(x[np.flatnonzero(sel)[0]], 0.99,
-                            f"{fmt_gbp(abs(balance))}\n{word} plan",
+                    ax.text(x[sel].mean(), 0.99, f"{fmt_gbp(abs(balance))}\n{word} plan",
                             transform=ax.get_xaxis_transform(), fontsize=6.5, va="top",
-                            color="#333333")
+                            ha="center", color="#333333")
                 if year != years[0]:
                     ax.axvline(x[np.flatnonzero(sel)[0]] - 0.5, color="#999999", linewidth=0.6)
             if np.abs(risk.to_numpy()).max() > 0:
@@ -232,13 +244,11 @@ def budget_balance(budgets: pd.DataFrame, order: list[str] | None = None, fig=No
                        edgecolor="black", linewidth=0.4, label="Risk share of pool (+ top-up)")
             ax.axhline(0, color="#777777", linewidth=0.6)
             if i == 0:
-                ax.set_title(PAYER_LABELS.get(funder, funder), color=colour, fontweight="bold")
+                _payer_title(ax, funder, len(funders))
             if j == 0:
                 ax.set_ylabel(f"{name}\n£ year to date" if name else "£ year to date")
             millions(ax)
-            starts = [int(np.flatnonzero((fy == y).to_numpy()).mean()) for y in years]
-            ax.set_xticks(starts)
-            ax.set_xticklabels(years)
+            _year_ticks(ax, fy, len(funders))
             ax.grid(axis="x", visible=False)
             ax.margins(y=0.18)
     handles, _labels = {}, {}
@@ -250,6 +260,16 @@ def budget_balance(budgets: pd.DataFrame, order: list[str] | None = None, fig=No
     return fig
 
 
+def _year_ticks(ax, fy: pd.Series, columns: int) -> None:
+    """A label at the middle of each financial year with four or more months, thinned so that
+    labels (about 0.55 in each) never overlap in a panel 1/``columns`` of the page wide."""
+    years = [y for y in fy.unique() if (fy == y).sum() >= 4]
+    room = max(1, int(7.0 / max(columns, 1) / 0.55))
+    years = years[::int(np.ceil(len(years) / room))] if years else []
+    ax.set_xticks([float(np.flatnonzero((fy == y).to_numpy()).mean()) for y in years])
+    ax.set_xticklabels(years)
+
+
 def _cause_label(reason: str, caused_by: str) -> str:
     from .style import DELAY_LABELS
     return f"{DELAY_LABELS.get(reason, reason)} ({PAYER_LABELS.get(caused_by, caused_by)})"
@@ -257,12 +277,14 @@ def _cause_label(reason: str, caused_by: str) -> str:
 
 @styled
 def cost_shifting(shifting: pd.DataFrame, order: list[str] | None = None,
-                  replications: dict | int | None = None, fig=None):
+                  replications: dict | int | None = None, years: dict | float | None = None,
+                  fig=None):
     """Value of delayed bed days by causing step (and its funder) and the funder paying the bed.
 
     Bars are coloured by the PAYING funder; hatched bars are shifted costs (caused by another
-    body than the one paying for the bed). Values are the mean per replication over the
-    reporting window; the label gives £ and delayed bed days.
+    body than the one paying for the bed). Values are per year (the mean over replications
+    of the reporting window divided by its ``years``, as the KPIs are), or per replication
+    when ``years`` is not given; the label gives £ and delayed bed days.
     """
     check_columns(shifting, ("replication", "reason", "caused_by", "bed_payer",
                              "delayed_bed_days", "value_gbp"), "cost_shifting")
@@ -272,10 +294,13 @@ def cost_shifting(shifting: pd.DataFrame, order: list[str] | None = None,
                                             .groupby(["reason", "caused_by"]).ngroups
                                             for n in names))
     payers_seen = set()
+    unit = "a year" if years else "per replication"
     for ax, name in zip(axes[:, 0], names):
         data = per_scenario(shifting, name)
         n_rep = replications.get(name) if isinstance(replications, dict) else replications
         n_rep = n_rep or max(data["replication"].nunique(), 1)
+        span = years.get(name) if isinstance(years, dict) else years
+        n_rep *= span if span and span > 0 else 1
         table = (data.groupby(["reason", "caused_by", "bed_payer"], as_index=False)
                  [["delayed_bed_days", "value_gbp"]].sum())
         table[["delayed_bed_days", "value_gbp"]] /= n_rep
@@ -298,7 +323,7 @@ def cost_shifting(shifting: pd.DataFrame, order: list[str] | None = None,
         ax.set_yticklabels([_cause_label(r, c) for r, c in causes])
         ax.set_title(f"{name}: caused by (step, responsible body)" if name
                      else "Caused by (step, responsible body)", loc="left")
-        ax.set_xlabel("value of delayed bed days, £ per replication")
+        ax.set_xlabel(f"value of delayed bed days, £ {unit}")
         ax.grid(axis="y", visible=False)
         thousands(ax, "x")
         ax.margins(x=0.25)
@@ -307,6 +332,6 @@ def cost_shifting(shifting: pd.DataFrame, order: list[str] | None = None,
     handles.append(Patch(facecolor="white", edgecolor="#444444", hatch="///",
                          label="Shifted: caused by another body"))
     legend_below(fig, handles, [h.get_label() for h in handles], ncol=3)
-    fig.suptitle("Value of delayed acute bed days by cause and paying funder (£ per "
-                 "replication, reporting window)")
+    fig.suptitle(f"Value of delayed acute bed days by cause and paying funder (£ {unit}, "
+                 "reporting window)")
     return fig

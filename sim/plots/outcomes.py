@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
+from ..stats import too_few
 from .style import (
     SCENARIO_COLOURS,
     SCENARIO_HATCHES,
@@ -106,7 +109,7 @@ def setting_mix(daily: pd.DataFrame, warmup_days: float | dict | None = None,
     check_columns(daily, ("day", "replication", "series", "count"), "setting_mix")
     names = scenarios_of(daily, order)
     kinds = [s for s in CARE_SETTINGS if s in set(daily["series"].unique())]
-    fig, ax = axes_for(ax, height=1.2 + 0.35 * len(kinds) * max(len(names), 1))
+    fig, ax = axes_for(ax, height=1.4 + len(kinds) * (0.15 + 0.16 * max(len(names), 1)))
     height = 0.8 / max(len(names), 1)
     for j, name in enumerate(names):
         data = per_scenario(daily, name)
@@ -119,7 +122,7 @@ def setting_mix(daily: pd.DataFrame, warmup_days: float | dict | None = None,
                 hatch=SCENARIO_HATCHES[j % len(SCENARIO_HATCHES)], edgecolor="white",
                 linewidth=0.4)
         for yy, v in zip(y, values):
-            ax.text(v, yy, f" {v:,.0f}", va="center", fontsize=6.5)
+            ax.text(v, yy, f" {v:,.0f}" if v >= 10 else f" {v:.2g}", va="center", fontsize=6.5)
     ax.set_yticks(np.arange(len(kinds)))
     ax.set_yticklabels([SERIES_LABELS[s] for s in kinds])
     ax.invert_yaxis()
@@ -136,65 +139,95 @@ def setting_mix(daily: pd.DataFrame, warmup_days: float | dict | None = None,
 
 
 def _percent_interval(paired: pd.DataFrame) -> pd.DataFrame:
-    """Percent change and its 95% CI relative to the base mean (NaN when the base is 0)."""
+    """% change and its 95% interval (NaN when the base mean is 0).
+
+    The interval is the table's own for the % change (``percent_low``/``percent_high``:
+    Fieller's, which cannot fall below -100%, :mod:`sim.stats`); an older table without it
+    gets the difference's interval over the base mean.
+    """
     base = paired["base_mean"].where(paired["base_mean"] != 0)
-    return paired.assign(pct=100 * paired["difference"] / base,
-                         pct_low=100 * paired["ci_low"] / base,
-                         pct_high=100 * paired["ci_high"] / base)
+    pct = 100 * paired["difference"] / base
+    if {"percent_low", "percent_high"} <= set(paired.columns):
+        lo, hi = paired["percent_low"].where(base.notna()), paired["percent_high"].where(
+            base.notna())
+    else:
+        ends = np.sort(np.c_[100 * paired["ci_low"] / base, 100 * paired["ci_high"] / base],
+                       axis=1)
+        lo, hi = ends[:, 0], ends[:, 1]
+    return paired.assign(pct=pct, pct_low=lo, pct_high=hi)
 
 
 @styled
 def forest(paired: pd.DataFrame, kpis: list[str] | None = None, labels: dict | None = None,
            ax=None):
-    """Paired differences of KPIs vs base as % of the base mean, with 95% intervals.
+    """Paired changes of KPIs against the base as % of the base mean, with 95% intervals.
 
     ``paired``: paired_differences.parquet (kpi, base, scenario, base_mean, difference, ci_low,
-    ci_high). KPIs with a base mean of zero cannot be shown as a % and are listed in a note.
-    A symmetric-log axis is used when changes exceed +-150%.
+    ci_high[, percent_low, percent_high, replications]). KPIs with a base mean of zero cannot
+    be shown as a % and are named in a note. A symmetric-log axis is used when changes exceed
+    +150%. With too few replications (:func:`sim.stats.too_few`) only the points are drawn.
     """
     check_columns(paired, ("kpi", "base", "scenario", "base_mean", "difference", "ci_low",
                            "ci_high"), "forest")
     data = _percent_interval(paired)
     order = kpis or list(dict.fromkeys(data["kpi"]))
     data = data[data["kpi"].isin(order)]
-    dropped = sorted(set(data.loc[data["pct"].isna(), "kpi"]))
+    dropped = [k for k in order if k in set(data.loc[data["pct"].isna(), "kpi"])]
     shown = [k for k in order if k in set(data.dropna(subset=["pct"])["kpi"])]
     names = list(dict.fromkeys(data["scenario"]))
-    fig, ax = axes_for(ax, height=1.4 + 0.24 * len(shown) * max(1, 0.6 * len(names)))
+    n = int(data["replications"].min()) if "replications" in data and len(data) else None
+    with_ci = n is None or not too_few(n)
+    fig, ax = axes_for(ax, height=1.6 + 0.2 * len(shown) * max(1, 0.6 * len(names)))
     step = 0.6 / max(len(names), 1)
     for j, name in enumerate(names):
         rows = data[(data["scenario"] == name)].set_index("kpi").reindex(shown)
         y = np.arange(len(shown)) + (j - (len(names) - 1) / 2) * step
         colour = SCENARIO_COLOURS[(j + 1) % len(SCENARIO_COLOURS)] if len(names) > 1 \
             else "#222222"
-        ax.errorbar(rows["pct"], y, xerr=[rows["pct"] - rows["pct_low"],
-                                          rows["pct_high"] - rows["pct"]],
-                    fmt=SCENARIO_MARKERS[j % len(SCENARIO_MARKERS)], color=colour, ms=4,
-                    elinewidth=1.2, capsize=2, label=f"{name} vs {rows['base'].dropna().iloc[0]}"
-                    if rows["base"].notna().any() else name)
+        err = None
+        if with_ci:   # an unbounded or missing interval draws the point alone
+            err = np.nan_to_num(np.clip([rows["pct"] - rows["pct_low"],
+                                         rows["pct_high"] - rows["pct"]], 0, None))
+        ax.errorbar(rows["pct"], y, xerr=err, fmt=SCENARIO_MARKERS[j % len(SCENARIO_MARKERS)],
+                    color=colour, ms=4, elinewidth=1.2, capsize=2, label=name)
     ax.axvline(0, color="#555555", linewidth=0.8)
     ax.set_yticks(range(len(shown)))
     ax.set_yticklabels([(labels or {}).get(k, kpi_label(k)) for k in shown])
-    ax.invert_yaxis()
-    extreme = np.nanmax(np.abs(data[["pct_low", "pct_high"]].to_numpy())) if len(shown) else 0
+    ax.set_ylim(len(shown) - 0.5, -0.5)
+    columns = ["pct", "pct_low", "pct_high"] if with_ci else ["pct"]
+    extreme = np.nanmax(np.abs(data[columns].to_numpy())) if len(shown) else 0
     if extreme > 150:
         ax.set_xscale("symlog", linthresh=100, linscale=2)
         ticks = [t for t in (-100, -50, 0, 50, 100, 1000, 10000, 100000)
                  if t <= max(extreme, 100) * 1.05]
         ax.set_xticks(ticks)
         ax.xaxis.set_minor_locator(FixedLocator([]))
-        ax.set_xlabel("change vs base, % of base mean (log scale beyond +100%)")
+        ax.set_xlabel("change against the base, % of base mean (log scale beyond +100%)")
     else:
-        ax.set_xlabel("change vs base, % of base mean")
+        ax.set_xlabel("change against the base, % of base mean")
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:+,.0f}%" if v else "0"))
     ax.grid(axis="y", visible=False)
+    notes = []
+    if with_ci and data.loc[data["kpi"].isin(shown), ["pct_low", "pct_high"]].isna().any(
+            axis=None):
+        notes.append("A point without a bar has no interval: its base varies too much between "
+                     "replications for a ratio.")
     if dropped:
-        ax.text(0, -0.10, "Not shown (base mean is zero, see table): "
-                + ", ".join(dropped), transform=ax.transAxes, fontsize=6.5, color="#555555",
-                va="top")
+        notes.append("Not shown (base mean is zero; see the KPI tables): " + ", ".join(
+            (labels or {}).get(k, kpi_label(k)) for k in dropped) + ".")
+    if notes:
+        note = "\n".join(textwrap.fill(text, 95) for text in notes)
+        ax.annotate(note, xy=(0, 0), xycoords="axes fraction",
+                    xytext=(0, -30), textcoords="offset points", va="top", ha="left",
+                    fontsize=6.5, color="#555555")
+    legend_rows = 0
     if len(names) > 1:
-        ax.legend(loc="best")
+        ncol = min(len(names), 4)
+        legend_rows = int(np.ceil(len(names) / ncol))
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=ncol, borderaxespad=0.3)
     bases = list(dict.fromkeys(data["base"].astype(str)))
     who = f"{names[0]} vs {bases[0]}" if len(names) == 1 else f"scenarios vs {', '.join(bases)}"
-    ax.set_title(f"Change in each KPI, {who} (% of base mean, 95% CI)", loc="left")
+    how = "95% CI" if with_ci else f"no intervals: too few replications, n={n}"
+    ax.set_title(textwrap.fill(f"Change in each KPI, {who} (% of base mean, {how})", 64),
+                 loc="left", pad=6 + 12 * legend_rows)
     return fig

@@ -31,14 +31,20 @@ SERVICE_COLOURS = {
     "acute": "#332288", "escalation": "#882255", "intermediate_care": "#44AA99",
     "community_nursing": "#88CCEE", "reablement": "#117733", "home_care": "#999933",
     "care_home": "#DDCC77", "chc": "#CC6677", "fnc": "#AA4499", "pool_governance": "#BBBBBB",
+    "case_management": "#661100",
 }
 SERVICE_LABELS = {
     "acute": "Acute beds", "escalation": "Escalation beds",
     "intermediate_care": "Intermediate care",
     "community_nursing": "Community nursing", "reablement": "Reablement", "home_care": "Home care",
     "care_home": "Care homes", "chc": "Continuing Healthcare", "fnc": "Funded nursing care",
-    "pool_governance": "Pool governance",
+    "pool_governance": "Pool governance", "case_management": "Case management",
 }
+
+
+def service_label(service: str) -> str:
+    """A service's label; an unlisted service gets its name in words, never a raw key."""
+    return SERVICE_LABELS.get(service, service.replace("_", " ").capitalize())
 
 # --- care settings (daily series); same hue family as the service that pays for them -----------
 SERIES_COLOURS = {
@@ -127,15 +133,26 @@ def fmt_gbp(value: float, digits: int = 1) -> str:
     return f"{sign}£{v:,.0f}"
 
 
+def _signed_gbp(value: float, text: str) -> str:
+    """'-£5.0m', never '£-5.0m'."""
+    return "0" if not value else ("-£" if value < 0 else "£") + text
+
+
+def _gbp_tick(value: float, _pos=None) -> str:
+    a = abs(value)
+    if a >= 1e6 or a == 0:
+        return _signed_gbp(value, f"{a / 1e6:,.1f}m")
+    return _signed_gbp(value, f"{a / 1e3:,.0f}k" if a >= 1e3 else f"{a:,.0f}")
+
+
 def millions(ax, axis: str = "y") -> None:
-    """Tick labels in £m (data in £)."""
-    formatter = FuncFormatter(lambda v, _: f"£{v / 1e6:,.1f}m" if v else "0")
-    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
+    """Tick labels in £m, or £k below £1m so that a small axis never reads '£0.0m' (data in £)."""
+    (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(FuncFormatter(_gbp_tick))
 
 
 def thousands(ax, axis: str = "x") -> None:
     """Tick labels in £k (data in £)."""
-    formatter = FuncFormatter(lambda v, _: f"£{v / 1e3:,.0f}k" if v else "0")
+    formatter = FuncFormatter(lambda v, _: _signed_gbp(v, f"{abs(v) / 1e3:,.0f}k"))
     (ax.yaxis if axis == "y" else ax.xaxis).set_major_formatter(formatter)
 
 
@@ -215,18 +232,6 @@ def financial_year(month: pd.Series) -> pd.Series:
     return pd.Series([f"{y}/{(y + 1) % 100:02d}" for y in start], index=month.index)
 
 
-def t_band(values: np.ndarray, axis: int = 1) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Mean and 95% t-interval along ``axis`` (zero width with one replication)."""
-    from scipy import stats
-    values = np.asarray(values, dtype=float)
-    n = values.shape[axis]
-    mean = values.mean(axis=axis)
-    if n < 2:
-        return mean, mean, mean
-    half = stats.t.ppf(0.975, n - 1) * values.std(axis=axis, ddof=1) / np.sqrt(n)
-    return mean, mean - half, mean + half
-
-
 # short KPI labels with units (the full definitions are sim.results.KPI_DESCRIPTIONS)
 KPI_LABELS = {
     "emergency_admissions": "Emergency admissions / yr",
@@ -250,11 +255,29 @@ KPI_LABELS = {
     "readmission_30d_share": "30-day readmission share",
     "home_care_waiting_mean": "Waiting for home care (people)",
     "acute_occupancy_share": "Acute occupancy (share of beds)",
+    "mean_delay_home_care_days": "Mean delay to home care once fit (days)",
+    "deaths_65-74": "Deaths aged 65-74 / yr",
+    "deaths_75-84": "Deaths aged 75-84 / yr",
+    "deaths_85+": "Deaths aged 85+ / yr",
+    "cost_provider_gbp": "Cash, integrated provider (£/yr)",
+    "risk_share_nhs_gbp": "NHS top-up of the pool (£/yr)",
+    "risk_share_la_gbp": "LA top-up of the pool (£/yr)",
+    "statutory_risk_days": "Days the pool is short of NHS commitments / yr",
+    "outcome_payment_gbp": "Outcome payments (£/yr)",
+    "beds_closed": "Acute beds closed",
+    "reinvested_gbp": "Underspend reinvested (£/yr)",
+    "case_managed_mean": "People case-managed (mean)",
+    "referral_to_care_days": "Referral to care starting (days)",
+    "avoided_crises": "Crises handled without admission / yr",
+    "pathway_escalations": "Discharge pathway escalations / yr",
+    "chc_disputes": "CHC/LA funding disputes / yr",
+    "rationed_decisions": "Funding decisions held back / yr",
 }
 
 
 def kpi_label(kpi: str) -> str:
-    return KPI_LABELS.get(kpi, kpi.replace("_", " "))
+    """A KPI's short label with its unit; an unlisted KPI gets its name in words."""
+    return KPI_LABELS.get(kpi, kpi.replace("_", " ").capitalize())
 
 
 def _compact(v: float, _pos=None) -> str:

@@ -87,27 +87,37 @@ def bed_use(daily: pd.DataFrame, beds: int | dict | None = None,
         fan(ax, dates, in_use, "#222222", linewidth=0.9)
         funded = _per_scenario_value(beds, name)
         closing = _wide(data, "funded:acute_beds").reindex(dates)
+        # line labels sit inside the plot at its right end, clear of the tick labels:
+        # funded beds just below their line, escalation beds just above theirs
+        right = ax.get_yaxis_transform()
+        label = {"fontsize": 7, "ha": "right", "transform": right,
+                 "bbox": {"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 0.5}}
+        top = None
         if len(closing.columns) and closing.nunique().max() > 1:
             # beds closed during the run (bed-closure rule): the funded line steps down
             ax.plot(dates, closing.median(axis=1), color="black", linestyle="--", linewidth=1,
                     drawstyle="steps-post")
-            ax.text(dates[0], float(closing.iloc[0].median()), "funded beds ", va="top",
-                    ha="right", fontsize=7)
+            last = float(closing.iloc[-1].median())
+            ax.text(0.995, last, f"funded beds ({last:g} at the end)", va="top", **label)
+            top = float(closing.iloc[0].median())
         elif funded:
             ax.axhline(funded, color="black", linestyle="--", linewidth=1)
-            ax.text(dates[0], funded, f"funded beds ({funded:g}) ", va="top", ha="right",
-                    fontsize=7)
+            ax.text(0.995, funded, f"funded beds ({funded:g})", va="top", **label)
+            top = funded
             extra = _per_scenario_value(escalation_beds, name)
             if extra:
                 ax.axhline(funded + extra, color="black", linestyle=":", linewidth=1)
-                ax.text(dates[0], funded + extra, f"+ escalation ({extra:g}) ", va="bottom",
-                        ha="right", fontsize=7)
+                ax.text(0.995, funded + extra, f"+ escalation beds ({extra:g})", va="bottom",
+                        **label)
+                top = funded + extra
         shade_warmup(ax, dates[0], _per_scenario_value(warmup_days, name))
         n_rep = treat.shape[1]
         ax.set_title(f"{name} ({n_rep} replication{'s' if n_rep != 1 else ''})" if name
                      else f"{n_rep} replication{'s' if n_rep != 1 else ''}", loc="left")
         ax.set_ylabel("beds")
         ax.set_ylim(bottom=0)
+        if top:   # room above the highest line for its label and the warm-up label
+            ax.set_ylim(top=max(ax.get_ylim()[1], top * 1.18))
         date_axis(ax)
     handles = [Patch(color=SERIES_COLOURS["acute_treatment"], label="In treatment")]
     handles += [Patch(color=DELAY_COLOURS[r], label=f"Delayed: {DELAY_LABELS[r]}")
