@@ -21,8 +21,8 @@ KINDS = {
     "admission": "service 'acute'; payer of the bed; value = hours waiting for a bed (ED "
                  "boarding) in days; detail 'readmission' within the readmission window",
     "bed_stay": "an acute bed left (discharge or death); value = days in the bed",
-    "discharge": "service = destination; value = days from medically fit to leaving; "
-                 "detail = pathway 0-3",
+    "discharge": "service = destination; payer of the package or place it leads to ('' if "
+                 "none); value = days from medically fit to leaving; detail = pathway 0-3",
     "death": "service = state at death; detail = age band",
     "care_home_admission": "permanent placement; detail = source (hospital, ic, community)",
     "crisis_avoided": "service = route (urgent_response, step_up_bed)",

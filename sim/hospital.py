@@ -102,14 +102,21 @@ def emergency_admission(ctx: RunContext, i: int):
         people.leave_bed(i)
         if bed is ctx.services.escalation_beds:
             ctx.billing.stop(i, ("escalation",))
-        ctx.log.record(env.now, i, "discharge", decision.destination, value=delay,
-                       detail=str(decision.pathway))
+        ctx.log.record(env.now, i, "discharge", decision.destination, _payer(ctx, decision),
+                       delay, str(decision.pathway))
         pop.last_discharge[i] = env.now
         ctx.journeys.finish(i)
         leave_hospital(ctx, i, decision, holding)
     except simpy.Interrupt:
         holding.release_all()
         people.leave_bed(i)
+
+
+def _payer(ctx: RunContext, decision: DischargeDecision) -> str:
+    """Who pays the care a discharge leads to ('' for none, or not yet decided)."""
+    if decision.interim:
+        return ctx.cfg.assessment.interim_payer
+    return decision.funding.fees.payer if decision.funding is not None else ""
 
 
 def _find_a_place(ctx: RunContext, i: int, had_package: bool, holding: Holding):
