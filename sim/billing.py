@@ -28,6 +28,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import pandas as pd
 import simpy
 
 from .config import Scenario
@@ -257,3 +258,40 @@ class Billing:
         n = cfg.neighbourhood
         per_place = n.team_cost_gbp_per_year / max(n.caseload_per_team, 1)
         return float(int(amount_gbp_per_year / per_place))
+
+
+# --- the pool's year end -----------------------------------------------------------------------
+def risk_share_nhs(rules: FundingRules, year_index: int) -> float:
+    """The NHS's share of the pool's over- or underspend in a financial year.
+
+    ``proportional``: what each funder actually contributed that year (an amount or a share of
+    its budget, after yearly changes and withheld outcome payments); ``fixed``: the configured
+    share; ``host``: all to the host.
+    """
+    pool = rules.cfg.funding.pool
+    if pool.risk_share == "fixed":
+        return pool.nhs_fixed_share
+    if pool.risk_share == "host":
+        return 1.0 if pool.host == "nhs" else 0.0
+    nhs, la = (rules.contributed(f, year_index) for f in ("nhs", "la"))
+    return nhs / (nhs + la) if nhs + la > 0 else 0.5
+
+
+def settle_pool_years(table: pd.DataFrame, rules: FundingRules) -> None:
+    """At each whole financial year's end, split the pool's balance between the funders.
+
+    ``table`` is the monthly budget table (month, funder, balance_ytd_gbp, year_end ...); the
+    funders' ``risk_share_gbp`` is set on the month that closes each financial year: a top-up
+    (+) of an overspend or a refund (-) of an underspend. A year the run ends inside is not
+    settled: its balance stays open. An integrated provider on a capitated budget keeps its own
+    surplus or deficit, so nothing is split.
+    """
+    if not rules.scope or rules.fund != "pool":
+        return
+    pool = table[(table["funder"] == "pool") & table["year_end"]]
+    for row in pool.itertuples():
+        overspend = -float(row.balance_ytd_gbp)
+        nhs_share = risk_share_nhs(rules, int(row.year))
+        for funder, share in (("nhs", nhs_share), ("la", 1 - nhs_share)):
+            sel = (table["funder"] == funder) & (table["month"] == row.month)
+            table.loc[sel, "risk_share_gbp"] = overspend * share

@@ -65,7 +65,7 @@ class FundYear:
         funding.outcome_earned[year] = earned
         total = 0.0
         if earned > 0:
-            fraction = funding._plan_fraction[max(int(np.ceil(t)) - 1, 0)]
+            fraction = funding.plan_fraction[max(int(np.ceil(t)) - 1, 0)]
             for funder in ("nhs", "la"):
                 amount = funding.outcome_payment(funder, year) * fraction * earned
                 m.billing.outcome_payment(t, funder, amount)

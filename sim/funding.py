@@ -46,12 +46,12 @@ class FundingRules:
         self.rationing_now = {"la": False, self.fund: False}
         self._waiters: dict[str, list[simpy.Event]] = {"la": [], self.fund: []}
         self._year_start_cash: dict[str, float] = {"nhs": 0.0, "la": 0.0, self.fund: 0.0}
-        self._plan_fraction = self._seasonal_plan_fraction()
+        self.plan_fraction = self._seasonalplan_fraction()
         fy = clock.financial_year
         self.days_to_year_end = np.array([
             (dt.date(int(year) + 1, 4, 1) - d).days for d, year in zip(clock.dates, fy)])
         # last day of each day's financial year inside the plan (the horizon for the last year)
-        last = len(self._plan_fraction) - 1
+        last = len(self.plan_fraction) - 1
         self._year_end_day = np.minimum(np.arange(len(fy)) + self.days_to_year_end - 1, last)
         # outcome payments decided at each financial-year end: year index -> share earned (0-1)
         self.outcome_earned: dict[int, float] = {}
@@ -103,7 +103,7 @@ class FundingRules:
         return payer == self.fund and bool(self.scope) and self.cfg.funding.pool.rations
 
     # --- budgets and the seasonal spending plan ---------------------------------------------
-    def _seasonal_plan_fraction(self) -> np.ndarray:
+    def _seasonalplan_fraction(self) -> np.ndarray:
         """Cumulative share of the yearly budget planned to be spent by each day of its year."""
         weights = 1.0 + self.cfg.budgets.winter_spend_uplift * self.clock.winter.astype(float)
         fy = self.clock.financial_year
@@ -136,6 +136,13 @@ class FundingRules:
         base = b.nhs_gbp_per_year if funder == "nhs" else b.la_gbp_per_year
         change = b.nhs_yearly_change if funder == "nhs" else b.la_yearly_change
         return base * (1.0 + b.headroom_share) * (1.0 + change) ** year_index
+
+    def contributed(self, funder: str, year_index: int) -> float:
+        """What a funder actually put into the fund in a year: its contribution (amount or
+        share of its budget, with the yearly change) less any outcome payment withheld."""
+        withheld_share = 1.0 - self.outcome_earned.get(year_index, 1.0)
+        return self.contribution(funder, year_index) \
+            - withheld_share * self.outcome_payment(funder, year_index)
 
     def outcome_payment(self, funder: str, year_index: int) -> float:
         """The part of a funder's contribution paid only if the year's outcome target is met."""
@@ -177,7 +184,7 @@ class FundingRules:
 
     def plan_to_date(self, funder: str, t: float) -> float:
         """Year-to-date planned spend of ``funder`` at time t (seasonal plan)."""
-        return self.yearly_budget(funder, self.year_index(t)) * self._plan_fraction[int(t)]
+        return self.yearly_budget(funder, self.year_index(t)) * self.plan_fraction[int(t)]
 
     def spent_this_year(self, funder: str, t: float) -> float:
         """Cash paid by ``funder`` since the start of the current financial year."""
@@ -191,7 +198,7 @@ class FundingRules:
         if self.cfg.budgets.rationing.basis == "forecast_outturn":
             spent += self.ledger.committed_per_day(funder) * self.days_to_year_end[int(t)]
             plan = self.yearly_budget(funder, self.year_index(t)) * \
-                self._plan_fraction[self._year_end_day[int(t)]]
+                self.plan_fraction[self._year_end_day[int(t)]]
         else:
             plan = self.plan_to_date(funder, t)
         if plan <= 0:

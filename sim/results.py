@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from .billing import settle_pool_years
 from .config import AGE_BANDS
 from .costs import PAYERS, cost_shifting, monthly_costs
 from .outdir import write_folder
@@ -222,10 +223,15 @@ def _money_kpis(model, ledger: pd.DataFrame, budgets: pd.DataFrame, years: float
 
 
 def budget_table(model, cash: pd.DataFrame, edges: np.ndarray, labels: list[str]) -> pd.DataFrame:
-    """Monthly plan, spend and year-to-date balance per funder, with pool risk shares."""
+    """Monthly plan, spend and year-to-date balance per funder, with pool risk shares.
+
+    ``year_end`` marks the month that closes a whole financial year inside the run: only then
+    is a pool's balance settled by the risk-share rule (:func:`sim.billing.settle_pool_years`);
+    a year the run ends inside keeps an open balance.
+    """
     funding, clock = model.funding, model.clock
-    pool_cfg = model.cfg.funding.pool
     spend = cash.groupby(["month", "payer"])["cost_gbp"].sum()
+    frac = funding.plan_fraction
     rows = []
     for funder in funding.funders:
         balance = 0.0
@@ -235,41 +241,18 @@ def budget_table(model, cash: pd.DataFrame, edges: np.ndarray, labels: list[str]
             year = funding.year_index(lo)
             if year != year_of_balance:
                 balance, year_of_balance = 0.0, year
-            frac = funding._plan_fraction
             plan_lo = frac[lo - 1] if lo > 0 and funding.year_index(lo - 1) == year else 0.0
             plan = funding.yearly_budget(funder, year) * (frac[hi - 1] - plan_lo)
             spent = float(spend.get((label, funder), 0.0))
             balance += plan - spent
-            rows.append({"month": label, "funder": funder, "plan_gbp": plan, "spend_gbp": spent,
-                         "balance_ytd_gbp": balance, "risk_share_gbp": 0.0})
+            closes_year = edges[m + 1] < len(clock.financial_year) and \
+                funding.year_index(edges[m + 1]) != year
+            rows.append({"month": label, "funder": funder, "year": year, "plan_gbp": plan,
+                         "spend_gbp": spent, "balance_ytd_gbp": balance,
+                         "year_end": bool(closes_year), "risk_share_gbp": 0.0})
     table = pd.DataFrame(rows)
-    if funding.scope and funding.fund == "pool":
-        _apply_risk_share(table, pool_cfg)
+    settle_pool_years(table, funding)
     return table
-
-
-def _apply_risk_share(table: pd.DataFrame, pool_cfg) -> None:
-    """At each financial-year end, split the pool's over- or underspend between the funders.
-
-    An integrated provider on a capitated budget keeps its own surplus or deficit instead.
-    """
-    total = pool_cfg.nhs_contribution_gbp_per_year + pool_cfg.la_contribution_gbp_per_year
-    if pool_cfg.risk_share == "proportional":
-        nhs_share = pool_cfg.nhs_contribution_gbp_per_year / total if total else 0.5
-    elif pool_cfg.risk_share == "fixed":
-        nhs_share = pool_cfg.nhs_fixed_share
-    else:
-        nhs_share = 1.0 if pool_cfg.host == "nhs" else 0.0
-    pool = table[table["funder"] == "pool"]
-    months = pool["month"].tolist()
-    for pos, month in enumerate(months):
-        is_year_end = month.endswith("-03") or pos == len(months) - 1
-        if not is_year_end:
-            continue
-        overspend = -float(pool.iloc[pos]["balance_ytd_gbp"])
-        for funder, share in (("nhs", nhs_share), ("la", 1 - nhs_share)):
-            sel = (table["funder"] == funder) & (table["month"] == month)
-            table.loc[sel, "risk_share_gbp"] = overspend * share
 
 
 def summarise(kpis: pd.DataFrame) -> pd.DataFrame:

@@ -96,13 +96,13 @@ class Pool(Section):
         active_in="pooled")
     nhs_contribution_share: Probability | None = _field(
         None, "NHS contribution as a share of its yearly budget (after headroom and yearly "
-        "change); when set it replaces the amount above.", probe=0.15,
-        active_in="pooled")
+        "change), instead of an amount: give one or the other.", probe=0.15,
+        active_in="pooled", probe_with={"funding.pool.nhs_contribution_gbp_per_year": 0.0})
     la_contribution_share: Probability | None = _field(
-        None, "LA contribution as a share of its yearly budget; when set it replaces the amount "
-        "above (e.g. 1.0: all of it, as Sheffield pooled virtually all adult social care).",
-        probe=0.5,
-        active_in="pooled")
+        None, "LA contribution as a share of its yearly budget, instead of an amount: give one "
+        "or the other (e.g. 1.0: all of it, as Sheffield pooled virtually all adult social "
+        "care).", probe=0.5,
+        active_in="pooled", probe_with={"funding.pool.la_contribution_gbp_per_year": 0.0})
     risk_share: Literal["proportional", "fixed", "host"] = _field(
         "proportional", "How a year-end over- or underspend is split: by contribution, by fixed "
         "shares, or all to the host.", probe="host", active_in="pooled")
@@ -139,6 +139,17 @@ class Pool(Section):
         "where results sit near the target).", probe="graded", active_in="pooled",
         probe_with={"funding.pool.outcome_payment_share": 0.1,
                     "funding.pool.outcome_target_mean_delay_days": 0.7})
+
+    @model_validator(mode="after")
+    def _one_contribution_each(self):
+        for funder in ("nhs", "la"):
+            amount = getattr(self, f"{funder}_contribution_gbp_per_year")
+            if getattr(self, f"{funder}_contribution_share") is not None and amount > 0:
+                raise ValueError(
+                    f"{funder}_contribution_share is set and so is "
+                    f"{funder}_contribution_gbp_per_year = {amount:,.0f}: give the "
+                    "contribution as a share or as an amount, not both")
+        return self
 
 
 class Funding(Section):

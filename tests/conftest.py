@@ -51,10 +51,10 @@ def small(name: str = "fragmented", people: int = 6000, years: float = 1.0,
         shipped = sim.load_config(name)
         pool = shipped.funding.pool
         f = people / DEFAULT_PEOPLE
-        changes["funding.pool.nhs_contribution_gbp_per_year"] = \
-            pool.nhs_contribution_gbp_per_year * f
-        changes["funding.pool.la_contribution_gbp_per_year"] = \
-            pool.la_contribution_gbp_per_year * f
+        for funder in ("nhs", "la"):     # a contribution given as a share needs no amount
+            shared = f"funding__pool__{funder}_contribution_share" in overrides
+            changes[f"funding.pool.{funder}_contribution_gbp_per_year"] = \
+                0.0 if shared else getattr(pool, f"{funder}_contribution_gbp_per_year") * f
     changes.update({k.replace("__", "."): v for k, v in overrides.items()})
     return sim.load_config(name, overrides=changes)
 
