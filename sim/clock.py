@@ -14,14 +14,16 @@ import numpy as np
 
 WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")   # as in decision.panel_weekdays
 WINTER_MONTHS = (12, 1, 2, 3)
-WORK_START, WORK_END = 9.0 / 24.0, 17.0 / 24.0   # assessors' working hours
 
 
 class Clock:
     """Calendar of one run: ``horizon_days`` days from ``start``."""
 
-    def __init__(self, start: dt.date, horizon_days: float):
+    def __init__(self, start: dt.date, horizon_days: float,
+                 working_hours: tuple[float, float] = (9.0, 17.0)):
         self.start = start
+        # assessors' working day on weekdays, as fractions of a day
+        self.work_start, self.work_end = working_hours[0] / 24.0, working_hours[1] / 24.0
         self.days = int(math.ceil(horizon_days)) + 1
         dates = [start + dt.timedelta(days=d) for d in range(self.days + 400)]
         self.dates = dates
@@ -45,28 +47,31 @@ class Clock:
         raise ValueError("no meeting day found within two weeks")
 
     def next_working_time(self, t: float) -> float:
-        """t itself inside working hours (weekdays 09:00-17:00), else the next 09:00."""
+        """t itself inside working hours (weekdays, 09:00-17:00 by default), else the next
+        start of a working day."""
         day = int(t)
         time_of_day = t - day
-        if self.weekday[day] < 5 and WORK_START - 1e-9 <= time_of_day < WORK_END - 1e-9:
+        start, end = self.work_start, self.work_end
+        if self.weekday[day] < 5 and start - 1e-9 <= time_of_day < end - 1e-9:
             return t
-        if self.weekday[day] < 5 and time_of_day < WORK_START:
-            return day + WORK_START
+        if self.weekday[day] < 5 and time_of_day < start:
+            return day + start
         day += 1
         while self.weekday[day] >= 5:
             day += 1
-        return day + WORK_START
+        return day + start
 
     def working_days_elapsed(self, t: float, working_days: float) -> float:
-        """Elapsed days to do ``working_days`` of work (8-hour weekdays) starting at t."""
-        remaining = working_days * (WORK_END - WORK_START)
+        """Elapsed days to do ``working_days`` of work (whole working days of the assessors'
+        hours, on weekdays) starting at t."""
+        remaining = working_days * (self.work_end - self.work_start)
         now = self.next_working_time(t)
         while True:
-            left_today = int(now) + WORK_END - now
+            left_today = int(now) + self.work_end - now
             if remaining <= left_today + 1e-12:
                 return now + remaining - t
             remaining -= left_today
-            now = self.next_working_time(int(now) + WORK_END + 1e-6)
+            now = self.next_working_time(int(now) + self.work_end + 1e-6)
 
     def financial_year_starts(self) -> list[float]:
         """Day offsets of every 1 April inside the horizon (and day 0)."""

@@ -37,7 +37,8 @@ def reablement_episode(ctx: RunContext, i: int):
     env, r, streams = ctx.env, ctx.cfg.reablement, ctx.streams
     ctx.people.move(i, REABLEMENT)
     ctx.billing.reablement_episode(i)
-    duration = min(streams.person_exponential("reablement_days", i, r.duration_mean_days), 42.0)
+    duration = min(streams.person_exponential("reablement_days", i, r.duration_mean_days),
+                   r.max_days)
     outcome = streams.person_choice("reablement_outcome", i, r.outcome_split)
     try:
         if outcome == 2:

@@ -161,7 +161,8 @@ def funding_decision(ctx: RunContext, i: int, service: str, fees: Fees, in_hospi
         yield env.timeout(cfg.decision.coordinator_hours / 24.0)
     else:
         days = {WEEKDAYS.index(d) for d in cfg.decision.panel_weekdays}
-        yield env.timeout(ctx.clock.next_weekday_time(env.now, days) - env.now)
+        meeting = ctx.clock.next_weekday_time(env.now, days, cfg.decision.panel_hour)
+        yield env.timeout(meeting - env.now)
     rule = cfg.budgets.rationing
     held_back = False
     while ctx.rules.rationing(fees.payer):

@@ -26,8 +26,6 @@ from .clock import Clock
 from .config import Scenario
 from .costs import Ledger
 
-TEAM_SEQUENCE = ("nhs", "la", "la", "nhs", "la")
-
 
 class FundingRules:
     """The funding arrangement of one scenario, with its budgets and rationing state."""
@@ -82,7 +80,7 @@ class FundingRules:
         count = self.cfg.assessment.separate_assessments
         if not long_term:
             count = min(count, 2)
-        return list(TEAM_SEQUENCE[:count])
+        return list(self.cfg.assessment.team_sequence[:count])
 
     def decision_mode(self, service: str) -> str:
         """'coordinator' or 'panel' for a funding decision on ``service``."""

@@ -72,7 +72,7 @@ def emergency_admission(ctx: RunContext, i: int):
     env, pop, people = ctx.env, ctx.pop, ctx.people
     had_package = int(pop.state[i]) in (HOME_CARE, HOME_WAITING_CARE)
     placements.suspend_home_care(ctx, i)
-    readmission = pop.last_discharge[i] > env.now - 30.0
+    readmission = pop.last_discharge[i] > env.now - ctx.cfg.crisis.readmission_window_days
     holding = Holding(env, ctx.occupancy)
     try:
         people.move(i, ACUTE_BOARDING)

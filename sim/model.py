@@ -86,7 +86,7 @@ class Model:
         # whole days, so that daily means integrate exactly to the KPIs
         self.warmup = float(round(cfg.run.warmup_days))
         self.horizon = float(round(cfg.run.warmup_days + cfg.run.years * YEAR))
-        self.clock = Clock(cfg.run.start_date, self.horizon)
+        self.clock = Clock(cfg.run.start_date, self.horizon, tuple(cfg.assessment.working_hours))
         expected = cfg.population.size + int(cfg.population.entrants_per_year
                                              * (self.horizon / YEAR + 1)) + 16
         self.pop = Population(expected)
@@ -120,9 +120,7 @@ class Model:
         rng = self.streams.generator("population")
         people = draw_people(cfg, rng, cfg.population.size, 0.0, entrants=False)
         pick_initial_states(cfg, self.streams.generator("initial_states"), people)
-        state = people["state"]
-        hours = np.maximum(np.round(people["package_hours"]), 1.0) * (state == State.HOME_CARE)
-        people["package_hours"] = hours
+        state, hours = people["state"], people["package_hours"]
         # the starting stock cannot exceed the capacity the place has
         in_home = np.flatnonzero(np.isin(state, [State.RESIDENTIAL, State.NURSING]))
         state[in_home[cfg.care_homes.beds:]] = State.HOME

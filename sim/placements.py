@@ -17,24 +17,19 @@ import math
 from .billing import Fees
 from .context import RunContext
 from .decisions import FeePlan, care_home_fees, home_care_fees
-from .population import HOME_CARE, NURSING, RESIDENTIAL
+from .population import HOME_CARE, NURSING, RESIDENTIAL, package_hours
 
 NO_CARE_HOME = -1
 
 
 # --- home care -------------------------------------------------------------------------------
 def package_size(ctx: RunContext, i: int) -> float:
-    """Hours per week of a person's new home-care package (drawn once, then kept).
-
-    Mean ``home_care.hours_per_week_mean`` x (Exp(1) + 1) / 2, in whole hours, at least one
-    and at most ``home_care.max_package_hours_per_week``.
-    """
+    """Hours per week of a person's new home-care package: drawn once from their own keyed
+    stream (:func:`sim.population.package_hours`), then kept."""
     pop = ctx.pop
     if pop.package_hours[i] <= 0:
         u = ctx.streams.person_uniform("package_hours", i)
-        hours = ctx.cfg.home_care.hours_per_week_mean * (-math.log(u) + 1.0) / 2.0
-        hours = max(round(hours * 2.0 / 2.0), 1.0)
-        pop.package_hours[i] = min(hours, 60.0)
+        pop.package_hours[i] = float(package_hours(ctx.cfg.home_care, u))
     return float(pop.package_hours[i])
 
 

@@ -17,6 +17,7 @@ import math
 from enum import IntEnum
 
 import numpy as np
+from scipy.special import gammaincinv
 
 from .config import Scenario
 
@@ -140,12 +141,12 @@ def draw_people(cfg: Scenario, rng: np.random.Generator, n: int, t: float,
         frailty = rng.choice(4, size=n, p=p.entrant_frailty_split)
     else:
         band = rng.choice(3, size=n, p=p.band_shares).astype(np.int8)
+        # ages spread evenly within 65-74 and 75-84 (they decide when a person moves up a
+        # band); within 85+ nothing depends on age, so the oldest start at the band's edge
         lo = np.array([min_age, max(min_age, 75.0), max(min_age, 85.0)])[band]
         width = np.where(band == 2, 0.0, np.array([75.0, 85.0, 0.0])[band] - lo)
         width = np.maximum(width, 0.0)
         age = lo + rng.random(n) * width
-        old = band == 2
-        age[old] = lo[old] + np.minimum(rng.exponential(5.5, old.sum()), 20.0)
         split = np.array(p.frailty_split_by_band)[band]
         frailty = (rng.random(n)[:, None] > np.cumsum(split, axis=1)).sum(axis=1)
         frailty = np.minimum(frailty, 3)
@@ -189,8 +190,21 @@ def pick_initial_states(cfg: Scenario, rng: np.random.Generator, people: dict) -
                 state[pick] = np.where(nursing, State.NURSING, State.RESIDENTIAL)
             else:
                 state[pick] = chosen_state
-    people["package_hours"] = np.where(
-        state == State.HOME_CARE, rng.gamma(4.0, cfg.home_care.hours_per_week_mean / 4.0, n), 0.0)
+    people["package_hours"] = np.where(state == State.HOME_CARE,
+                                       package_hours(cfg.home_care, rng.random(n)), 0.0)
+
+
+def package_hours(home_care, quantile):
+    """Hours a week of home-care packages at the given quantiles (0-1) of their distribution.
+
+    One distribution for starting clients and new packages alike: gamma with mean
+    ``hours_per_week_mean`` and shape ``package_hours_shape``, in whole hours from 1 to
+    ``max_package_hours_per_week``. Drawn by inversion, so a person's keyed uniform gives the
+    same package under every arrangement.
+    """
+    k = home_care.package_hours_shape
+    hours = gammaincinv(k, quantile) * home_care.hours_per_week_mean / k
+    return np.clip(np.round(hours), 1.0, home_care.max_package_hours_per_week)
 
 
 class Hazards:

@@ -57,7 +57,8 @@ class Run(Section):
                           ge=1 / 365.25, le=50.0)
     warmup_days: NonNegDays = _field(
         180.0, "Days simulated before results are counted (hospital and community services "
-        "start empty and fill within weeks; care homes start at prevalence)." + DAYS_NOTE, probe=60.0)
+        "start empty and fill within weeks; care homes start at prevalence)."
+        + DAYS_NOTE, probe=60.0)
     start_date: dt.date = _field(
         dt.date(2025, 4, 1), "Calendar date of day 0 (sets weekdays, months, financial years, "
         "winter).", probe=dt.date(2025, 10, 1))
@@ -95,7 +96,6 @@ class Population(Section):
     self_funder_home_care_share: Probability = _field(
         0.25, "Share whose capital excluding the home is above the upper limit: they self-fund "
         "home care (ONS 2022: 25.8%).", probe=0.6)
-
     @model_validator(mode="after")
     def _splits(self):
         _check_split(self.band_shares, "band_shares", 3)
@@ -145,7 +145,8 @@ class Crisis(Section):
         8.0, "Crisis hazard ratio inside the readmission window; set so the 30-day readmission "
         "share is ~15% (Ssentif 2010/11)." + RATIO_NOTE, probe=1.0)
     residential_rate_per_year: Rate = _field(
-        1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf)." + RATE_NOTE,
+        1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf)."
+              + RATE_NOTE,
         probe=2.0)
     nursing_rate_per_year: Rate = _field(
         0.87, "Emergency admissions per resident-year, nursing homes (BMJ Qual Saf)." + RATE_NOTE,

@@ -77,7 +77,8 @@ class Acute(Section):
         [1.0, 1.15, 1.3, 1.45], "Relative treatment stay by frailty, normalised to the mean "
         "[e]." + RATIO_NOTE, probe=[1.0, 1.0, 1.0, 3.0])
     los_band_ratio: list[Ratio] = _field(
-        [0.9, 1.0, 1.15], "Relative treatment stay by age band, normalised to the mean [e]." + RATIO_NOTE,
+        [0.9, 1.0, 1.15], "Relative treatment stay by age band, normalised to the mean [e]."
+                          + RATIO_NOTE,
         probe=[1.0, 1.0, 2.0])
     weekend_discharge_ratio: Probability = _field(
         0.6, "Chance that a ready discharge happens on a Saturday or Sunday relative to a weekday "
@@ -138,8 +139,10 @@ class Pathways(Section):
 class Reablement(Section):
     places: int = _field(250, "Concurrent reablement places ([e], 150-400). At most 50,000.",
                          probe=120, ge=0, le=50_000)
-    duration_mean_days: Days = _field(28.0, "Mean reablement episode, days (max 42 in "
-                                      "practice)." + DAYS_NOTE, probe=40.0)
+    duration_mean_days: Days = _field(28.0, "Mean reablement episode, days (exponential, cut "
+                                      "at max_days)." + DAYS_NOTE, probe=40.0)
+    max_days: Days = _field(42.0, "Longest reablement episode: free reablement lasts up to six "
+                            "weeks (Care Act)." + DAYS_NOTE, probe=21.0)
     outcome_split: list[Probability] = _field(
         [0.50, 0.35, 0.15], "Reablement outcome: independent / long-term home care / readmitted.",
         probe=[0.2, 0.65, 0.15])
@@ -160,7 +163,8 @@ class IntermediateCare(Section):
     outcome_split: list[Probability] = _field(
         [0.45, 0.35, 0.12, 0.08], "Intermediate-care outcome: home / home care / care home / died.",
         probe=[0.2, 0.3, 0.4, 0.1])
-    bed_day_cost_gbp: UnitGbp = _field(200.0, "Cost of a funded IC bed day (block)." + UNIT_GBP_NOTE,
+    bed_day_cost_gbp: UnitGbp = _field(200.0, "Cost of a funded IC bed day (block)."
+                                              + UNIT_GBP_NOTE,
                                        probe=300.0)
 
     @model_validator(mode="after")
@@ -175,15 +179,24 @@ class HomeCare(Section):
         "22k-32k; ~2,200 clients x 12 h at ~90% use). At most 5,000,000 (an hour a week for "
         "each of the largest population).", probe=22_000.0, le=float(MAX_PEOPLE))
     hours_per_week_mean: Annotated[float, Field(gt=0.0, le=168.0)] = _field(
-        12.0, "Mean package size, hours/week (HH1 2008). At most 168 (every hour of a week).",
-        probe=16.0)
+        12.0, "Mean package size, hours/week (HH1 2008). Package sizes are gamma-distributed "
+        "with this mean and package_hours_shape, in whole hours from 1 to "
+        "max_package_hours_per_week, for starting clients and new packages alike. At most 168 "
+        "(every hour of a week).", probe=16.0)
+    package_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] = _field(
+        4.0, "Shape of the gamma distribution of package sizes (4: coefficient of variation "
+        "0.5, [e]). At most 100.", probe=1.0)
+    max_package_hours_per_week: Annotated[float, Field(ge=1.0, le=168.0)] = _field(
+        60.0, "Largest package, hours/week (larger needs are met in a care home) [e]. 1 to "
+        "168.", probe=20.0)
     initial_share_by_band: list[Probability] = _field(
         [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
         "clients, ~85% of the hours).",
         probe=[0.03, 0.08, 0.2])
     community_referral_per_year_by_frailty: list[Rate] = _field(
         [0.001, 0.005, 0.03, 0.08], "Yearly hazard that someone at home without care is referred "
-        "for home care from the community, by frailty [e, calibrated to steady prevalence]." + RATE_NOTE,
+        "for home care from the community, by frailty [e, calibrated to steady prevalence]."
+        + RATE_NOTE,
         probe=[0.01, 0.03, 0.1, 0.2])
     to_care_home_per_year: Rate = _field(
         0.48, "Yearly hazard that a home-care client is referred for a care home, at average "
@@ -200,9 +213,11 @@ class HomeCare(Section):
         "by age band, normalised so the rates above stay population averages [e]." + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0])
     to_care_home_frailty_ratio: list[Ratio] = _field(
-        [1.0, 1.89, 3.19, 4.76], "Care-home admission hazard ratio by frailty (Clegg 2016)." + RATIO_NOTE,
+        [1.0, 1.89, 3.19, 4.76], "Care-home admission hazard ratio by frailty (Clegg 2016)."
+                                 + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0, 1.0])
-    hour_cost_gbp: UnitGbp = _field(24.0, "LA-paid home-care hour (Homecare Assoc. 2023)." + UNIT_GBP_NOTE,
+    hour_cost_gbp: UnitGbp = _field(24.0, "LA-paid home-care hour (Homecare Assoc. 2023)."
+                                          + UNIT_GBP_NOTE,
                                     probe=30.0)
     client_contribution_share: Probability = _field(
         0.15, "Share of an LA-funded package paid by the client under the means test [e].",
@@ -216,7 +231,8 @@ class CareHomes(Section):
     initial_share_by_band: list[Probability] = _field(
         [0.007, 0.035, 0.175], "Share of each age band in a care home at the start (~2,100).",
         probe=[0.01, 0.05, 0.25])
-    residential_week_gbp: UnitGbp = _field(900.0, "LA-paid residential week (ASC-FR)." + UNIT_GBP_NOTE,
+    residential_week_gbp: UnitGbp = _field(900.0, "LA-paid residential week (ASC-FR)."
+                                                  + UNIT_GBP_NOTE,
                                            probe=1200.0)
     nursing_week_gbp: UnitGbp = _field(1050.0, "LA-paid nursing week (ASC-FR)." + UNIT_GBP_NOTE,
                                        probe=1500.0)
@@ -224,7 +240,8 @@ class CareHomes(Section):
         1.4, "Fee paid by self-funders relative to the LA rate (CMA 2017: ~40% more)." + RATIO_NOTE,
         probe=1.0)
     client_contribution_week_gbp: UnitGbp = _field(
-        200.0, "Weekly contribution from income of an LA-funded resident [e]." + UNIT_GBP_NOTE, probe=400.0)
+        200.0, "Weekly contribution from income of an LA-funded resident [e]."
+               + UNIT_GBP_NOTE, probe=400.0)
     spend_down_days: Days = _field(
         900.0, "Days a self-funder pays before capital falls below the limit and the LA picks "
         "them up [e]." + DAYS_NOTE, probe=200.0)
@@ -245,7 +262,8 @@ class Chc(Section):
     eligible_share: Probability = _field(
         0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8,
         probe_with=CHC_COMMON)
-    week_gbp: UnitGbp = _field(1200.0, "NHS CHC care-home week (NAO 2017)." + UNIT_GBP_NOTE, probe=1800.0,
+    week_gbp: UnitGbp = _field(1200.0, "NHS CHC care-home week (NAO 2017)."
+                                       + UNIT_GBP_NOTE, probe=1800.0,
                                probe_with=CHC_COMMON)
     dispute_probability: Probability = _field(
         0.15, "Chance that a full CHC decision is disputed between NHS and LA when they are "
@@ -270,10 +288,19 @@ class Assessment(Section):
         probe=2.0)
     separate_assessments: int = _field(
         3, "Sequential assessments outside a joint scope (health, social care, financial ...): "
-        "3 fragmented vs 1 pooled, range 2-5 [e]. Teams alternate NHS, LA, LA, NHS, LA.",
+        "3 fragmented vs 1 pooled, range 2-5 [e]; done by the teams of team_sequence in order.",
         probe=5, ge=1, le=5)
+    team_sequence: list[Funder] = _field(
+        ["nhs", "la", "la", "nhs", "la"], "Which team does each of the separate assessments in "
+        "turn (health, social care needs, financial, CHC checklist, ...) [e]; at least "
+        "separate_assessments entries (the first ones are used).", probe=["la", "la", "la", "la",
+                                                                      "la"])
+    working_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = _field(
+        [9.0, 17.0], "Assessors' working day, start and end hour on weekdays [e].",
+        probe=[8.0, 20.0])
     joint_assessment_days: Days = _field(
-        1.0, "Working days for the single joint assessment that replaces the sequence [e]." + DAYS_NOTE,
+        1.0, "Working days for the single joint assessment that replaces the sequence [e]."
+             + DAYS_NOTE,
         probe=3.0, active_in="pooled")
     discharge_to_assess: list[Literal["reablement", "home_care", "care_home"]] = _field(
         [], "Services to which people are discharged to assess (Coventry's pull model): they "
@@ -285,10 +312,23 @@ class Assessment(Section):
         "the assessment and funding decision (NHS discharge funding, [e]).", probe="la",
         probe_with={"assessment.discharge_to_assess": ["home_care"]})
 
+    @model_validator(mode="after")
+    def _teams_and_hours(self):
+        if len(self.team_sequence) < self.separate_assessments:
+            raise ValueError(f"team_sequence has {len(self.team_sequence)} entries; "
+                             f"separate_assessments = {self.separate_assessments} needs as many")
+        if len(self.working_hours) != 2 or not self.working_hours[0] < self.working_hours[1]:
+            raise ValueError(f"working_hours must be [start, end] with start < end, got "
+                             f"{self.working_hours}")
+        return self
+
 
 class Decision(Section):
     panel_weekdays: list[Weekday] = _field(
         ["Tue"], "Days the LA funding panel meets (weekly, [e]).", probe=["Mon", "Thu"])
+    panel_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = _field(
+        10.0, "Hour the panel meets on its days; its decisions take effect then [e].",
+        probe=16.0)
     coordinator_hours: Hours = _field(
         2.0, "Hours a coordinator takes to decide (same day) [e]. At most 87,660 hours (ten "
         "years).", probe=48.0, active_in="pooled")

@@ -69,10 +69,12 @@ class Budgets(Section):
         + YEARLY_GBP_NOTE, probe=60_000_000.0)
     nhs_yearly_change: float = _field(
         0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
-        "the 65+ population) [e]; -0.5 to 0.5.", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+        "the 65+ population) [e]; -0.5 to 0.5.",
+        probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
     la_yearly_change: float = _field(
         0.02, "Real-terms change of the LA budget per financial year, -0.5 to 0.5; e.g. -0.05 "
-        "for council cuts (seed 003) [e].", probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+        "for council cuts (seed 003) [e].",
+        probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
     headroom_share: float = _field(
         0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e]; -0.5 to 1.",
         probe=-0.1,
@@ -194,7 +196,8 @@ class Savings(Section):
         probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
     beds_closed_per_review: int = _field(
         10, "Beds closed at a review that finds occupancy below the threshold [e]. At most "
-        "50,000 (the most acute beds).", probe=1, ge=1, le=50_000, probe_with={"savings.bed_closure": True,
+        "50,000 (the most acute beds).",
+        probe=1, ge=1, le=50_000, probe_with={"savings.bed_closure": True,
                           "savings.closure_occupancy_threshold": 0.99})
     min_beds_share: Probability = _field(
         0.8, "Never close below this share of the starting funded beds [e].", probe=0.99,

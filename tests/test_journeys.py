@@ -241,3 +241,49 @@ def test_rationing_holds_the_decision_back_and_the_interim_payer_keeps_paying():
     [(service, payer, start, end)] = episodes(ctx, 0)
     assert (service, payer, start) == ("home_care", "nhs", 0.0) and math.isnan(end)
     assert [r[2] for r in ctx.log.records] == ["rationed"]
+
+
+# --- a whole run: facts the event log must agree with --------------------------------------------
+@pytest.mark.parametrize("window", [7.0, 30.0])
+def test_readmissions_are_flagged_within_the_configured_window(window):
+    """An admission is a readmission exactly when the person left an acute bed within
+    ``crisis.readmission_window_days`` (it was 30 days whatever the window)."""
+    from sim.model import Model
+    from tests.conftest import small
+
+    model = Model(small(people=3000, years=1.0, crisis__readmission_window_days=window),
+                  seed=SEED, replication=REP).run()
+    log = model.log.frame()
+    left = log[log["kind"] == "discharge"][["person", "time_days"]]
+    admitted = log[log["kind"] == "admission"]
+    flagged = 0
+    for row in admitted.itertuples():
+        before = left[(left["person"] == row.person) & (left["time_days"] <= row.time_days)]
+        recent = len(before) and row.time_days - before["time_days"].max() < window
+        assert (row.detail == "readmission") == bool(recent), row
+        flagged += row.detail == "readmission"
+    assert flagged > 0
+
+
+def test_starting_and_new_packages_share_one_gamma_distribution():
+    """Package sizes: gamma with the configured mean and shape, whole hours from 1 to the cap,
+    for starting clients (numpy draws) and new packages (keyed draws) alike."""
+    from scipy import stats
+
+    from sim.model import Model
+    from sim.population import package_hours
+
+    cfg = sim.load_config("fragmented")
+    hc = cfg.home_care
+    grid = package_hours(hc, (np.arange(200_000) + 0.5) / 200_000)
+    assert grid.min() == 1.0 and grid.max() <= hc.max_package_hours_per_week
+    assert np.all(grid == np.round(grid))
+    # rounding to whole hours moves the mean by well under half an hour
+    assert grid.mean() == pytest.approx(hc.hours_per_week_mean, abs=0.25)
+    model = Model(cfg, seed=SEED, replication=REP)
+    clients = model.pop.state[: model.pop.n] == HOME_CARE
+    starting = model.pop.package_hours[: model.pop.n][clients]
+    ctx = bare_context(people=3000)
+    new = np.array([placements.package_size(ctx, i) for i in range(3000)])
+    assert stats.ks_2samp(starting, new).pvalue > 0.001
+    assert stats.ks_2samp(starting, grid).pvalue > 0.001
