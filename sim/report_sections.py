@@ -15,19 +15,17 @@ import re
 import numpy as np
 import pandas as pd
 
+from .kpis import CASH_BY_PAYER, KPIS, definition, label
 from .plots.data import Folder, get
-from .plots.style import PAYER_LABELS, fmt_gbp, kpi_label
+from .plots.style import PAYER_LABELS, fmt_gbp
 from .report_stress import parameter_rows, stress_des
 from .report_text import (
-    PAYER_KPIS,
     findings,
     fmt_change,
     fmt_diff,
     fmt_kpi,
-    kpi_description,
     replications,
 )
-from .results import KPI_DESCRIPTIONS
 from .stats import MIN_REPLICATIONS, too_few
 
 
@@ -67,7 +65,7 @@ def with_ci(value: str, low: str | None = None, high: str | None = None) -> Html
 
 
 def kpi_cell(kpi: str) -> Html:
-    return Html(f"{esc(kpi_label(kpi))}<small>{esc(kpi_description(kpi))}</small>")
+    return Html(f"{esc(label(kpi))}<small>{esc(definition(kpi))}</small>")
 
 
 def too_few_note(n: int | None) -> str:
@@ -100,7 +98,7 @@ def case_section(case: dict) -> str:
         published += f" (as a relative change: {pct(case['published_change'])})"
     rows = [["Published", published],
             ["Source", case["source"]],
-            ["Model", (f"{kpi_label(kpi)}: {case['intervention']} vs {case['baseline']}, "
+            ["Model", (f"{label(kpi)}: {case['intervention']} vs {case['baseline']}, "
                        f"{pct(m['relative_change'])} (95% CI {pct(m['relative_ci_low'])} to "
                        f"{pct(m['relative_ci_high'])}), {m['replications']} paired "
                        "replications")],
@@ -217,7 +215,7 @@ def _paired_cells(r, n: int | None, recorded: bool) -> list[str]:
 def paired_table(paired: pd.DataFrame, n: int | None) -> str:
     """Every KPI of every scenario against the base: difference and % change, each with its
     interval (:mod:`sim.stats`); one block of rows per KPI, in the order of the definitions."""
-    rank = {k: i for i, k in enumerate(KPI_DESCRIPTIONS)}
+    rank = {k: i for i, k in enumerate(KPIS)}
     recorded = {"percent_low", "percent_high"} <= set(paired.columns)
     base = str(paired["base"].iloc[0])
     body = []
@@ -230,7 +228,7 @@ def paired_table(paired: pd.DataFrame, n: int | None) -> str:
             body.append("<tr>" + lead + "".join(_paired_cells(r, n, recorded)) + "</tr>")
     head = "".join(f"<th>{esc(h)}</th>" for h in ("KPI", base, "Scenario", "Value",
                                                     "Difference", "% change"))
-    payers = ", ".join(kpi_label(k) for k in PAYER_KPIS.values())
+    payers = ", ".join(label(k) for k in CASH_BY_PAYER.values())
     return (f"<h3>Paired differences against {esc(base)} (scenario − base; 95% interval "
             "beneath)</h3>" + too_few_note(n)
             + f"<div class=\"table-wrap\"><table><thead><tr>{head}</tr></thead><tbody>"

@@ -7,9 +7,9 @@ folder; nothing is hand-written per run.
 
 from __future__ import annotations
 
+from .kpis import KPIS
 from .plots.data import Folder, get
 from .report_text import replications
-from .results import KPI_DESCRIPTIONS
 from .stats import MIN_REPLICATIONS
 
 
@@ -82,7 +82,7 @@ def stress_des(folder: Folder) -> list[tuple[str, str, list[tuple[str, str]]]]:
             f"{_join(get(c, 'funding.pool.scope', []))}; joint assessment and decision for "
             f"{_join(get(c, 'funding.joint_scope', []))}; rationing "
             f"{get(c, 'budgets.rationing.mode', '?')}.")
-    outputs = _join(k for k in KPI_DESCRIPTIONS)
+    outputs = _join(KPIS)
     params = parameter_rows(cfg)
     expert = sum("[e]" in d for *_, d in params)
     packages = man.get("packages") or {}

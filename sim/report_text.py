@@ -13,43 +13,34 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .kpis import CASH_BY_PAYER, KPIS, label, unit
 from .plots.data import Folder, RunData
-from .plots.style import PAYER_LABELS, fmt_gbp, kpi_label
-from .results import KPI_DESCRIPTIONS
+from .plots.style import PAYER_LABELS, fmt_gbp
 from .stats import MIN_REPLICATIONS, too_few
 
 Section = tuple[str, list[str]]   # a heading and its sentences
 
-SHARE_KPIS = {"delayed_bed_share", "readmission_30d_share", "acute_occupancy_share"}
 DECISION_REPLICATIONS = 10
-#: cash KPI of each payer; a change in one is a change in who pays, not in what is spent
-PAYER_KPIS = {"nhs": "cost_nhs_gbp", "la": "cost_la_gbp", "pool": "cost_pool_gbp",
-              "provider": "cost_provider_gbp", "self": "cost_self_gbp"}
 PAYER_NAMES = {"nhs": "the NHS", "la": "the local authority", "pool": "the pooled fund",
                "provider": "the integrated provider", "self": "self-funders"}
 #: the findings a comparison leads with, by heading
 LEAD = (("Cash: the total and who pays", ("total_cost_gbp",)),
         ("Hospital", ("delayed_bed_days", "emergency_admissions")),
         ("Care homes", ("care_home_admissions",)))
-LEAD_PHRASES = {
-    "total_cost_gbp": "Cash paid by all payers a year",
-    "delayed_bed_days": "Delayed bed days a year (medically fit, still in an acute bed)",
-    "emergency_admissions": "Emergency admissions a year",
-    "care_home_admissions": "Permanent care-home admissions a year",
-}
 
 
 def fmt_kpi(kpi: str, value: float) -> str:
     """A KPI value in its natural unit."""
     if value is None or not np.isfinite(value):
         return "n/a"
-    if kpi in SHARE_KPIS:
+    measure = unit(kpi)
+    if measure == "share":
         return f"{100 * value:.1f}%"
-    if kpi.endswith("_gbp"):
+    if measure == "£ per year":
         return fmt_gbp(value)
-    if kpi.endswith("_hours"):
+    if measure == "hours":
         return f"{value:,.1f} h"
-    if kpi.endswith("_days") and not kpi.endswith("bed_days"):
+    if measure in ("days", "days per year"):
         return f"{value:,.1f} days"
     if abs(value) >= 100:
         return f"{value:,.0f}"
@@ -58,7 +49,7 @@ def fmt_kpi(kpi: str, value: float) -> str:
 
 def fmt_diff(kpi: str, value: float) -> str:
     """A difference in a KPI's unit, signed; shares differ in percentage points."""
-    if kpi in SHARE_KPIS and value is not None and np.isfinite(value):
+    if unit(kpi) == "share" and value is not None and np.isfinite(value):
         return f"{100 * value:+.1f} pp"
     text = fmt_kpi(kpi, value)
     return text if text.startswith("-") or text == "n/a" or value == 0 else f"+{text}"
@@ -117,7 +108,8 @@ def lead_sentence(kpi: str, rows: list, recorded: bool, n: int | None) -> str:
     parts = [f"{fmt_kpi(kpi, first.base_mean)} under {first.base}"]
     parts += [f"{r.scenario} {fmt_kpi(kpi, r.scenario_mean)} ({change_text(r, recorded, n)})"
               for r in rows]
-    return f"{LEAD_PHRASES.get(kpi, kpi_label(kpi))}: " + "; ".join(parts) + "."
+    phrase = KPIS[kpi].phrase if kpi in KPIS else label(kpi)
+    return f"{phrase}: " + "; ".join(parts) + "."
 
 
 def _and(items: list[str]) -> str:
@@ -198,7 +190,7 @@ def compare_findings(paired: pd.DataFrame, replications: int | None) -> list[Sec
                 sentences.append(lead_sentence(kpi, rows, recorded, replications))
         if kpis[0] == "total_cost_gbp":
             for s in scenarios:
-                payers = {p: by[(s, k)] for p, k in PAYER_KPIS.items() if (s, k) in by}
+                payers = {p: by[(s, k)] for p, k in CASH_BY_PAYER.items() if (s, k) in by}
                 if payers and (s, "total_cost_gbp") in by:
                     sentences.append(who_pays(payers, s, base,
                                               by[(s, "total_cost_gbp")].base_mean,
@@ -236,7 +228,7 @@ def run_findings(run: RunData) -> list[Section]:
         share = f" ({100 * mean / beds:.0f}% of {beds} funded beds)" if beds else ""
         hospital.append(f"On average {mean:,.1f} acute beds were occupied{share}.")
     if has("total_cost_gbp"):
-        parts = [f"{PAYER_LABELS[p]} {fmt_gbp(s.loc[k, 'mean'])}" for p, k in PAYER_KPIS.items()
+        parts = [f"{PAYER_LABELS[p]} {fmt_gbp(s.loc[k, 'mean'])}" for p, k in CASH_BY_PAYER.items()
                  if k in s.index and s.loc[k, "mean"] > 0]
         cash.append(f"Cash paid a year by all payers was {iv('total_cost_gbp')}; who paid it: "
                     + ", ".join(parts) + ".")
@@ -301,7 +293,7 @@ def sweep_findings(folder: Folder) -> list[str]:
         oat = oat.assign(abs_swing=(oat["kpi_at_high"] - oat["kpi_at_low"]).abs())
         for kpi, rows in oat.groupby("kpi", sort=False):
             top = rows.loc[rows["abs_swing"].idxmax()]
-            out.append(f"One at a time, {top['parameter']} moved {kpi_label(kpi).lower()} most: "
+            out.append(f"One at a time, {top['parameter']} moved {label(kpi).lower()} most: "
                        f"from {fmt_kpi(kpi, top['kpi_at_low'])} at its low value to "
                        f"{fmt_kpi(kpi, top['kpi_at_high'])} at its high value (base "
                        f"{fmt_kpi(kpi, top['base_kpi'])}).")
@@ -311,14 +303,14 @@ def sweep_findings(folder: Folder) -> list[str]:
             top = rows.loc[rows["ST"].idxmax()]
             conf = f" ± {abs(top['ST_conf']):.2f}" if "ST_conf" in top else ""
             out.append(f"{top['parameter']} accounts for the largest share of the variance of "
-                       f"{kpi_label(kpi).lower()}: total-order Sobol index {top['ST']:.2f}{conf}"
+                       f"{label(kpi).lower()}: total-order Sobol index {top['ST']:.2f}{conf}"
                        f" (first order {top['S1']:.2f}).")
     morris = sweep.records("morris")
     if morris is not None and len(morris):
         for kpi, rows in morris.groupby("kpi", sort=False):
             top = rows.loc[rows["mu_star"].idxmax()]
             out.append(f"Morris screening ranks {top['parameter']} first for "
-                       f"{kpi_label(kpi).lower()} (μ* {top['mu_star']:,.3g}, σ "
+                       f"{label(kpi).lower()} (μ* {top['mu_star']:,.3g}, σ "
                        f"{top['sigma']:,.3g}).")
     if sweep.kpis is not None and len(sweep.kpis):
         points = sweep.kpis["point"].nunique()
@@ -342,10 +334,6 @@ def findings(folder: Folder) -> list[Section]:
         for run in folder.runs:
             out += [(f"{run.name}: {heading}", s) for heading, s in run_findings(run)]
     return out or [("", ["No KPI results were found in this folder."])]
-
-
-def kpi_description(kpi: str) -> str:
-    return KPI_DESCRIPTIONS.get(kpi, "")
 
 
 def replications(folder: Folder) -> int | None:

@@ -2,69 +2,36 @@
 
 Occupancy is integrated exactly from state changes (not sampled): each day's value is the
 time-weighted mean count over that day. One replication becomes tidy DataFrames (one row per
-day x series, per month x service x payer ...); replications are stacked with a
-``replication`` column. KPIs are defined once here (see the README table) and summarised as a
-mean with a 95% t-interval across replications.
+day x series, per month x service x payer, per live discharge ...); replications are stacked
+with a ``replication`` column. KPIs are computed by the registry in :mod:`sim.kpis` and
+summarised as a mean with a 95% interval across replications.
 """
 
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from .billing import settle_pool_years
-from .config import AGE_BANDS
-from .costs import PAYERS, cost_shifting, monthly_costs
+from .costs import cost_shifting, monthly_costs
+from .kpis import KPIS, KpiInputs, compute
 from .outdir import write_folder
 from .population import SETTING, State
 from .stats import kpi_range, mean_interval, t_interval  # noqa: F401 (t_interval: re-exported)
 
-KPI_DESCRIPTIONS = {
-    "emergency_admissions": "admissions to an acute bed per year (all people modelled)",
-    "acute_bed_days": "occupied acute bed days per year (treatment + delayed)",
-    "delayed_bed_days": "acute bed days per year spent medically fit and awaiting discharge",
-    "delayed_bed_share": "delayed_bed_days / acute_bed_days",
-    "mean_acute_occupancy": "time-weighted mean occupied acute beds (count)",
-    "mean_boarding_wait_hours": "mean wait for a bed over all admissions, zeros included",
-    "mean_delay_days": "mean days from medically fit to leaving over live discharges",
-    "mean_delay_home_care_days": "mean days from fit to leaving, discharges to a new or "
-                                 "restarted home-care package",
-    "care_home_admissions": "permanent care-home admissions per year (hospital + community)",
-    "care_home_residents_end": "care-home residents at the end of the run",
-    "home_care_clients_end": "home-care clients at the end of the run",
-    "deaths": "deaths per year, all settings",
-    "deaths_65-74": "deaths per year of people aged 65-74 (likewise 75-84, 85+)",
-    "total_cost_gbp": "cash paid per year, all payers",
-    "cost_nhs_gbp": "cash paid per year by the NHS",
-    "cost_la_gbp": "cash paid per year by the local authority",
-    "cost_self_gbp": "cash paid per year by people (self-funding and contributions)",
-    "cost_pool_gbp": "cash paid per year from the pooled fund",
-    "cost_provider_gbp": "cash paid per year by an integrated provider from its capitated budget",
-    "risk_share_nhs_gbp": "NHS top-up (+) or refund (-) of the pool's over/underspend per year",
-    "risk_share_la_gbp": "LA top-up (+) or refund (-) of the pool's over/underspend per year",
-    "statutory_risk_days": "days per year on which the pool cannot cover its NHS statutory "
-                           "commitments (acute, CHC) to the year end without a top-up",
-    "outcome_payment_gbp": "outcome payments made to the fund holder per year",
-    "beds_closed": "acute beds closed under the bed-closure rule (by the end of the run)",
-    "reinvested_gbp": "cash underspend reinvested in capacity per year",
-    "case_managed_mean": "mean number of people on a neighbourhood team's caseload",
-    "referral_to_care_days": "mean days from a referral at home (home care or a care home) to "
-                             "the care starting, over care started in the counting window",
-    "resource_cost_gbp": "resource use per year valued at unit costs",
-    "shifted_cost_gbp": "value per year of delayed bed days caused by another body than the "
-                        "one paying for the bed",
-    "avoided_crises": "crises per year handled by urgent response or a step-up bed",
-    "pathway_escalations": "delayed patients per year whose pathway escalated (deconditioning)",
-    "chc_disputes": "CHC/LA funding disputes per year",
-    "rationed_decisions": "funding decisions per year held back by rationing",
-    "readmission_30d_share": "share of admissions within 30 days of a discharge",
-    "home_care_waiting_mean": "mean number waiting at home for home care (unmet need)",
-    "acute_occupancy_share": "mean occupied acute beds / funded beds",
-}
+#: why a medically fit person is still in an acute bed (the ``reason`` of a delay stretch)
+DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
+                 "discharge_process")
+#: a delay stretch may start this much before a stay's medically fit time (computed as
+#: left - delay) and still lie inside the stay: float rounding, far below a second
+FIT_TOLERANCE_DAYS = 1e-9
+#: transitional, for sim/cases.py, sim/plots/catalogue.py and tests/test_stats.py,
+#: test_cases.py and test_plots.py until they read sim.kpis (then delete)
+KPI_DESCRIPTIONS = {name: kpi.definition for name, kpi in KPIS.items()}
 
 
 def series_setting(series: str) -> str:
@@ -75,8 +42,7 @@ def series_setting(series: str) -> str:
         return "capacity"
     if series == "case_managed":
         return "community"
-    if series.startswith("waiting:") or series.startswith("alive") or \
-            series == "urgent_response":
+    if series.startswith(("waiting:", "alive")) or series == "urgent_response":
         return "queue" if series.startswith("waiting:") else "all"
     return SETTING[State[series.upper()]]
 
@@ -111,13 +77,13 @@ class ReplicationResult:
     monthly_resource: pd.DataFrame
     budgets: pd.DataFrame
     cost_shifting: pd.DataFrame
+    discharges: pd.DataFrame
     kpis: dict[str, float]
     events: pd.DataFrame | None = None
-    extra: dict = field(default_factory=dict)
 
 
 def collect(model, replication: int, seed: int) -> ReplicationResult:
-    """Turn a finished model into tidy tables and KPIs."""
+    """Turn a finished model into tidy tables and KPIs (:mod:`sim.kpis`)."""
     cfg = model.cfg
     ledger = model.ledger.frame()
     edges, labels = _month_edges(model)
@@ -128,98 +94,62 @@ def collect(model, replication: int, seed: int) -> ReplicationResult:
     shifting = cost_shifting(delays, cfg.costs.excess_bed_day_gbp, warmup, horizon)
     daily = model.occupancy.frame(cfg.run.start_date)
     budgets = budget_table(model, cash, edges, labels)
-    kpis = compute_kpis(model, ledger, daily, shifting, budgets)
-    events = model.log.frame() if model.log.states else None
-    for table in (cash, resource, shifting, budgets):
-        table.insert(0, "replication", replication)
-    daily = tidy_daily(daily, replication)
-    return ReplicationResult(replication, seed, daily, cash, resource, budgets, shifting, kpis,
-                             events)
-
-
-def compute_kpis(model, ledger: pd.DataFrame, daily: pd.DataFrame,
-                 shifting: pd.DataFrame, budgets: pd.DataFrame) -> dict[str, float]:
-    """KPIs of one replication over the counting window [warm-up, horizon)."""
-    warmup, horizon = model.warmup, model.horizon
-    years = (horizon - warmup) / 365.25
-    window = daily[daily["day"] >= np.floor(warmup)]
-    occupied = window["acute_treatment"] + window["acute_delayed"]
-
     log = model.log.frame()
-    log = log[(log["time_days"] >= warmup) & (log["time_days"] < horizon)]
-    events = {kind: group for kind, group in log.groupby("kind", sort=False)}
-    empty = log.iloc[:0]
-
-    def of(kind: str) -> pd.DataFrame:
-        return events.get(kind, empty)
-
-    def mean(values: pd.Series) -> float:
-        return float(np.mean(values.to_numpy())) if len(values) else 0.0
-
-    admissions, discharges = of("admission"), of("discharge")
-    k: dict[str, float] = {}
-    k["emergency_admissions"] = len(admissions) / years
-    k["acute_bed_days"] = float(occupied.sum()) / years
-    k["delayed_bed_days"] = float(window["acute_delayed"].sum()) / years
-    k["delayed_bed_share"] = k["delayed_bed_days"] / k["acute_bed_days"] \
-        if k["acute_bed_days"] else 0.0
-    k["mean_acute_occupancy"] = float(occupied.mean()) if len(occupied) else 0.0
-    k["mean_boarding_wait_hours"] = mean(admissions["value"]) * 24
-    k["mean_delay_days"] = mean(discharges["value"])
-    k["mean_delay_home_care_days"] = mean(
-        discharges.loc[discharges["service"] == "home_care", "value"])
-    k["care_home_admissions"] = len(of("care_home_admission")) / years
-    state = model.pop.state[: model.pop.n]
-    k["care_home_residents_end"] = float(np.isin(state, [State.RESIDENTIAL, State.NURSING]).sum())
-    k["home_care_clients_end"] = float((state == State.HOME_CARE).sum())
-    deaths = of("death")
-    k["deaths"] = len(deaths) / years
-    for band in AGE_BANDS:
-        k[f"deaths_{band}"] = int((deaths["detail"] == band).sum()) / years
-    for view, prefix in (("cash", "cost"), ("resource", "resource")):
-        chosen = ledger[ledger["view"] == view]
-        split = monthly_costs(chosen, np.array([warmup, horizon]), ["window"], view)
-        if view == "cash":
-            by_payer = split.groupby("payer")["cost_gbp"].sum()
-            for payer in PAYERS:
-                k[f"cost_{payer}_gbp"] = float(by_payer.get(payer, 0.0)) / years
-            k["total_cost_gbp"] = float(split["cost_gbp"].sum()) / years
-        else:
-            k["resource_cost_gbp"] = float(split["cost_gbp"].sum()) / years
-    k["shifted_cost_gbp"] = float(shifting.loc[shifting["shifted"], "value_gbp"].sum()) / years \
-        if len(shifting) else 0.0
-    k["avoided_crises"] = len(of("crisis_avoided")) / years
-    k["pathway_escalations"] = len(of("pathway_escalation")) / years
-    k["chc_disputes"] = len(of("chc_dispute")) / years
-    k["rationed_decisions"] = len(of("rationed")) / years
-    k["readmission_30d_share"] = mean(admissions["detail"] == "readmission")
-    k["home_care_waiting_mean"] = float(window["home_waiting_care"].mean())
-    k["referral_to_care_days"] = mean(of("referral_to_care")["value"])
-    k["acute_occupancy_share"] = k["mean_acute_occupancy"] / model.cfg.acute.beds
-    k.update(_money_kpis(model, ledger, budgets, years, events))
-    k["case_managed_mean"] = float(window["case_managed"].mean())
-    return k
+    kpis = compute(KpiInputs(log, daily, ledger, budgets, shifting,
+                             model.pop.state[: model.pop.n], warmup, horizon,
+                             pd.Timestamp(model.clock.start), cfg.acute.beds))
+    discharges = discharge_table(log, delays, warmup, horizon)
+    for table in (cash, resource, shifting, budgets, discharges):
+        table.insert(0, "replication", replication)
+    return ReplicationResult(replication, seed, tidy_daily(daily, replication), cash, resource,
+                             budgets, shifting, discharges, kpis,
+                             log if model.log.states else None)
 
 
-def _money_kpis(model, ledger: pd.DataFrame, budgets: pd.DataFrame, years: float,
-                events: dict[str, pd.DataFrame]) -> dict:
-    """Risk shares, statutory risk, outcome payments, bed closures and reinvestment."""
-    warmup, horizon = model.warmup, model.horizon
-    start_month = (pd.Timestamp(model.clock.start) + pd.Timedelta(days=warmup)).strftime("%Y-%m")
-    counted = budgets[budgets["month"] >= start_month]
-    k = {}
-    for funder in ("nhs", "la"):
-        k[f"risk_share_{funder}_gbp"] = float(
-            counted.loc[counted["funder"] == funder, "risk_share_gbp"].sum()) / years
-    k["statutory_risk_days"] = len(events.get("statutory_risk", ())) / years
-    transfers = ledger[(ledger["view"] == "transfer") & (ledger["service"] == "outcome_payment")]
-    in_window = transfers[(transfers["start_day"] >= warmup) & (transfers["start_day"] <= horizon)]
-    k["outcome_payment_gbp"] = float(in_window["amount_gbp"].sum()) / years
-    closed = [r[5] for r in model.log.of("beds_closed")]
-    k["beds_closed"] = float(sum(closed))
-    k["reinvested_gbp"] = sum(r[5] for r in model.log.of("reinvestment")
-                              if warmup <= r[0] <= horizon) / years
-    return k
+def discharge_table(log: pd.DataFrame, delays: pd.DataFrame, warmup: float,
+                    horizon: float) -> pd.DataFrame:
+    """One row per live discharge from an acute bed in the counting window [warmup, horizon).
+
+    Columns: person, medically_fit_day, left_day, pathway (0-3), destination (a key of
+    :data:`sim.hospital.ARRIVALS`), delay_days (medically fit to leaving), ``delay_<reason>_days``
+    for each of :data:`DELAY_REASONS` (the delay stretches of ``ledger.delays`` that lie inside
+    the stay; they sum to delay_days) and payer (of the care it leads to; '' for none).
+    """
+    t = log["time_days"]
+    out = log[(log["kind"] == "discharge") & (t >= warmup) & (t < horizon)]
+    payer = out["payer"].to_numpy()
+    out = pd.DataFrame({"person": out["person"].to_numpy(),
+                        "medically_fit_day": (out["time_days"] - out["value"]).to_numpy(),
+                        "left_day": out["time_days"].to_numpy(),
+                        "pathway": out["detail"].astype(int).to_numpy(),
+                        "destination": out["service"].to_numpy(),
+                        "delay_days": out["value"].astype(float).to_numpy()})
+    by_reason = _delay_by_reason(out, delays)
+    for reason in DELAY_REASONS:
+        out[f"delay_{reason}_days"] = by_reason.get(reason, pd.Series(0.0, index=out.index))
+    out["payer"] = payer
+    return out
+
+
+def _delay_by_reason(discharges: pd.DataFrame, delays: pd.DataFrame) -> pd.DataFrame:
+    """Days of each delay reason per discharge (rows indexed like ``discharges``).
+
+    A stretch belongs to the first discharge of the same person at or after its end, if the
+    stretch starts no earlier than that stay's medically fit time (else it belongs to a stay
+    that ended in death).
+    """
+    if discharges.empty or delays.empty:
+        return pd.DataFrame(index=discharges.index)
+    stays = discharges[["person", "medically_fit_day", "left_day"]].assign(
+        stay=discharges.index).sort_values("left_day", kind="stable")
+    stretches = delays.sort_values("end_day", kind="stable")
+    matched = pd.merge_asof(stretches, stays, left_on="end_day", right_on="left_day",
+                            by="person", direction="forward")
+    inside = matched[matched["start_day"] >= matched["medically_fit_day"] - FIT_TOLERANCE_DAYS]
+    days = (inside["end_day"] - inside["start_day"]).rename("days")
+    table = days.groupby([inside["stay"].astype(int), inside["reason"]]).sum().unstack(
+        fill_value=0.0)
+    return table.reindex(discharges.index, fill_value=0.0)
 
 
 def budget_table(model, cash: pd.DataFrame, edges: np.ndarray, labels: list[str]) -> pd.DataFrame:
@@ -287,6 +217,7 @@ class Results:
         self.budgets = pd.concat([r.budgets for r in replications], ignore_index=True)
         self.cost_shifting = pd.concat([r.cost_shifting for r in replications],
                                        ignore_index=True)
+        self.discharges = pd.concat([r.discharges for r in replications], ignore_index=True)
         self.kpis = pd.DataFrame([{"replication": r.replication, "kpi": k, "value": v}
                                   for r in replications for k, v in r.kpis.items()])
         logs = [r.events.assign(replication=r.replication) for r in replications
@@ -330,6 +261,7 @@ class Results:
         self.monthly_resource.to_parquet(folder / "monthly_resource_use.parquet", index=False)
         self.budgets.to_parquet(folder / "budgets.parquet", index=False)
         self.cost_shifting.to_parquet(folder / "cost_shifting.parquet", index=False)
+        self.discharges.to_parquet(folder / "discharges.parquet", index=False)
         self.kpis.to_parquet(folder / "kpis.parquet", index=False)
         if self.events is not None:
             self.events.to_parquet(folder / "events.parquet", index=False)

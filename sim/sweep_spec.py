@@ -32,18 +32,19 @@ from .config import (
     with_overrides,
 )
 from .designs import Param
-from .results import KPI_DESCRIPTIONS
+from .kpis import KPIS
 
-TABLES = ("kpis", "daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting")
+TABLES = ("kpis", "daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting",
+          "discharges")
 NAME = r"^[A-Za-z0-9_-]+$"
 _UNION_TAGS = re.compile(r"^(int|float|str|bool|AutoReplications|FinancialYears|literal\[.*\]|"
                          r"function-.*|constrained-.*)$")
 
 
 def _known_kpis(names: list[str]) -> list[str]:
-    unknown = [k for k in names if k not in KPI_DESCRIPTIONS]
+    unknown = [k for k in names if k not in KPIS]
     if unknown:
-        raise ValueError(f"unknown KPI {unknown} (known: {', '.join(KPI_DESCRIPTIONS)})")
+        raise ValueError(f"unknown KPI {unknown} (known: {', '.join(KPIS)})")
     return names
 
 

@@ -1,8 +1,9 @@
 """Backtest: the stored outputs of a few arrangements on a small place are reproduced exactly.
 
 The engine may be reorganised and made faster, but the same model with the same random numbers
-must give the same numbers: every KPI and every row of the daily, cost, budget and
-cost-shifting tables (``tests/backtest/``, written by ``tests/backtest/make_backtest.py``).
+must give the same numbers: every KPI and every row of the daily, cost, budget,
+cost-shifting and discharge tables (``tests/backtest/``, written by
+``tests/backtest/make_backtest.py``).
 When a change is meant to move results, re-store the backtest and say in the commit why.
 """
 

@@ -9,6 +9,7 @@ import pandas as pd
 from matplotlib.patches import Patch
 from matplotlib.ticker import FixedLocator, FuncFormatter
 
+from ..kpis import label as kpi_label
 from ..stats import too_few
 from .style import (
     SCENARIO_COLOURS,
@@ -18,83 +19,100 @@ from .style import (
     SERIES_LABELS,
     axes_for,
     check_columns,
-    kpi_label,
     legend_below,
     per_scenario,
     scenarios_of,
     styled,
 )
 
-ACUTE_STATES = ("acute_boarding", "acute_treatment", "acute_delayed")
-# discharge destination -> the national discharge pathway it corresponds to
-DESTINATION_PATHWAY = {
-    "home": "Pathway 0", "home_waiting_care": "Pathway 1", "home_care": "Pathway 1",
-    "reablement": "Pathway 1", "ic_bed": "Pathway 2", "residential": "Pathway 3",
-    "nursing": "Pathway 3", "dead": "Died in hospital",
+#: where a live discharge leads (:data:`sim.hospital.ARRIVALS`): words and a colour (Tol muted)
+DESTINATIONS = {
+    "home": ("home, no new service", "#88CCEE"),
+    "community_nursing": ("home with community nursing", "#332288"),
+    "home_care_resumed": ("held home-care package resumed", "#DDCC77"),
+    "home_care": ("new home-care package", "#999933"),
+    "reablement": ("reablement", "#117733"),
+    "home_waiting_home_care": ("home, waiting for home care", "#AA4499"),
+    "intermediate_care": ("intermediate-care bed", "#44AA99"),
+    "home_waiting_care_home": ("home, waiting for a care home", "#CC6677"),
+    "care_home": ("new care-home place", "#882255"),
+    "care_home_return": ("back to their care home", "#BBBBBB"),
 }
-DESTINATIONS = tuple(DESTINATION_PATHWAY)
+_DARK = {"#332288", "#117733", "#AA4499", "#882255"}   # white text on these
 
 
-def discharge_destinations(events: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFrame:
-    """Counts of moves out of an acute bed by destination, from the event log.
+def discharge_destinations(discharges: pd.DataFrame, warmup_days: float = 0.0) -> pd.DataFrame:
+    """Counts of live discharges from an acute bed by pathway and destination.
 
-    ``events``: events.parquet (time_days, person, kind, service, ..., replication[, scenario]),
-    where ``kind == "state"`` rows give the new state in ``service``. Returns scenario,
-    replication, destination, pathway, discharges (moves at or after ``warmup_days``).
+    ``discharges``: discharges.parquet (replication, left_day, pathway, destination[,
+    scenario]); the event log (events.parquet), whose ``discharge`` events hold the same, is
+    accepted too. Returns scenario, replication, pathway, destination, discharges (those
+    leaving at or after ``warmup_days``).
     """
-    check_columns(events, ("time_days", "person", "kind", "service", "replication"),
+    if "kind" in discharges.columns:       # the event log: its discharge events
+        check_columns(discharges, ("time_days", "kind", "service", "detail", "replication"),
+                      "discharge_destinations")
+        logged = discharges[discharges["kind"] == "discharge"]
+        discharges = logged.assign(left_day=logged["time_days"], destination=logged["service"],
+                                   pathway=logged["detail"].astype(int))
+    check_columns(discharges, ("replication", "left_day", "pathway", "destination"),
                   "discharge_destinations")
-    moves = events[events["kind"] == "state"].copy()
-    if "scenario" not in moves.columns:
-        moves["scenario"] = ""
-    moves = moves.sort_values(["scenario", "replication", "person", "time_days"], kind="stable")
-    previous = moves.groupby(["scenario", "replication", "person"])["service"].shift()
-    out = moves[previous.isin(ACUTE_STATES) & ~moves["service"].isin(ACUTE_STATES)
-                & (moves["time_days"] >= warmup_days)]
-    table = (out.groupby(["scenario", "replication", "service"]).size()
-             .rename("discharges").reset_index().rename(columns={"service": "destination"}))
-    table["pathway"] = table["destination"].map(DESTINATION_PATHWAY).fillna("Other")
-    return table
+    out = discharges[discharges["left_day"] >= warmup_days]
+    if "scenario" not in out.columns:
+        out = out.assign(scenario="")
+    return (out.groupby(["scenario", "replication", "pathway", "destination"]).size()
+            .rename("discharges").reset_index())
+
+
+def _pathways_text(pathways: list[int]) -> str:
+    if len(pathways) == 1:
+        return f"Pathway {pathways[0]}"
+    return "Pathways " + ", ".join(str(p) for p in pathways)
 
 
 @styled
 def destinations(table: pd.DataFrame, order: list[str] | None = None, ax=None):
-    """Share of discharges by destination (grouped into pathways 0-3), one bar per scenario.
+    """Share of live discharges by destination, one bar per scenario; the legend names the
+    discharge pathways (0-3) that led to each destination.
 
     ``table``: output of :func:`discharge_destinations` (or any frame with scenario,
-    destination, discharges).
+    destination, discharges[, pathway]).
     """
     check_columns(table, ("destination", "discharges"), "destinations")
     names = scenarios_of(table, order)
     fig, ax = axes_for(ax, height=1.3 + 0.5 * len(names))
-    kinds = [d for d in DESTINATIONS if d in set(table["destination"].unique())]
-    kinds += sorted(set(table["destination"].unique()) - set(kinds))
+    present = set(table["destination"].unique())
+    kinds = [d for d in DESTINATIONS if d in present] + sorted(present - set(DESTINATIONS))
     for k, name in enumerate(names):
         counts = per_scenario(table, name).groupby("destination")["discharges"].sum()
         shares = 100 * counts / counts.sum()
         left = 0.0
         for dest in kinds:
             share = float(shares.get(dest, 0.0))
-            ax.barh(k, share, left=left, color=SERIES_COLOURS.get(dest, "#777777"),
-                    edgecolor="white", linewidth=0.5, height=0.65)
+            colour = DESTINATIONS.get(dest, (dest, "#777777"))[1]
+            ax.barh(k, share, left=left, color=colour, edgecolor="white", linewidth=0.5,
+                    height=0.65)
             if share >= 4:
                 ax.text(left + share / 2, k, f"{share:.0f}%", ha="center", va="center",
-                        fontsize=7, color="white" if dest in ("nursing", "dead", "reablement")
-                        else "black")
+                        fontsize=7, color="white" if colour in _DARK else "black")
             left += share
     ax.set_yticks(range(len(names)))
     ax.set_yticklabels(names)
     ax.invert_yaxis()
     ax.set_xlim(0, 100)
-    ax.set_xlabel("% of discharges from an acute bed")
+    ax.set_xlabel("% of discharges from an acute bed (alive)")
     ax.grid(axis="y", visible=False)
-    handles = [Patch(color=SERIES_COLOURS.get(d, "#777777"),
-                     label=SERIES_LABELS.get(d, d) if d == "dead" else
-                     f"{DESTINATION_PATHWAY.get(d, 'Other')}: {SERIES_LABELS.get(d, d).lower()}")
-               for d in kinds]
-    legend_below(fig, handles, [h.get_label() for h in handles], ncol=3)
-    ax.set_title("Discharge destinations from acute beds (% of discharges in the reporting "
-                 "window)", loc="left")
+    handles = []
+    for dest in kinds:
+        words, colour = DESTINATIONS.get(dest, (dest.replace("_", " "), "#777777"))
+        if "pathway" in table.columns:
+            pathways = sorted(int(p) for p in table.loc[table["destination"] == dest,
+                                                         "pathway"].unique())
+            words = f"{_pathways_text(pathways)}: {words}"
+        handles.append(Patch(color=colour, label=words))
+    legend_below(fig, handles, [h.get_label() for h in handles], ncol=2)
+    ax.set_title("Discharge destinations from acute beds (% of live discharges in the "
+                 "reporting window)", loc="left")
     return fig
 
 
@@ -103,7 +121,8 @@ def setting_mix(daily: pd.DataFrame, warmup_days: float | dict | None = None,
                 order: list[str] | None = None, ax=None):
     """Mean people in each post-acute setting over the reporting window, per scenario.
 
-    A stock (people on an average day), not a flow: discharge destinations need the event log.
+    A stock (people on an average day), not a flow: discharge flows are
+    :func:`discharge_destinations`.
     """
     from .timeseries import CARE_SETTINGS
     check_columns(daily, ("day", "replication", "series", "count"), "setting_mix")

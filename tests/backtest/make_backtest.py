@@ -5,7 +5,8 @@ random numbers); ``tests/test_backtest.py`` checks it. Re-store only when a chan
 to move results (a defect fixed, a new random-number scheme), and say in the commit which
 outputs moved, by how much and why::
 
-    python tests/backtest/make_backtest.py
+    python tests/backtest/make_backtest.py              # every table
+    python tests/backtest/make_backtest.py discharges   # only the named tables (a new one)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ CASES = {
                               "funding.pool.la_contribution_gbp_per_year": 79_300_000.0 * 0.75
                               * PEOPLE / 55_200}),
 }
-TABLES = ("daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting")
+TABLES = ("daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting", "discharges")
 
 
 def scenario(name: str):
@@ -53,12 +54,17 @@ def outputs(name: str) -> dict:
     return tables
 
 
-def main() -> None:
+def main(only: list[str]) -> None:
+    """Store every table of every case, or only the tables named in ``only``."""
+    unknown = set(only) - {*TABLES, "kpis"}
+    if unknown:
+        sys.exit(f"unknown table {sorted(unknown)}; tables: kpis, {', '.join(TABLES)}")
     for name in CASES:
         for table, frame in outputs(name).items():
-            frame.to_parquet(HERE / f"{name}__{table}.parquet", index=False)
+            if not only or table in only:
+                frame.to_parquet(HERE / f"{name}__{table}.parquet", index=False)
         print(f"stored {name}")
 
 
 if __name__ == "__main__":
-    main()
+    main(sys.argv[1:])
