@@ -15,18 +15,19 @@ exactly what ``caresim case`` runs:
   entrants, capacities, teams, budgets, pool contributions) is multiplied by ``scale`` in each
   scenario, after every other override, so deltas are written for the full-size place.
 
-:func:`run_case` runs it and writes ``case.json``: the model's paired difference of the KPI
-(intervention - baseline, common random numbers) from the sweep's analysis, absolute and
-relative, with its 95% interval, and :func:`verdict`.
+:func:`experiment_from_file` reads either kind of file as the experiment it runs.
+:func:`sim.sweep.run_case` runs a case and writes ``case.json`` (:func:`case_result`): the
+model's paired difference of the KPI (intervention - baseline, common random numbers) from the
+sweep's analysis, absolute and relative, each with its 95% interval (the relative one
+Fieller's, :func:`sim.stats.paired_summary`, so it never reaches below -100%), and
+:func:`verdict`.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import math
 import re
-import sys
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,9 +35,17 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from .config import ConfigError, leaf_fields, read_toml
+from . import textfmt
+from .config import ConfigError, format_errors, leaf_fields, read_toml
 from .results import KPI_DESCRIPTIONS
-from .sweep_spec import Experiment, Spec, _format, _known_kpis, parse_experiment, resolve
+from .sweep_spec import (
+    Experiment,
+    Spec,
+    _known_kpis,
+    load_experiment,
+    parse_experiment,
+    resolve,
+)
 
 #: Fields that grow with the size of the place; ``scale`` multiplies them. Add new absolute
 #: capacities and budgets here (tests/test_cases.py guards the naming patterns it knows).
@@ -131,7 +140,7 @@ def load_case(path: str | Path) -> CaseStudy:
     try:
         case = _CaseTable.model_validate({"case": table}).case
     except ValidationError as err:
-        errors += _format(err, src)
+        errors += format_errors(err, src)
     try:
         spec = parse_experiment(data, path)
     except ConfigError as err:
@@ -146,6 +155,16 @@ def load_case(path: str | Path) -> CaseStudy:
     if case.scale != 1:
         spec = _scaled(spec, src, case.scale)
     return CaseStudy(spec.name, path, case, Experiment.model_validate(spec.model_dump()))
+
+
+def experiment_from_file(path: str | Path) -> Experiment:
+    """The experiment a file runs: an experiment file as it is, a case file (one with a
+    ``[case]`` table) folded into plain experiment fields by :func:`load_case`, so sweeping a
+    case file runs what ``caresim case`` runs."""
+    path = Path(path)
+    if path.is_file() and "case" in read_toml(path):
+        return load_case(path).experiment
+    return load_experiment(path)
 
 
 def _check(case: Case, spec: Experiment, src: str) -> list[str]:
@@ -246,8 +265,8 @@ def case_result(study: CaseStudy, analysis: dict, out: Path) -> dict:
     row = next(r for r in analysis["paired_differences"] if r["kpi"] == c.kpi
                and r["base"] == c.baseline and r["scenario"] == c.intervention)
     base = row["base_mean"]
-    rel = [r / base if base else math.nan for r in (row["difference"], row["ci_low"],
-                                                    row["ci_high"])]
+    rel = [math.nan if x is None else x / 100 for x in (row["percent_change"],
+                                                        row["percent_low"], row["percent_high"])]
     ok, rule = verdict(c.direction, rel[1], rel[2], c.small_threshold)
     inside = None if c.published_change is None else bool(rel[1] <= c.published_change <= rel[2])
     cfg = resolve(study.experiment, study.source).configs[c.baseline]
@@ -271,28 +290,8 @@ def case_result(study: CaseStudy, analysis: dict, out: Path) -> dict:
         "results": str(out)}
 
 
-def run_case(study: CaseStudy, out: str | Path, workers: int | None = None,
-             resume: bool = True, progress: bool = True) -> dict:
-    """Run a case through the sweep machinery and write ``case.json``; return its content.
-
-    Raises RuntimeError when a run failed (no case.json is written from incomplete runs).
-    """
-    from .sweep import run_sweep
-    from .sweep_store import _write_json
-    out = Path(out)
-    summary = run_sweep(study.experiment, out, workers=workers, resume=resume,
-                        progress=progress, source=study.source)
-    if summary["runs_failed"]:
-        raise RuntimeError(f"{summary['runs_failed']} run(s) failed: see "
-                           f"{out / 'failures.parquet'}; rerun the same command to retry them")
-    result = case_result(study, json.loads((out / "analysis.json").read_text()), out)
-    _write_json(out / "case.json", result)
-    return result
-
-
 def format_result(r: dict) -> str:
     """The printed report of a case: published figure, model, verdict, calibration, notes."""
-    from .cli import _fmt, _interval, _table
     m, kpi, p = r["model"], r["kpi"], r["place"]
     pct = "n/a" if not math.isfinite(m["relative_change"]) else f"{m['relative_change']:+.1%}"
     rel_ci = (f"{m['relative_ci_low']:+.1%} – {m['relative_ci_high']:+.1%}"
@@ -305,12 +304,14 @@ def format_result(r: dict) -> str:
          f"{m['replications']} paired replications (common random numbers), "
          f"{p['population']:,} people aged 65+ (scale {p['scale']:g}), {p['years']:g} years "
          f"after a {p['warmup_days']:g}-day warm-up"),
-        _table(["", r["baseline"], r["intervention"], "difference", "95% interval", "change",
-                "95% interval of change"],
-               [[kpi, _fmt(kpi, m["baseline_mean"]), _fmt(kpi, m["intervention_mean"]),
-                 _fmt(kpi, m["difference"], True, m["baseline_mean"]),
-                 _interval(kpi, m["ci_low"], m["ci_high"], m["baseline_mean"], signed=True),
-                 pct, rel_ci]]),
+        textfmt.table(
+            ["", r["baseline"], r["intervention"], "difference", "95% interval", "change",
+             "95% interval of change"],
+            [[kpi, textfmt.number(kpi, m["baseline_mean"]),
+              textfmt.number(kpi, m["intervention_mean"]),
+              textfmt.number(kpi, m["difference"], True, m["baseline_mean"]),
+              textfmt.interval(kpi, m["ci_low"], m["ci_high"], m["baseline_mean"], signed=True),
+              pct, rel_ci]]),
         (f"direction reproduced: {'yes' if r['verdict']['direction_reproduced'] else 'no'} "
          f"({r['direction']}: {r['verdict']['rule']})")]
     if r["verdict"]["published_change_in_interval"] is not None:
@@ -325,63 +326,3 @@ def format_result(r: dict) -> str:
     if r["notes"]:
         lines.append("notes: " + re.sub(r"\s+", " ", r["notes"]).strip())
     return "\n".join(lines)
-
-
-# --- command line --------------------------------------------------------------------------
-def cmd_case(args: argparse.Namespace) -> int:
-    """Handler of ``caresim case``."""
-    from .outdir import Claim
-    from .sweep import announce, check_resumable, interrupted, write_failed
-    if args.list:
-        names = case_names()
-        width = max(map(len, names), default=0)
-        for name in names:
-            print(f"{name.ljust(width)}  {find_case(name).case.title}")
-        return 0
-    if not args.name:
-        raise ConfigError([(f"case: give a NAME (shipped cases: {', '.join(case_names())}) "
-                            "or --list")])
-    study = find_case(args.name)
-    if args.replications:
-        spec = Experiment.model_validate({**study.experiment.model_dump(),
-                                          "replications": args.replications})
-        study = CaseStudy(study.name, study.source, study.case, spec)
-    out = Path(args.out or Path("results") / "cases" / study.name)
-    print(f"case {study.name}: {study.case.title}", flush=True)
-    try:
-        with Claim(out, "sweep"):  # refused or locked before the timing run
-            plan = resolve(study.experiment, study.source)
-            if not args.fresh:
-                check_resumable(plan, out)
-            announce(plan, args.workers, out=out, resume=not args.fresh)
-            print(f"output: {out}", flush=True)
-            result = run_case(study, out, args.workers, not args.fresh, not args.no_progress)
-    except KeyboardInterrupt:
-        return interrupted(out)
-    except OSError as err:
-        return write_failed(out, err)
-    except RuntimeError as err:
-        print(str(err), file=sys.stderr)
-        return 1
-    print()
-    print(format_result(result))
-    print(f"case.json written to {out / 'case.json'}")
-    return 0
-
-
-def add_subcommand(sub) -> None:
-    """Register ``caresim case`` on an argparse subparsers object."""
-    from .sweep import add_run_options, whole_number
-    p = sub.add_parser(
-        "case", help="re-run a published case study and judge the model against it",
-        description="Run a case study (experiments/cases/NAME.toml) through the sweep "
-        "machinery (resumable) and print the published figure, the model's paired difference "
-        "with its 95% interval, and whether the published direction is reproduced.")
-    p.add_argument("name", nargs="?", metavar="NAME", help="shipped case (see --list) or a "
-                   "case .toml file")
-    p.add_argument("--list", action="store_true", help="list the shipped cases and exit")
-    p.add_argument("--replications", type=whole_number(2, " (a 95% interval needs two)"),
-                   metavar="N",
-                   help="replications per scenario (default: the case file's)")
-    add_run_options(p, "results/cases/NAME")
-    p.set_defaults(func=cmd_case)

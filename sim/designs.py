@@ -24,9 +24,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
-from .results import t_interval
+from . import stats
 
 DESIGNS = ("none", "oat", "grid", "lhs", "sobol", "morris")
 
@@ -142,12 +141,10 @@ def relative_half_width(values) -> float:
     x = np.asarray(values, float)
     if len(x) < 2:
         return math.inf
-    sd = x.std(ddof=1)
-    if sd == 0:
+    mean, _, high = stats.t_interval(x)
+    if x.std(ddof=1) == 0:
         return 0.0
-    mean = abs(x.mean())
-    half = stats.t.ppf(0.975, len(x) - 1) * sd / math.sqrt(len(x))
-    return half / mean if mean > 0 else math.inf
+    return (high - mean) / abs(mean) if mean != 0 else math.inf
 
 
 def look_ahead_limit(n: int, look_ahead: int) -> int:
@@ -239,8 +236,10 @@ def product_sobol_first_order(a: tuple[float, float], b: tuple[float, float]) ->
 
 
 # --- analysis of a sweep -------------------------------------------------------------------
-def _summary(values) -> dict:
-    mean, lo, hi = t_interval(values)
+def _summary(kpi: str, values) -> dict:
+    """Mean of a KPI over replications, with a 95% interval that stays in the KPI's range
+    (:func:`sim.stats.mean_interval`: a count's interval never goes below zero)."""
+    mean, lo, hi = stats.mean_interval(values, *stats.kpi_range(kpi))
     return {"mean": mean, "ci_low": lo, "ci_high": hi}
 
 
@@ -276,7 +275,7 @@ def analyse(kpis: pd.DataFrame, spec: dict, params: list[Param], raw: np.ndarray
     result: dict[str, Any] = {"scenarios": {}, "paired_differences": [], "oat": [],
                               "sobol": [], "morris": [], "warnings": []}
     for scenario, group in at_base.groupby("scenario", sort=False):
-        result["scenarios"][scenario] = {k: _summary(g["value"])
+        result["scenarios"][scenario] = {k: _summary(k, g["value"])
                                          for k, g in group.groupby("kpi", sort=False)}
     base = spec["base_scenario"]
     wide = outputs(at_base, [(s, base) for s in result["scenarios"] if s != base])
@@ -288,14 +287,10 @@ def analyse(kpis: pd.DataFrame, spec: dict, params: list[Param], raw: np.ndarray
         for kpi in chosen:
             if kpi not in a_ or kpi not in b_:
                 continue
-            diff = b_.loc[common, kpi] - a_.loc[common, kpi]
-            mean, lo, hi = t_interval(diff) if len(diff) else (math.nan,) * 3
-            base_mean = float(a_.loc[common, kpi].mean())
+            pairs = pd.concat([a_.loc[common, kpi], b_.loc[common, kpi]], axis=1).dropna()
             result["paired_differences"].append({
-                "kpi": kpi, "base": base, "scenario": scenario, "base_mean": base_mean,
-                "scenario_mean": float(b_.loc[common, kpi].mean()), "difference": mean,
-                "ci_low": lo, "ci_high": hi,
-                "percent_change": 100 * mean / base_mean if base_mean else math.nan})
+                "kpi": kpi, "base": base, "scenario": scenario,
+                **stats.paired_summary(pairs.iloc[:, 0], pairs.iloc[:, 1], kpi)})
     if kind in ("oat", "sobol", "morris"):
         labels = outputs(kpis, [tuple(c) for c in a["contrasts"]])
         for label, table in labels.items():
@@ -317,7 +312,7 @@ def analyse(kpis: pd.DataFrame, spec: dict, params: list[Param], raw: np.ndarray
                         if kind == "sobol" else
                         morris_indices(params, raw, y, spec["design"]["levels"], **common))
                 result[kind] += [{"kpi": kpi, **r, "scenario": label} for r in rows]
-    return _clean(result)
+    return json_safe(result)
 
 
 def _oat_rows(means: pd.DataFrame, params: list[Param], label: str, chosen) -> list[dict]:
@@ -335,12 +330,12 @@ def _oat_rows(means: pd.DataFrame, params: list[Param], label: str, chosen) -> l
     return sorted(rows, key=lambda r: (r["scenario"], r["kpi"], -r["swing"]))
 
 
-def _clean(obj):
+def json_safe(obj):
     """JSON-safe: NaN/inf become None, numpy scalars become Python numbers."""
     if isinstance(obj, dict):
-        return {k: _clean(v) for k, v in obj.items()}
+        return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
-        return [_clean(v) for v in obj]
+        return [json_safe(v) for v in obj]
     if isinstance(obj, (np.integer,)):
         return int(obj)
     if isinstance(obj, (float, np.floating)):

@@ -11,14 +11,13 @@ file unless asked to.
 
 from __future__ import annotations
 
-import argparse
-import os
 import re
 import textwrap
 import tomllib
 from pathlib import Path
 from typing import Any
 
+from . import atomic
 from .config import (
     DEFAULT_CONFIG,
     ConfigError,
@@ -219,8 +218,9 @@ def write_config(name: str, arrangement: str = DEFAULT_CONFIG, out: str | Path =
                  force: bool = False) -> Path:
     """Write ``OUT/NAME.toml`` and return its path; never replace a file unless ``force``.
 
-    The file appears whole or not at all (written to a temporary name, then linked or renamed
-    into place), so an interrupted ``init`` leaves no half-written config.
+    The file appears whole or not at all (:mod:`sim.atomic`: written to a temporary name, then
+    linked into place, which fails if the name was taken meanwhile, or renamed over it with
+    ``force``), so an interrupted ``init`` leaves no half-written config.
     """
     stem = name.removesuffix(".toml")
     if not NAME.fullmatch(stem):
@@ -237,49 +237,10 @@ def write_config(name: str, arrangement: str = DEFAULT_CONFIG, out: str | Path =
         raise ConfigError([f"init: {target} is a folder; give another NAME or --out"])
     if target.exists() and not force:
         raise ConfigError([refuse])
-    tmp = folder / f".{stem}.toml.{os.getpid()}.tmp"
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with open(tmp, "x", encoding="utf-8") as fh:
-            fh.write(text)
-        if force:
-            os.replace(tmp, target)
-        else:
-            os.link(tmp, target)  # fails if the file appeared meanwhile: never overwrite
+        atomic.write_text(target, text, replace=force)
     except FileExistsError:
         raise ConfigError([refuse]) from None
     except OSError as err:
         raise ConfigError([f"init: cannot write {target}: {err.strerror or err}"]) from None
-    finally:
-        tmp.unlink(missing_ok=True)
     return target
-
-
-def cmd_init(args: argparse.Namespace) -> int:
-    """Handler of ``caresim init``: write the file and print the next steps."""
-    path = write_config(args.name, args.arrangement, args.out, args.force)
-    count = len(offered_fields(args.arrangement))
-    print(f"wrote {path}: the {args.arrangement} arrangement, with {count} fields a place "
-          "usually changes commented out")
-    print("next: uncomment and edit the lines you change, then")
-    print(f"  caresim validate {path}")
-    print(f"  caresim run {path}")
-    return 0
-
-
-def add_subcommand(sub) -> None:
-    """Register ``caresim init`` on an argparse subparsers object."""
-    p = sub.add_parser(
-        "init", help="start a config of your own from a shipped arrangement",
-        description="Write NAME.toml: a shipped arrangement's own lines plus, commented out, "
-        "every field a place usually changes (population, capacities, budgets, process times, "
-        "prices) with its description, unit and default. Refuses to replace an existing file.")
-    p.add_argument("name", metavar="NAME", help="name of the config; writes NAME.toml")
-    p.add_argument("--from", dest="arrangement", default=DEFAULT_CONFIG, metavar="ARRANGEMENT",
-                   help=f"shipped config to start from (default {DEFAULT_CONFIG}; one of "
-                   f"{', '.join(shipped_config_names())})")
-    p.add_argument("--out", default=".", metavar="DIR",
-                   help="folder to write NAME.toml in (default: the current folder; created "
-                   "if missing)")
-    p.add_argument("--force", action="store_true", help="replace an existing NAME.toml")
-    p.set_defaults(func=cmd_init)

@@ -3,21 +3,23 @@
 The report is a single HTML file a modeller can email: figures are embedded as base64 PNG,
 styles are inline, and nothing is fetched from the network. It works for a single run, a
 ``compare`` folder and a ``sweep`` folder; see :mod:`sim.plots.data` for how the kind is
-detected. Both commands draw the same named figure kinds (:data:`sim.plots.KINDS`).
+detected. Both commands draw the same named figure kinds (:data:`sim.plots.KINDS`). Files are
+written atomically (:mod:`sim.atomic`); one written into a results folder is registered in its
+marker, so the next report or plot replaces it, while an existing file caresim did not write
+is refused unless ``overwrite`` (:func:`sim.outdir.check_replace`). The command line is in
+:mod:`sim.cli.figures`.
 """
 
 from __future__ import annotations
 
-import argparse
 import base64
 import datetime as dt
 import io
-import os
-import sys
-import tempfile
 from pathlib import Path
 
-from .plots import KINDS, ResultsError, figures, load_folder
+from . import atomic, marker
+from .outdir import check_replace
+from .plots import KINDS, figures, load_folder
 from .plots.data import Folder
 from .report_sections import (
     case_of,
@@ -130,38 +132,40 @@ def render_report(folder: Folder) -> str:
             f"<nav>{nav}</nav>{notes}{body}</main></body></html>\n")
 
 
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)   # mkstemp makes 0600; a report is meant to be shared
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+def _write(files: dict[Path, bytes], overwrite: bool, option: str) -> list[Path]:
+    """Write each file atomically once none of them would replace a file caresim did not
+    write (unless ``overwrite``), and register each in its results folder's marker."""
+    for path in files:
+        check_replace(path, overwrite, option)
+    for path, data in files.items():
+        atomic.write_bytes(path, data)
+        marker.register(path)
+    return list(files)
 
 
-def write_report(results_dir: str | Path, out_path: str | Path | None = None) -> Path:
+def write_report(results_dir: str | Path, out_path: str | Path | None = None,
+                 overwrite: bool = False) -> Path:
     """Write the self-contained HTML report of a run, compare or sweep folder.
 
-    ``out_path`` defaults to ``RESULTS_DIR/report.html``. Written atomically.
+    ``out_path`` defaults to ``RESULTS_DIR/report.html``. Written atomically; it replaces a
+    report caresim wrote there before, but an existing file caresim did not write only with
+    ``overwrite`` (otherwise :class:`sim.outdir.OutputError`).
     """
     folder = load_folder(results_dir)
     out = Path(out_path) if out_path else Path(results_dir) / "report.html"
-    _atomic_write(out, render_report(folder).encode("utf-8"))
-    return out
+    check_replace(out, overwrite, "--out" if out_path else "")  # before the slow part
+    return _write({out: render_report(folder).encode("utf-8")}, overwrite,
+                  "--out" if out_path else "")[0]
 
 
 def write_plots(results_dir: str | Path, out_dir: str | Path | None = None,
                 kinds: list[str] | None = None, fmt: str = "png",
-                notes: list[str] | None = None) -> list[Path]:
+                notes: list[str] | None = None, overwrite: bool = False) -> list[Path]:
     """Write each applicable figure kind as ``OUT_DIR/<kind>.<fmt>``; returns the paths.
 
     Kinds that do not apply to the folder are skipped; the reason is appended to ``notes``.
+    caresim's own figures of the same name are replaced; an existing file caresim did not
+    write is refused (before any file is written) unless ``overwrite``.
     """
     if fmt not in FORMATS:
         raise ValueError(f"format must be one of {FORMATS}, not {fmt!r}")
@@ -169,8 +173,9 @@ def write_plots(results_dir: str | Path, out_dir: str | Path | None = None,
     if unknown:
         raise ValueError(f"unknown plot kind(s) {unknown}; choose from {list(KINDS)}")
     folder = load_folder(results_dir)
+    option = "--out" if out_dir else ""
     out_dir = Path(out_dir) if out_dir else Path(results_dir) / "plots"
-    written = []
+    drawn = {}
     for kind, fig, note in _safe_figures(folder, kinds):
         if fig is None:
             if notes is not None:
@@ -178,67 +183,5 @@ def write_plots(results_dir: str | Path, out_dir: str | Path | None = None,
             continue
         buffer = io.BytesIO()
         fig.savefig(buffer, format=fmt, dpi=150)
-        path = out_dir / f"{kind.name}.{fmt}"
-        _atomic_write(path, buffer.getvalue())
-        written.append(path)
-    return written
-
-
-# --- command line -----------------------------------------------------------------------------
-
-def _fail(message: str) -> int:
-    print(f"caresim: error: {message}", file=sys.stderr)
-    return 2
-
-
-def _plot_command(args) -> int:
-    notes: list[str] = []
-    try:
-        paths = write_plots(args.results_dir, args.out, args.kind, args.format, notes)
-    except (ResultsError, OSError, ValueError) as exc:
-        return _fail(str(exc))
-    for path in paths:
-        print(path)
-    for note in notes:
-        print(note, file=sys.stderr)
-    return 0
-
-
-def _report_command(args) -> int:
-    try:
-        path = write_report(args.results_dir, args.out)
-    except (ResultsError, OSError) as exc:
-        return _fail(str(exc))
-    print(path)
-    return 0
-
-
-def add_subcommands(subparsers) -> None:
-    """Register ``plot`` and ``report`` on an argparse subparsers object."""
-    p = subparsers.add_parser("plot", help="write figures of a run, compare or sweep folder",
-                              description="Write figures of a results folder (run, compare or "
-                              "sweep). Kinds that do not apply are skipped with a note.")
-    p.add_argument("results_dir", metavar="RESULTS_DIR")
-    p.add_argument("--kind", action="append", choices=list(KINDS), metavar="NAME",
-                   help=f"figure kind, repeatable (default: all): {', '.join(KINDS)}")
-    p.add_argument("--format", choices=FORMATS, default="png", help="file format (png)")
-    p.add_argument("--out", metavar="DIR", help="output folder (default RESULTS_DIR/plots)")
-    p.set_defaults(func=_plot_command)
-    r = subparsers.add_parser("report", help="write one self-contained HTML report",
-                              description="Write one self-contained HTML report (figures "
-                              "embedded, no network needed) of a run, compare or sweep folder.")
-    r.add_argument("results_dir", metavar="RESULTS_DIR")
-    r.add_argument("--out", metavar="FILE", help="report path (default RESULTS_DIR/report.html)")
-    r.set_defaults(func=_report_command)
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m sim.report plot|report ...``)."""
-    parser = argparse.ArgumentParser(prog="caresim")
-    add_subcommands(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    raise SystemExit(main())
+        drawn[out_dir / f"{kind.name}.{fmt}"] = buffer.getvalue()
+    return _write(drawn, overwrite, option)

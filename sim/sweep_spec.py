@@ -4,7 +4,7 @@ Pydantic models of an experiment (scenario deltas, replication rule, warm-up, de
 analysis), :func:`load_experiment` (validation with errors naming file, field and value) and
 :func:`resolve`, which turns a spec into a :class:`Plan` of scenario configs, design points and
 seeds. Split from :mod:`sim.sweep` so the schema can be read (and validated) on its own, apart
-from running and storage; :mod:`sim.sweep` re-exports every name here.
+from running and storage.
 """
 
 from __future__ import annotations
@@ -237,18 +237,13 @@ def _flatten(d: dict, prefix: str = "") -> dict[str, Any]:
 def load_experiment(path: str | Path) -> Experiment:
     """Read and validate an experiment TOML file; ConfigError lines name file, field, value.
 
-    A file with a ``[case]`` table is a case study: :func:`sim.cases.load_case` checks the
-    table and folds it into plain experiment fields, so sweeping a case runs what
-    ``caresim case`` runs.
+    A case file (one with a ``[case]`` table) is read by :func:`sim.cases.load_case`, which
+    builds on this module; :func:`sim.cases.experiment_from_file` reads either kind.
     """
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: experiment file not found"])
-    data = read_toml(path)
-    if "case" in data:
-        from .cases import load_case  # here: sim.cases builds on this module
-        return load_case(path).experiment
-    return parse_experiment(data, path)
+    return parse_experiment(read_toml(path), path)
 
 
 def parse_experiment(data: dict, path: str | Path) -> Experiment:

@@ -2,28 +2,26 @@
 
 Each finished run is an atomically written Parquet part ``runs/<point>__r<rep>__s<seed>.parquet``
 (extra tables under ``runs/<table>/``); scanning those parts is the resume index, and
-:func:`_decide` picks the replications of a point to use from them. The scan checks each part's
+:func:`decide` picks the replications of a point to use from them. The scan checks each part's
 Parquet footer and columns (cheap: no data is read), so a truncated or corrupt part counts as
-not finished: a resume re-runs it, and :func:`_finish` names it instead of crashing. :func:`_finish` writes
-``kpis.parquet``, ``design.parquet`` and ``analysis.json`` from the parts; :func:`_manifest`
-builds ``manifest.json``. Split from :mod:`sim.sweep` to keep the file layout in one place,
-apart from the run loop; :mod:`sim.sweep` re-exports every name here.
+not finished: a resume re-runs it, and :func:`finish` names it instead of crashing.
+:func:`finish` writes ``kpis.parquet``, ``design.parquet`` and ``analysis.json`` from the parts;
+:func:`manifest` builds ``manifest.json``. Every file is written through :mod:`sim.atomic`.
+Apart from the run loop (:mod:`sim.sweep`) so that the file layout is in one place.
 """
 
 from __future__ import annotations
 
-import json
 import math
-import os
 from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from . import designs
+from . import atomic, designs
 from .config import ConfigError
-from .outdir import SWEEP_PART as PART
+from .marker import SWEEP_PART as PART
 from .sweep_spec import Experiment, Plan, Point
 
 # --- storage -------------------------------------------------------------------------------
@@ -37,30 +35,24 @@ def run_key(point: Point, replication: int) -> str:
     return f"{point.id}__r{replication:04d}__s{point.seed}"
 
 
-def _atomic_parquet(frame: pd.DataFrame, path: Path) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        frame.to_parquet(tmp, index=False)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
+def stored_tables(spec: Experiment) -> list[str]:
+    """The extra tables stored per run (each run's parts under runs/<table>/)."""
+    return [t for t in spec.store if t != "kpis"]
 
 
-def _write_run(out: Path, point: Point, replication: int, result: dict) -> None:
+def write_run(out: Path, point: Point, replication: int, result: dict) -> None:
     """Extra tables first, the KPI part last: the KPI part marks the run as finished."""
     key = run_key(point, replication)
     ids = {"point": point.id, "scenario": point.scenario, "seed": point.seed}
     for table, frame in result.get("tables", {}).items():
-        (out / "runs" / table).mkdir(parents=True, exist_ok=True)
-        _atomic_parquet(frame.assign(**ids), out / "runs" / table / f"{key}.parquet")
+        atomic.write_parquet(frame.assign(**ids), out / "runs" / table / f"{key}.parquet")
     kpis = result["kpis"]
-    _atomic_parquet(pd.DataFrame({**ids, "replication": replication, "kpi": list(kpis),
+    atomic.write_parquet(pd.DataFrame({**ids, "replication": replication, "kpi": list(kpis),
                                   "value": list(kpis.values()),
                                   "wall_seconds": result["wall_seconds"],
                                   "cpu_seconds": result.get("cpu_seconds", math.nan),
                                   "worker": result["worker"]}),
-                    out / "runs" / f"{key}.parquet")
+                         out / "runs" / f"{key}.parquet")
 
 
 def part_problem(path: Path, columns: set[str] = frozenset()) -> str | None:
@@ -104,11 +96,6 @@ def scan_parts(out: Path, tables=()) -> tuple[dict[str, Path], dict[Path, str]]:
     return sound, damaged
 
 
-def _scan(out: Path, tables=()) -> dict[str, Path]:
-    """The finished runs on disk (stem -> KPI part); damaged parts are left out."""
-    return scan_parts(out, tables)[0]
-
-
 def damaged_message(out: Path, damaged: dict[Path, str], source: str) -> str:
     """One line naming a damaged part (and how many others) and how to repair them."""
     first, problem = next(iter(damaged.items()))
@@ -126,14 +113,15 @@ def _read_part(path: Path, plan: Plan, out: Path, **kwargs) -> pd.DataFrame:
                                            plan.source)]) from None
 
 
-def _read_kpis(path: Path, plan: Plan | None = None, out: Path | None = None
-               ) -> dict[str, float]:
+def read_kpis(path: Path, plan: Plan | None = None, out: Path | None = None
+              ) -> dict[str, float]:
+    """A stored run's KPI values (kpi -> value)."""
     part = (_read_part(path, plan, out, columns=["kpi", "value"]) if plan is not None
             else pd.read_parquet(path, columns=["kpi", "value"]))
     return dict(zip(part["kpi"], part["value"].astype(float)))
 
 
-def _decide(spec: Experiment, present: dict[int, dict], failed: set[int]) -> dict:
+def decide(spec: Experiment, present: dict[int, dict], failed: set[int]) -> dict:
     """Replications of one point to use, from finished (and failed) replications."""
     r = spec.replications
     if isinstance(r, int):
@@ -165,20 +153,15 @@ def _versions() -> dict:
     return v
 
 
-def _manifest(plan: Plan, extra: dict) -> dict:
+def manifest(plan: Plan, extra: dict) -> dict:
+    """The content of a sweep's ``manifest.json``: the experiment, its configs, versions."""
     return {"experiment": {"source": plan.source, "spec": plan.spec.model_dump(mode="json")},
             "fingerprint": plan.fingerprint, "warmup": plan.warmup,
             "configs": {k: c.model_dump(mode="json") for k, c in plan.configs.items()},
             **extra, **_versions()}
 
 
-def _write_json(path: Path, data: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2, default=str))
-    os.replace(tmp, path)
-
-
-def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
+def finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
     """kpis.parquet, design.parquet and analysis.json from the parts on disk.
 
     Raises ConfigError (one line) if a part of a point of the plan is damaged.
@@ -199,10 +182,10 @@ def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
         by_point.setdefault((m["point"], int(m["seed"])), {})[int(m["rep"])] = path
     for point in plan.points:
         reps = by_point.get((point.id, point.seed), {})
-        present = {r: _read_kpis(p, plan, out) for r, p in reps.items()} \
+        present = {r: read_kpis(p, plan, out) for r, p in reps.items()} \
             if not isinstance(plan.spec.replications, int) else {r: {} for r in reps}
         bad = set(failed.loc[failed["point"] == point.id, "replication"].astype(int))
-        d = _decide(plan.spec, present, bad)
+        d = decide(plan.spec, present, bad)
         for rep in d.pop("used"):
             part = _read_part(reps[rep], plan, out)
             frames.append(part)
@@ -216,10 +199,10 @@ def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
     cols = ["point", "scenario", "replication", "seed", "kpi", "value"]
     kpis = pd.concat(frames, ignore_index=True)[cols] if frames else pd.DataFrame(columns=cols)
     kpis = kpis.astype({"replication": "int64", "seed": "int64", "value": "float64"})
-    _atomic_parquet(kpis, out / "kpis.parquet")
+    atomic.write_parquet(kpis, out / "kpis.parquet")
     rows = [{"point": p.id, "scenario": p.scenario, "design_point": p.design_point,
              **p.overrides} for p in plan.points]
-    _atomic_parquet(pd.DataFrame(rows), out / "design.parquet")
+    atomic.write_parquet(pd.DataFrame(rows), out / "design.parquet")
     dp = {p.id: p.design_point for p in plan.points}
     spec_dict = {**plan.spec.model_dump(mode="json"), "base_scenario": plan.spec.base_name}
     analysis = designs.analyse(kpis.assign(design_point=kpis["point"].map(dp)), spec_dict,
@@ -232,6 +215,6 @@ def _finish(plan: Plan, out: Path) -> tuple[dict, pd.DataFrame]:
     analysis["warmup"] = plan.warmup or {"method": "fixed"}
     analysis["replications"] = by_scenario
     analysis["replication_detail"] = detail
-    analysis = designs._clean(analysis)
-    _write_json(out / "analysis.json", analysis)
+    analysis = designs.json_safe(analysis)
+    atomic.write_json(out / "analysis.json", analysis)
     return analysis, pd.DataFrame(runs)

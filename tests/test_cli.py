@@ -7,7 +7,9 @@ import json
 import pandas as pd
 import pytest
 
-from sim import cli
+import sim.experiments
+from sim import cli, plots, report, textfmt
+from sim.cli import figures
 from sim.config import leaf_fields
 
 #: A tiny run (~0.2 s per replication): small population, short horizon, scaled capacities.
@@ -43,14 +45,23 @@ def test_run_writes_complete_results_folder(tmp_path, monkeypatch, capsys):
 
 
 def test_run_kpi_table_formats_money_shares_and_counts():
-    assert cli._fmt("total_cost_gbp", 1234567.8) == "£1,234,568"
-    assert cli._fmt("total_cost_gbp", -5000.0, signed=True) == "-£5,000"
-    assert cli._fmt("delayed_bed_share", 0.0734) == "7.3%"
-    assert cli._fmt("delayed_bed_share", 0.012, signed=True) == "+1.2 pp"
-    assert cli._fmt("acute_bed_days", 12345.6) == "12,346"
-    assert cli._fmt("mean_delay_days", 0.734) == "0.73"
-    assert cli._fmt("deaths", 0.0, signed=True) == "0.00"
-    assert cli._fmt("deaths", float("nan")) == "n/a"
+    assert textfmt.number("total_cost_gbp", 1234567.8) == "£1,234,568"
+    assert textfmt.number("total_cost_gbp", -5000.0, signed=True) == "-£5,000"
+    assert textfmt.number("delayed_bed_share", 0.0734) == "7.3%"
+    assert textfmt.number("delayed_bed_share", 0.012, signed=True) == "+1.2 pp"
+    assert textfmt.number("acute_bed_days", 12345.6) == "12,346"
+    assert textfmt.number("mean_delay_days", 0.734) == "0.73"
+    assert textfmt.number("deaths", 0.0, signed=True) == "0.00"
+    assert textfmt.number("deaths", float("nan")) == "n/a"
+    assert textfmt.compact("total_cost_gbp", -83_149_000.0) == "-£83.1m"
+    assert textfmt.percent_interval(-12.04, 3.1) == "-12.0% – +3.1%"
+    assert textfmt.percent_interval(float("nan"), 3.1) == "n/a"
+    assert [textfmt.seconds(s) for s in (45, 720, 9000)] == ["45 s", "12 min", "2.5 h"]
+
+
+def test_plot_choices_without_matplotlib_are_the_figure_kinds_and_formats():
+    assert list(figures.FIGURE_KINDS) == list(plots.KINDS)
+    assert figures.FORMATS == report.FORMATS
 
 
 def test_set_override_is_validated_like_the_file(tmp_path, capsys):
@@ -106,7 +117,23 @@ def test_compare_several_arrangements_with_chosen_kpis(tmp_path, monkeypatch, ca
     lines = overview.splitlines()
     assert lines[1].split() == ["kpi", "fragmented", "pooled_money_only", "integrated"]
     assert [line.split()[0] for line in lines[3:5]] == ["delayed_bed_days", "total_cost_gbp"]
-    assert all(line.count("±") == 2 for line in lines[3:5])
+    diffs = pd.read_parquet(next((tmp_path / "results").iterdir()) / "paired_differences.parquet")
+    shown = []
+    for line in lines[3:5]:  # each cell: the % change with its in-range 95% interval, or
+        kpi = line.split()[0]  # the absolute difference and its interval where none exists
+        row = diffs[diffs["kpi"] == kpi].set_index("scenario")
+        for name in ("pooled_money_only", "integrated"):
+            r = row.loc[name]
+            span = textfmt.percent_interval(r.percent_low, r.percent_high)
+            if span != "n/a":
+                assert f"{textfmt.percent(r.percent_change)} ({span})" in line
+                assert r.percent_low >= -100
+                shown.append(kpi)
+            else:
+                assert (f"{textfmt.compact(kpi, r.difference, True)} ("
+                        f"{textfmt.compact(kpi, r.ci_low, True)} – "
+                        f"{textfmt.compact(kpi, r.ci_high, True)})") in line
+    assert "total_cost_gbp" in shown
 
 
 def test_compare_rejects_an_unknown_kpi(capsys):
@@ -226,7 +253,7 @@ def test_interrupt_exits_130_without_results(tmp_path, monkeypatch, capsys):
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(cli.sim, "run", interrupted)
+    monkeypatch.setattr(sim.experiments, "run", interrupted)
     out = tmp_path / "out"
     assert cli.main(["run", "fragmented", *TINY, "--out", str(out)]) == 130
     assert "interrupted; no results written" in capsys.readouterr().err

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim.cli import main
 from sim.designs import (
     Param,
     generate,
@@ -29,7 +30,8 @@ from sim.designs import (
     relative_half_width,
     sobol_indices,
 )
-from sim.sweep import Experiment, analyse, load_experiment, main, resolve, run_sweep
+from sim.sweep import analyse, run_sweep
+from sim.sweep_spec import Experiment, load_experiment, resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.toml"
@@ -68,7 +70,8 @@ def test_smoke_sweep_writes_every_output(smoke_sweep):
     assert analysis["replications"] == {"base": 4, "more_beds": 4}
     row = analysis["paired_differences"][0]
     assert set(row) >= {"kpi", "base", "scenario", "base_mean", "scenario_mean", "difference",
-                        "ci_low", "ci_high", "percent_change"}
+                        "ci_low", "ci_high", "percent_change", "percent_low", "percent_high",
+                        "replications"}
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["runs"]) == 8 and all(r["wall_seconds"] > 0 for r in manifest["runs"])
     assert set(manifest["configs"]) == {"base", "more_beds"} and "packages" in manifest
@@ -149,7 +152,7 @@ def test_kill_minus_9_then_resume_equals_uninterrupted_sweep(tmp_path):
     experiment = tmp_path / "resume.toml"
     experiment.write_text(text)
     killed = tmp_path / "killed"
-    proc = subprocess.Popen([sys.executable, "-m", "sim.sweep", "sweep", str(experiment),
+    proc = subprocess.Popen([sys.executable, "-m", "sim.cli", "sweep", str(experiment),
                              "--out", str(killed), "--workers", "2", "--no-progress"],
                             cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
