@@ -50,15 +50,25 @@ FRAILTY_LEVELS = ("fit", "mild", "moderate", "severe")
 AGE_BANDS = ("65-74", "75-84", "85+")
 
 
+#: What a field's probe must move (tests/test_fields.py asserts it): people's ``journeys``
+#: (states, admissions, delays: the default), only ``spending`` (cash and resource use: prices,
+#: who pays), or only the ``accounts`` (budget plans and balances, risk shares, outcome
+#: payments, funded capacity nobody needed) - a reported input, not behaviour.
+MOVES = ("journeys", "spending", "accounts")
+
+
 def _field(default: Any, description: str, probe: Any = None, active_in: str = "all",
-           probe_with: dict | None = None, **kw):
+           probe_with: dict | None = None, moves: str = "journeys", **kw):
     """A schema field with a description and the metadata the field-activity test uses.
 
-    ``probe`` is an alternative value that must change some output; ``active_in`` names the
-    shipped config in which the field acts ("all", "fragmented" or "pooled"); ``probe_with``
-    holds other settings under which the field acts (e.g. a risk-share rule).
+    ``probe`` is an alternative value that must change some output, of the kind ``moves``
+    names (:data:`MOVES`); ``active_in`` names the shipped config in which the field acts
+    ("all", "fragmented" or "pooled"); ``probe_with`` holds other settings under which the
+    field acts (e.g. a risk-share rule).
     """
-    extra: dict[str, Any] = {"active_in": active_in}
+    if moves not in MOVES:
+        raise ValueError(f"moves must be one of {MOVES}, got {moves!r}")
+    extra: dict[str, Any] = {"active_in": active_in, "moves": moves}
     if probe is not None:
         extra["probe"] = probe
     if probe_with:

@@ -51,7 +51,7 @@ class Avoidance(Section):
         3.0, "Length of an urgent community response episode, days [e]." + DAYS_NOTE, probe=10.0)
     visits_per_day: Annotated[float, Field(gt=0.0, le=24.0)] = _field(
         2.0, "District nursing visits per day of an urgent response episode [e]. At most 24.",
-        probe=5.0)
+        probe=5.0, moves="spending")
     step_up_share: Probability = _field(
         0.3, "Share of avoided crises that need a step-up intermediate-care bed rather than care "
         "at home [e].", probe=0.9)
@@ -120,7 +120,7 @@ class Pathways(Section):
         "the rest get community nursing visits [e].", probe=0.5)
     community_nursing_visits: Annotated[float, Field(ge=0.0, le=1000.0)] = _field(
         6.0, "District nurse visits after a pathway-1 discharge with no package [e]. At most "
-        "1,000.", probe=20.0)
+        "1,000.", probe=20.0, moves="spending")
     nursing_home_share_by_frailty: list[Probability] = _field(
         [0.2, 0.25, 0.35, 0.6], "Share of care-home admissions to a nursing home, by frailty.",
         probe=[0.9, 0.9, 0.9, 0.9])
@@ -165,7 +165,7 @@ class IntermediateCare(Section):
         probe=[0.2, 0.3, 0.4, 0.1])
     bed_day_cost_gbp: UnitGbp = _field(200.0, "Cost of a funded IC bed day (block)."
                                               + UNIT_GBP_NOTE,
-                                       probe=300.0)
+                                       probe=300.0, moves="spending")
 
     @model_validator(mode="after")
     def _splits(self):
@@ -185,10 +185,10 @@ class HomeCare(Section):
         "(every hour of a week).", probe=16.0)
     package_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] = _field(
         4.0, "Shape of the gamma distribution of package sizes (4: coefficient of variation "
-        "0.5, [e]). At most 100.", probe=1.0)
+        "0.5, [e]). At most 100.", probe=1.0, moves="spending")
     max_package_hours_per_week: Annotated[float, Field(ge=1.0, le=168.0)] = _field(
         60.0, "Largest package, hours/week (larger needs are met in a care home) [e]. 1 to "
-        "168.", probe=20.0)
+        "168.", probe=20.0, moves="spending")
     initial_share_by_band: list[Probability] = _field(
         [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
         "clients, ~85% of the hours).",
@@ -221,7 +221,7 @@ class HomeCare(Section):
                                     probe=30.0)
     client_contribution_share: Probability = _field(
         0.15, "Share of an LA-funded package paid by the client under the means test [e].",
-        probe=0.5)
+        probe=0.5, moves="spending")
 
 
 class CareHomes(Section):
@@ -238,15 +238,16 @@ class CareHomes(Section):
                                        probe=1500.0)
     self_funder_price_ratio: Ratio = _field(
         1.4, "Fee paid by self-funders relative to the LA rate (CMA 2017: ~40% more)." + RATIO_NOTE,
-        probe=1.0)
+        probe=1.0, moves="spending")
     client_contribution_week_gbp: UnitGbp = _field(
         200.0, "Weekly contribution from income of an LA-funded resident [e]."
-               + UNIT_GBP_NOTE, probe=400.0)
+               + UNIT_GBP_NOTE, probe=400.0, moves="spending")
     spend_down_days: Days = _field(
         900.0, "Days a self-funder pays before capital falls below the limit and the LA picks "
         "them up [e]." + DAYS_NOTE, probe=200.0)
     fnc_week_gbp: UnitGbp = _field(254.06, "Funded Nursing Care paid by the NHS per nursing "
-                                   "resident-week, 2025/26 (DHSC)." + UNIT_GBP_NOTE, probe=400.0)
+                                   "resident-week, 2025/26 (DHSC)." + UNIT_GBP_NOTE, probe=400.0,
+                                   moves="spending")
 
 
 CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,
@@ -264,13 +265,13 @@ class Chc(Section):
         probe_with=CHC_COMMON)
     week_gbp: UnitGbp = _field(1200.0, "NHS CHC care-home week (NAO 2017)."
                                        + UNIT_GBP_NOTE, probe=1800.0,
-                               probe_with=CHC_COMMON)
+                               probe_with=CHC_COMMON, moves="spending")
     dispute_probability: Probability = _field(
         0.15, "Chance that a full CHC decision is disputed between NHS and LA when they are "
         "different commissioners [e].", probe=0.9, probe_with=CHC_COMMON)
     dispute_resolution_days: Days = _field(
         28.0, "Mean days to resolve a CHC/LA dispute [e]." + DAYS_NOTE, probe=90.0,
-        probe_with=CHC_COMMON)
+        probe_with=CHC_COMMON, moves="spending")
     interim_funding: bool = _field(
         True, "Discharge proceeds during a dispute on interim funding by the LA (national "
         "framework); false: the person waits in hospital for the dispute.", probe=False,
@@ -310,7 +311,7 @@ class Assessment(Section):
     interim_payer: Funder = _field(
         "nhs", "Funder that pays an interim discharge-to-assess package or care-home place until "
         "the assessment and funding decision (NHS discharge funding, [e]).", probe="la",
-        probe_with={"assessment.discharge_to_assess": ["home_care"]})
+        probe_with={"assessment.discharge_to_assess": ["home_care"]}, moves="spending")
 
     @model_validator(mode="after")
     def _teams_and_hours(self):
@@ -360,4 +361,5 @@ class Neighbourhood(Section):
         probe_with={"neighbourhood.case_management": True})
     team_cost_gbp_per_year: YearlyGbp = _field(
         350_000.0, "Cost of one zone team per year, paid by the community-nursing payer [e]."
-        + YEARLY_GBP_NOTE, probe=700_000.0, probe_with={"neighbourhood.case_management": True})
+        + YEARLY_GBP_NOTE, probe=700_000.0, probe_with={"neighbourhood.case_management": True},
+        moves="spending")

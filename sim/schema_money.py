@@ -46,7 +46,7 @@ class Rationing(Section):
         "plan_to_date", "What a review compares: year-to-date spend with the year-to-date "
         "seasonal plan, or the forecast outturn (spend to date plus today's committed daily "
         "spend to the year end) with the year's budget, as finance leads forecast [e].",
-        probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 60_000_000.0})
+        probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 70_000_000.0})
     review_interval_days: ReviewDays = _field(
         7.0, "Days between budget reviews that switch rationing on or off; at least 1, at most "
         "3,652.5 (ten years).", probe=30.0,
@@ -62,7 +62,7 @@ class Budgets(Section):
     nhs_gbp_per_year: YearlyGbp = _field(
         68_000_000.0, "NHS budget for the modelled services in the first year, before headroom "
         "(first-year cash spend of the fragmented default, calibration run)." + YEARLY_GBP_NOTE,
-        probe=50_000_000.0)
+        probe=50_000_000.0, moves="accounts")
     la_gbp_per_year: YearlyGbp = _field(
         77_000_000.0, "LA adult social care budget for older people in the first year, before "
         "headroom (first-year cash spend of the fragmented default, calibration run)."
@@ -70,7 +70,7 @@ class Budgets(Section):
     nhs_yearly_change: float = _field(
         0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
         "the 65+ population) [e]; -0.5 to 0.5.",
-        probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+        probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2}, moves="accounts")
     la_yearly_change: float = _field(
         0.02, "Real-terms change of the LA budget per financial year, -0.5 to 0.5; e.g. -0.05 "
         "for council cuts (seed 003) [e].",
@@ -89,7 +89,7 @@ class Budgets(Section):
 class Pool(Section):
     scope: list[Service] = _field(
         [], "Services the pooled fund pays for (empty: no pool).",
-        probe=["reablement"], active_in="fragmented")
+        probe=["reablement"], active_in="fragmented", moves="spending")
     nhs_contribution_gbp_per_year: YearlyGbp = _field(
         0.0, "NHS contribution to the pool per year." + YEARLY_GBP_NOTE, probe=1.0e7,
         active_in="pooled")
@@ -104,16 +104,19 @@ class Pool(Section):
         None, "LA contribution as a share of its yearly budget, instead of an amount: give one "
         "or the other (e.g. 1.0: all of it, as Sheffield pooled virtually all adult social "
         "care).", probe=0.5,
-        active_in="pooled", probe_with={"funding.pool.la_contribution_gbp_per_year": 0.0})
+        active_in="pooled", probe_with={"funding.pool.la_contribution_gbp_per_year": 0.0},
+        moves="accounts")
     risk_share: Literal["proportional", "fixed", "host"] = _field(
         "proportional", "How a year-end over- or underspend is split: by contribution, by fixed "
-        "shares, or all to the host.", probe="host", active_in="pooled")
+        "shares, or all to the host.", probe="host", active_in="pooled",
+        probe_with={"run.years": 1.2}, moves="accounts")
     nhs_fixed_share: Probability = _field(
         0.5, "NHS share of over/underspend under the fixed rule.", probe=0.9, active_in="pooled",
-        probe_with={"funding.pool.risk_share": "fixed"})
+        probe_with={"funding.pool.risk_share": "fixed", "run.years": 1.2}, moves="accounts")
     host: Funder = _field("la", "Host body of the pool (bears all under the host rule).",
                           probe="nhs", active_in="pooled",
-                          probe_with={"funding.pool.risk_share": "host"})
+                          probe_with={"funding.pool.risk_share": "host", "run.years": 1.2},
+                          moves="accounts")
     governance_cost_gbp_per_year: YearlyGbp = _field(
         150_000.0, "Running cost of the pool per year ([e] £50k-£400k)." + YEARLY_GBP_NOTE,
         probe=400_000.0, active_in="pooled")
@@ -129,18 +132,18 @@ class Pool(Section):
     outcome_payment_share: Annotated[float, Field(ge=0.0, le=0.5)] = _field(
         0.0, "Share of the yearly contributions paid to the fund holder only if the outcome "
         "target is met at the financial-year end (Tower Hamlets: a % of contract value); at "
-        "most 0.5.", probe=0.1, active_in="pooled")
+        "most 0.5.", probe=0.1, active_in="pooled", moves="accounts")
     outcome_target_mean_delay_days: NonNegDays = _field(
         1.0, "Outcome target: mean days from medically fit to leaving hospital over the "
-        "financial year's discharges must not exceed this." + DAYS_NOTE, probe=0.1,
+        "financial year's discharges must not exceed this." + DAYS_NOTE, probe=10.0,
         active_in="pooled",
-        probe_with={"funding.pool.outcome_payment_share": 0.1})
+        probe_with={"funding.pool.outcome_payment_share": 0.1}, moves="accounts")
     outcome_payment_rule: Literal["all_or_nothing", "graded"] = _field(
         "all_or_nothing", "All or nothing at the target, or graded: the whole payment at or "
         "below the target, falling linearly to none at twice the target (softens the cliff "
         "where results sit near the target).", probe="graded", active_in="pooled",
         probe_with={"funding.pool.outcome_payment_share": 0.1,
-                    "funding.pool.outcome_target_mean_delay_days": 0.7})
+                    "funding.pool.outcome_target_mean_delay_days": 2.0}, moves="accounts")
 
     @model_validator(mode="after")
     def _one_contribution_each(self):
@@ -189,7 +192,7 @@ class Savings(Section):
         probe_with={"savings.closure_occupancy_threshold": 0.99})
     closure_occupancy_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = _field(
         0.85, "Close beds when mean occupied acute beds over the review period fall below this "
-        "share of funded beds [e].", probe=0.5, probe_with={"savings.bed_closure": True})
+        "share of funded beds [e].", probe=0.99, probe_with={"savings.bed_closure": True})
     closure_review_days: ReviewDays = _field(
         91.0, "Days between bed-closure reviews (a quarter); at least 1, at most 3,652.5 (ten "
         "years).", probe=30.0,
@@ -204,32 +207,35 @@ class Savings(Section):
         probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
     reinvest_share: Probability = _field(
         0.0, "Share of a funder's year-end cash underspend reinvested in capacity (never "
-        "notional bed-day values).", probe=1.0, probe_with={"run.years": 1.5})
+        "notional bed-day values).", probe=1.0, probe_with={"run.years": 1.5}, moves="accounts")
     reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = _field(
         ["nhs", "la", "pool", "provider"], "Budgets whose underspend is reinvested.",
-        probe=["la"], probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
+        probe=["la"], probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
+        moves="accounts")
     reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = _field(
         "home_care", "What reinvested cash buys: home-care hours or reablement places (paid as "
         "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
         "case-management places (block).",
-        probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
+        probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
+        moves="accounts")
     reinvest_lag_days: NonNegDays = _field(
         90.0, "Days from the financial-year end to the bought capacity being in service "
         "(recruitment, procurement) [e]." + DAYS_NOTE, probe=10.0,
-        probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
+        probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5}, moves="accounts")
 
 
 class Costs(Section):
     acute_bed_day_gbp: UnitGbp = _field(345.0, "Block cost of a funded acute bed day "
-                                        "(NCC 2020/21, PQ 165361)." + UNIT_GBP_NOTE, probe=450.0)
+                                        "(NCC 2020/21, PQ 165361)." + UNIT_GBP_NOTE, probe=450.0,
+                                        moves="spending")
     emergency_admission_gbp: UnitGbp = _field(
         3000.0, "Resource cost of an emergency spell's normal stay (NAO 2018, uprated)."
-        + UNIT_GBP_NOTE, probe=3600.0)
+        + UNIT_GBP_NOTE, probe=3600.0, moves="spending")
     escalation_bed_day_gbp: UnitGbp = _field(
         600.0, "Cash cost of an occupied escalation bed day (agency staff, [e])." + UNIT_GBP_NOTE,
-        probe=900.0)
+        probe=900.0, moves="spending")
     excess_bed_day_gbp: UnitGbp = _field(
         345.0, "Resource value of a delayed (excess) acute bed day." + UNIT_GBP_NOTE,
-        probe=450.0)
+        probe=450.0, moves="spending")
     district_nurse_visit_gbp: UnitGbp = _field(50.0, "District nurse visit (PSSRU 2023)."
-                                               + UNIT_GBP_NOTE, probe=80.0)
+                                               + UNIT_GBP_NOTE, probe=80.0, moves="spending")
