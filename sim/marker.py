@@ -25,8 +25,8 @@ MARKER = ".caresim-files"
 KINDS = ("run", "compare", "sweep")
 #: Files of a run folder (``Results.save``); ``events.parquet`` only with the event log.
 RUN_FILES = ("daily.parquet", "monthly_costs.parquet", "monthly_resource_use.parquet",
-             "budgets.parquet", "cost_shifting.parquet", "kpis.parquet", "events.parquet",
-             "summary.json", "manifest.json")
+             "budgets.parquet", "cost_shifting.parquet", "discharges.parquet", "kpis.parquet",
+             "events.parquet", "summary.json", "manifest.json")
 COMPARE_FILES = ("paired_differences.parquet", "paired_differences.csv")
 SWEEP_FILES = ("manifest.json", "kpis.parquet", "design.parquet", "failures.parquet",
                "analysis.json", "warmup.json", "case.json")

@@ -135,13 +135,12 @@ def add_compare(sub) -> None:
 
 
 def _kpi_list(text: str) -> list[str]:
-    from ..results import KPI_DESCRIPTIONS
+    from ..kpis import KPIS  # here: the registry loads pandas, which --help need not
     names = [k.strip() for k in text.split(",") if k.strip()]
-    known = set(KPI_DESCRIPTIONS) | {f"deaths_{b}" for b in ("65-74", "75-84", "85+")}
-    unknown = [k for k in names if k not in known]
+    unknown = [k for k in names if k not in KPIS]
     if unknown or not names:
         raise argparse.ArgumentTypeError(
-            f"unknown KPI {', '.join(unknown) or repr(text)}; known: {', '.join(KPI_DESCRIPTIONS)}")
+            f"unknown KPI {', '.join(unknown) or repr(text)}; known: {', '.join(KPIS)}")
     return names
 
 
