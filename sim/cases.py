@@ -37,11 +37,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from . import textfmt
 from .config import ConfigError, format_errors, leaf_fields, read_toml
-from .results import KPI_DESCRIPTIONS
+from .kpis import KPIS, definition
 from .sweep_spec import (
     Experiment,
     Spec,
-    _known_kpis,
     load_experiment,
     parse_experiment,
     resolve,
@@ -97,7 +96,9 @@ class Case(Spec):
     @field_validator("kpi")
     @classmethod
     def _kpi(cls, v):
-        return _known_kpis([v])[0]
+        if v not in KPIS:
+            raise ValueError(f"unknown KPI {v!r} (known: {', '.join(KPIS)})")
+        return v
 
     @model_validator(mode="after")
     def _consistent(self):
@@ -273,7 +274,7 @@ def case_result(study: CaseStudy, analysis: dict, out: Path) -> dict:
     return {
         "case": study.name, "title": c.title, "source": c.source, "published": c.published,
         "published_change": c.published_change, "kpi": c.kpi,
-        "kpi_description": KPI_DESCRIPTIONS[c.kpi], "baseline": c.baseline,
+        "kpi_description": definition(c.kpi), "baseline": c.baseline,
         "intervention": c.intervention, "direction": c.direction,
         "small_threshold": c.small_threshold,
         "model": {"baseline_mean": base, "intervention_mean": row["scenario_mean"],

@@ -273,3 +273,15 @@ def test_usage_errors_exit_2(capsys):
     assert cli.main(["run", "fragmented", "--replications", "0"]) == 2
     assert cli.main(["validate"]) == 2
     assert "Traceback" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("command", ["plot", "report"])
+def test_plot_and_report_help_say_what_results_dir_may_be(capsys, command):
+    assert cli.main([command, "--help"]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert ("a folder written by caresim run, compare, sweep or case (e.g. results/pooled, "
+            "results/sweeps/smoke, results/cases/torbay)") in printed
+    assert "--overwrite" in printed
+    if command == "plot":
+        assert ("(default RESULTS_DIR/plots; caresim's own figures of the same name are "
+                "replaced)") in printed

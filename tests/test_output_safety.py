@@ -1,6 +1,7 @@
 """caresim never loses a user's work: --out refusals, --overwrite keeping the user's files, the
-folder lock, crash-safe replacement, compare saving by default, damaged sweep parts re-run
-(sim.outdir, sim.cli, sim.sweep). Runs use the TINY place of tests/test_cli.py (~1 s each)."""
+folder lock, crash-safe replacement, compare saving by default, damaged sweep parts re-run,
+reports and figures that replace only caresim's own files (sim.outdir, sim.marker, sim.cli,
+sim.sweep). Runs use the TINY place of tests/test_cli.py (~1 s each)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import filelock
 import pandas as pd
 import pytest
 
-from sim import cli, outdir
+from sim import cli, marker, outdir
 from sim.sweep import run_sweep
 
 from .test_cases import tiny_case
@@ -295,3 +296,67 @@ def test_a_crash_at_any_step_of_a_replacement_loses_nothing(tmp_path, monkeypatc
     assert set(snapshot(out)) == {".caresim-files", "summary.json", "manifest.json",
                                   "kpis.parquet", *USER_FILES}
     assert no_stray_siblings(out)
+
+
+# --- reports and figures never replace a user's file --------------------------------------------
+def test_rerunning_report_replaces_caresims_report_and_registers_it(run_copy, capsys):
+    assert cli.main(["report", str(run_copy)]) == 0
+    first = (run_copy / "report.html").read_bytes()
+    assert marker.inspect(run_copy).foreign == []      # caresim's own: not listed as the user's
+    assert cli.main(["report", str(run_copy)]) == 0     # replaced without --overwrite
+    assert (run_copy / "report.html").read_bytes().startswith(first[:15])
+    capsys.readouterr()
+    assert cli.main(["run", "fragmented", *TINY, "--out", str(run_copy)]) == 2
+    line = one_line_error(capsys)
+    assert "is a run results folder" in line and "report.html" not in line
+
+
+def test_report_refuses_a_users_report_unless_overwrite(run_copy, capsys):
+    add_user_files(run_copy)
+    before = snapshot(run_copy)
+    assert cli.main(["report", str(run_copy)]) == 2
+    line = one_line_error(capsys)
+    assert line.startswith(f"{run_copy / 'report.html'}: exists and caresim did not write it")
+    assert "--overwrite" in line and snapshot(run_copy) == before
+    assert cli.main(["report", str(run_copy), "--overwrite"]) == 0
+    assert (run_copy / "report.html").read_bytes() != USER_FILES["report.html"]
+    assert (run_copy / "notes.txt").read_bytes() == USER_FILES["notes.txt"]
+
+
+def test_report_and_plot_out_onto_a_foreign_file_are_refused(run_copy, tmp_path, capsys):
+    mine = tmp_path / "mine.html"
+    mine.write_text("my own page")
+    assert cli.main(["report", str(run_copy), "--out", str(mine)]) == 2
+    assert f"--out {mine}: exists and caresim did not write it" in one_line_error(capsys)
+    assert mine.read_text() == "my own page"
+    figs = tmp_path / "figs"
+    figs.mkdir()
+    (figs / "bed_use.png").write_bytes(b"my figure")
+    assert cli.main(["plot", str(run_copy), "--kind", "bed_use", "--out", str(figs)]) == 2
+    assert f"--out {figs / 'bed_use.png'}: exists and caresim did not write it" in \
+        one_line_error(capsys)
+    assert (figs / "bed_use.png").read_bytes() == b"my figure"
+    assert cli.main(["plot", str(run_copy), "--kind", "bed_use", "--out", str(figs),
+                     "--overwrite"]) == 0
+    assert (figs / "bed_use.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_plot_replaces_caresims_figures_but_not_a_users(run_copy, capsys):
+    assert cli.main(["plot", str(run_copy), "--kind", "bed_use"]) == 0
+    assert cli.main(["plot", str(run_copy), "--kind", "bed_use"]) == 0   # its own: replaced
+    (run_copy / "plots" / "care_settings.png").write_bytes(b"my figure")
+    capsys.readouterr()
+    assert cli.main(["plot", str(run_copy), "--kind", "bed_use", "--kind", "care_settings"]) == 2
+    assert "plots/care_settings.png: exists and caresim did not write it" in \
+        one_line_error(capsys)
+    assert (run_copy / "plots" / "care_settings.png").read_bytes() == b"my figure"
+
+
+def test_a_sweeps_registered_report_survives_a_resume(sweep_copy, experiment, capsys):
+    assert cli.main(["report", str(sweep_copy)]) == 0
+    run_sweep(experiment, sweep_copy, workers=1, progress=False)   # resumes, rewrites the marker
+    assert marker.inspect(sweep_copy).foreign == []
+    assert cli.main(["report", str(sweep_copy)]) == 0
+    assert run_sweep(experiment, sweep_copy, workers=1, progress=False,
+                     resume=False)["runs_done"] == 4            # --fresh: caresim's files go
+    assert not (sweep_copy / "report.html").exists()

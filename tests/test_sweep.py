@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from sim import stats, sweep
 from sim.cli import main
 from sim.designs import (
     Param,
@@ -72,9 +73,40 @@ def test_smoke_sweep_writes_every_output(smoke_sweep):
     assert set(row) >= {"kpi", "base", "scenario", "base_mean", "scenario_mean", "difference",
                         "ci_low", "ci_high", "percent_change", "percent_low", "percent_high",
                         "replications"}
+    for kpis_of in analysis["scenarios"].values():   # intervals stay in each KPI's range
+        for kpi, summary in kpis_of.items():
+            low, high = stats.kpi_range(kpi)
+            assert low <= summary["ci_low"] <= summary["mean"] <= summary["ci_high"] <= high
+    for row in analysis["paired_differences"]:         # and a change never below -100%
+        if row["percent_low"] is not None and stats.kpi_range(row["kpi"])[0] >= 0:
+            assert -100 <= row["percent_low"] <= row["percent_change"] <= row["percent_high"]
     manifest = json.loads((out / "manifest.json").read_text())
     assert len(manifest["runs"]) == 8 and all(r["wall_seconds"] > 0 for r in manifest["runs"])
     assert set(manifest["configs"]) == {"base", "more_beds"} and "packages" in manifest
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_progress_bar_moves_in_simulated_days_as_runs_go(tmp_path, monkeypatch, workers):
+    """Workers report simulated days while they run (every 30 days), so the bar moves before
+    a run ends; at the end it stands at every run's whole horizon."""
+    events, bars = [], []
+    add, finish, close = sweep.DaysBar.add, sweep.DaysBar.finish, sweep.DaysBar.close
+    monkeypatch.setattr(sweep.DaysBar, "add", lambda self, key, days: (
+        events.append(("add", key, days)), add(self, key, days)))
+    monkeypatch.setattr(sweep.DaysBar, "finish", lambda self, key: (
+        events.append(("finish", key, 0)), finish(self, key)))
+    monkeypatch.setattr(sweep.DaysBar, "close", lambda self: (bars.append(self), close(self)))
+    run_sweep(smoke(replications=2), tmp_path, workers=workers, progress=True, source=SMOKE)
+    [bar] = bars
+    horizon = next(iter(bar.horizon.values()))
+    assert len(bar.horizon) == 4 and bar.bar.n == bar.bar.total == 4 * round(horizon)
+    reported = [e for e in events if e[0] == "add"]
+    assert reported and all(days <= 30 + 1e-9 for _, _, days in reported)
+    if workers == 1:  # in this process every report comes before its run ends
+        for key in bar.horizon:
+            mine = [e for e in events if e[1] == key]
+            assert mine[-1][0] == "finish" and len(mine) > 2
+            assert sum(days for kind, _, days in mine) == pytest.approx(horizon, abs=1)
 
 
 def test_rerun_into_same_folder_skips_finished_runs(smoke_sweep, tmp_path):

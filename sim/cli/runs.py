@@ -2,8 +2,8 @@
 
 Each subcommand is one ``add_<name>(sub)`` function (its parser) and one ``cmd_<name>(args)``
 handler over the Python API (:mod:`sim.experiments`, :mod:`sim.init_config`). The handlers
-import the simulation only when they run, so ``caresim --help`` and a mistyped option answer at
-once. Results folders are claimed, locked and written through :mod:`sim.outdir`.
+import the simulation (and pandas) only when they run, so ``caresim --help`` and a mistyped
+option answer at once. Results folders are claimed, locked and written through :mod:`sim.outdir`.
 """
 
 from __future__ import annotations
@@ -18,7 +18,6 @@ from pathlib import Path
 
 from .. import textfmt
 from ..config import DEFAULT_CONFIG, ConfigError, load_config, schema_text, shipped_config_names
-from ..init_config import offered_fields, write_config
 from .options import CliError, add_scenario_options, overrides
 
 
@@ -43,6 +42,7 @@ def add_init(sub) -> None:
 
 def cmd_init(args: argparse.Namespace) -> int:
     """Write the file and print the next steps."""
+    from ..init_config import offered_fields, write_config
     path = write_config(args.name, args.arrangement, args.out, args.force)
     count = len(offered_fields(args.arrangement))
     print(f"wrote {path}: the {args.arrangement} arrangement, with {count} fields a place "
