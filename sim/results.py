@@ -21,7 +21,7 @@ from .costs import cost_shifting, monthly_costs
 from .kpis import KPIS, KpiInputs, compute
 from .outdir import write_folder
 from .population import SETTING, State
-from .stats import kpi_range, mean_interval, t_interval  # noqa: F401 (t_interval: re-exported)
+from .stats import kpi_range, mean_interval
 
 #: why a medically fit person is still in an acute bed (the ``reason`` of a delay stretch)
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
