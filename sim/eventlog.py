@@ -18,8 +18,8 @@ COLUMNS = ("time_days", "person", "kind", "service", "payer", "value", "detail")
 
 #: Every event kind: what ``service``, ``payer``, ``value`` and ``detail`` hold.
 KINDS = {
-    "admission": "service 'acute'; payer of the bed; value = hours waiting for a bed (ED "
-                 "boarding) in days; detail 'readmission' within the readmission window",
+    "admission": "service 'acute'; payer of the bed; value = wait for a bed (ED boarding), "
+                 "days; detail 'readmission' within the readmission window",
     "bed_stay": "an acute bed left (discharge or death); value = days in the bed",
     "discharge": "service = destination; payer of the package or place it leads to ('' if "
                  "none); value = days from medically fit to leaving; detail = pathway 0-3",
