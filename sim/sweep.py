@@ -68,7 +68,6 @@ class DaysBar:
         self.horizon[key], self.days[key] = horizon, 0.0
         self.runs += 1
         self.bar.total += round(horizon)
-        self.bar.refresh()
 
     def add(self, key: str, days: float) -> None:
         """``days`` more simulated days of run ``key`` (unknown keys, e.g. pilots, ignored)."""
