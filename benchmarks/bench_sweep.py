@@ -38,7 +38,9 @@ from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from sim.config import load_config
-from sim.sweep import DASK_CONFIG, Experiment, execute, run_sweep
+from sim.sweep import run_sweep
+from sim.sweep_backends import DASK_CONFIG, execute
+from sim.sweep_spec import Experiment
 
 
 def cpu_loop(n: int = 12_000_000) -> float:
@@ -91,7 +93,7 @@ def timed_sweep(experiment: Experiment, **kw) -> dict:
 
 def tasks(experiment: Experiment, n: int) -> list[dict]:
     """Tasks as the sweep sends them (resolved config dict, no path)."""
-    from sim.sweep import resolve
+    from sim.sweep_plan import resolve
     plan = resolve(experiment, "benchmarks/bench.toml")
     point = plan.points[0]
     return [{"key": f"b{r}", "point": point.id, "scenario": point.scenario, "replication": r,

@@ -10,10 +10,23 @@ Quick use from Python or Jupyter::
     res.save("results/my-run")
 """
 
+from importlib import import_module
+
 from .config import ConfigError, Scenario, load_config, with_overrides
-from .experiments import compare, paired_differences, run
-from .results import Results
 
 __all__ = ["ConfigError", "Results", "Scenario", "compare", "load_config", "paired_differences",
            "run", "with_overrides"]
-__version__ = "0.1.0"
+__version__ = "0.2.0"
+
+#: Loaded on first use, so that ``caresim --help`` and a usage error do not wait for pandas,
+#: scipy and the engine to import.
+_LAZY = {"Results": "results", "compare": "experiments", "paired_differences": "experiments",
+         "run": "experiments"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(import_module(f".{_LAZY[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'sim' has no attribute {name!r}")

@@ -13,8 +13,10 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 def temporary(path: Path) -> Path:
@@ -57,7 +59,7 @@ def write_json(path: str | Path, data: dict) -> Path:
     return write_text(path, json.dumps(data, indent=2, default=str))
 
 
-def write_parquet(frame: pd.DataFrame, path: str | Path) -> Path:
+def write_parquet(frame: "pd.DataFrame", path: str | Path) -> Path:
     """Write a DataFrame as Parquet atomically (without its index)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

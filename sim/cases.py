@@ -38,13 +38,8 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from . import textfmt
 from .config import ConfigError, format_errors, leaf_fields, read_toml
 from .kpis import KPIS, definition
-from .sweep_spec import (
-    Experiment,
-    Spec,
-    load_experiment,
-    parse_experiment,
-    resolve,
-)
+from .sweep_plan import resolve
+from .sweep_spec import Experiment, Spec, load_experiment, parse_experiment
 
 #: Fields that grow with the size of the place; ``scale`` multiplies them. Add new absolute
 #: capacities and budgets here (tests/test_cases.py guards the naming patterns it knows).

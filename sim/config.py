@@ -21,12 +21,7 @@ from typing import Any, get_origin
 
 from pydantic import BaseModel, ValidationError
 
-from .schema import (  # noqa: F401 - the schema's public names are part of sim.config
-    AGE_BANDS,
-    FRAILTY_LEVELS,
-    SERVICES,
-    Scenario,
-)
+from .schema import Scenario
 
 
 class ConfigError(Exception):

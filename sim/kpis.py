@@ -20,9 +20,9 @@ from functools import cached_property
 import numpy as np
 import pandas as pd
 
-from .config import AGE_BANDS
 from .costs import PAYERS, monthly_costs
 from .population import CARE_HOME, YEAR, State
+from .schema_base import AGE_BANDS
 
 #: the values a KPI's mean can take (the range :func:`sim.stats.mean_interval` keeps to)
 NON_NEGATIVE = (0.0, math.inf)   # counts, £, hours, days, beds and people

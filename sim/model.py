@@ -20,7 +20,7 @@ import simpy
 from . import community_care, hospital, placements
 from .billing import Billing
 from .clock import Clock
-from .config import AGE_BANDS, Scenario
+from .config import Scenario
 from .context import RunContext
 from .costs import Ledger
 from .eventlog import EventLog
@@ -44,6 +44,7 @@ from .population import (
 )
 from .rng import Streams
 from .savings import Savings
+from .schema_base import AGE_BANDS
 from .services import Services
 
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",

@@ -18,7 +18,7 @@ import pandas as pd
 
 from .billing import settle_pool_years
 from .costs import cost_shifting, monthly_costs
-from .kpis import KPIS, KpiInputs, compute
+from .kpis import KpiInputs, compute
 from .outdir import write_folder
 from .population import SETTING, State
 from .stats import kpi_range, mean_interval
@@ -29,9 +29,6 @@ DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute"
 #: a delay stretch may start this much before a stay's medically fit time (computed as
 #: left - delay) and still lie inside the stay: float rounding, far below a second
 FIT_TOLERANCE_DAYS = 1e-9
-#: transitional, for sim/cases.py, sim/plots/catalogue.py and tests/test_stats.py,
-#: test_cases.py and test_plots.py until they read sim.kpis (then delete)
-KPI_DESCRIPTIONS = {name: kpi.definition for name, kpi in KPIS.items()}
 
 
 def series_setting(series: str) -> str:

@@ -16,14 +16,11 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
-from .schema_base import (  # noqa: F401 - re-exported: the schema's public names
-    AGE_BANDS,
+from .schema_base import (
     DAYS_NOTE,
-    FRAILTY_LEVELS,
     MAX_PEOPLE,
     RATE_NOTE,
     RATIO_NOTE,
-    SERVICES,
     Days,
     NonNegDays,
     NonNegFloat,
@@ -32,8 +29,8 @@ from .schema_base import (  # noqa: F401 - re-exported: the schema's public name
     RatePer1000,
     Ratio,
     Section,
-    _check_split,
-    _field,
+    check_split,
+    field,
 )
 from .schema_care import (
     Acute,
@@ -52,106 +49,106 @@ from .schema_money import Budgets, Costs, Funding, Savings
 
 
 class Run(Section):
-    years: float = _field(5.0, "Simulated years reported after the warm-up; at least one day "
+    years: float = field(5.0, "Simulated years reported after the warm-up; at least one day "
                           "(1/365.25 of a year) and at most 50.", probe=3.0,
                           ge=1 / 365.25, le=50.0)
-    warmup_days: NonNegDays = _field(
+    warmup_days: NonNegDays = field(
         180.0, "Days simulated before results are counted (hospital and community services "
         "start empty and fill within weeks; care homes start at prevalence)."
         + DAYS_NOTE, probe=60.0)
-    start_date: dt.date = _field(
+    start_date: dt.date = field(
         dt.date(2025, 4, 1), "Calendar date of day 0 (sets weekdays, months, financial years, "
         "winter).", probe=dt.date(2025, 10, 1))
-    replications: int = _field(5, "Default number of replications; at most 1,000.", probe=2,
+    replications: int = field(5, "Default number of replications; at most 1,000.", probe=2,
                                ge=1, le=1000)
-    seed: int = _field(1, "Default master seed, 0 to 9,223,372,036,854,775,807 (a 64-bit "
+    seed: int = field(1, "Default master seed, 0 to 9,223,372,036,854,775,807 (a 64-bit "
                        "integer, as results tables store it).", probe=2, ge=0, le=2**63 - 1)
 
 
 class Population(Section):
-    size: int = _field(55_200, "People modelled at the start (aged min_age and over). Default: "
+    size: int = field(55_200, "People modelled at the start (aged min_age and over). Default: "
                        "the 65+ residents of a 300,000 place (ONS Census 2021, 18.4%). At most "
                        "5,000,000 (the largest integrated care system has under a million people "
                        "aged 65+).", probe=30_000, gt=0, le=MAX_PEOPLE)
-    min_age: int = _field(65, "Youngest age modelled, 18 to 100; entrants join at this age.",
+    min_age: int = field(65, "Youngest age modelled, 18 to 100; entrants join at this age.",
                           probe=70, ge=18, le=100)
-    band_shares: list[Probability] = _field(
+    band_shares: list[Probability] = field(
         [0.538, 0.332, 0.130], "Share of people aged 65-74, 75-84, 85+ at the start "
         "(29,700/18,300/7,200 of 55,200: ONS Census 2021).", probe=[0.45, 0.35, 0.20])
-    frailty_split_by_band: list[list[Probability]] = _field(
+    frailty_split_by_band: list[list[Probability]] = field(
         [[0.62, 0.30, 0.07, 0.01], [0.42, 0.40, 0.14, 0.04], [0.25, 0.42, 0.23, 0.10]],
         "Share fit/mild/moderate/severe (eFI) in each age band; averages to 50/35/12/3% "
         "(Clegg 2016).", probe=[[0.5, 0.35, 0.12, 0.03]] * 3)
-    lives_alone_by_band: list[Probability] = _field(
+    lives_alone_by_band: list[Probability] = field(
         [0.20, 0.38, 0.55], "Share living alone per age band; 30% of 65+ overall (ONS 2021).",
         probe=[0.4, 0.5, 0.7])
-    entrants_per_year: NonNegFloat = _field(
+    entrants_per_year: NonNegFloat = field(
         3300.0, "People reaching min_age each year (~1.1% of residents, [e]). At most 500,000 "
         "(a tenth of the largest population).", probe=6000.0, le=MAX_PEOPLE / 10)
-    entrant_frailty_split: list[Probability] = _field(
+    entrant_frailty_split: list[Probability] = field(
         [0.70, 0.25, 0.045, 0.005], "Frailty split of entrants.", probe=[0.4, 0.4, 0.15, 0.05])
-    self_funder_care_home_share: Probability = _field(
+    self_funder_care_home_share: Probability = field(
         0.40, "Share whose capital including the home is above the upper limit: they self-fund "
         "a care home (gives ~37% self-funded residents, ONS 2022-23).", probe=0.1)
-    self_funder_home_care_share: Probability = _field(
+    self_funder_home_care_share: Probability = field(
         0.25, "Share whose capital excluding the home is above the upper limit: they self-fund "
         "home care (ONS 2022: 25.8%).", probe=0.6)
     @model_validator(mode="after")
     def _splits(self):
-        _check_split(self.band_shares, "band_shares", 3)
+        check_split(self.band_shares, "band_shares", 3)
         if len(self.frailty_split_by_band) != 3:
             raise ValueError("frailty_split_by_band needs one row per age band (3 rows)")
         for i, row in enumerate(self.frailty_split_by_band):
-            _check_split(row, f"frailty_split_by_band[{i}]", 4)
-        _check_split(self.entrant_frailty_split, "entrant_frailty_split", 4)
+            check_split(row, f"frailty_split_by_band[{i}]", 4)
+        check_split(self.entrant_frailty_split, "entrant_frailty_split", 4)
         if len(self.lives_alone_by_band) != 3:
             raise ValueError("lives_alone_by_band needs 3 entries (one per age band)")
         return self
 
 
 class Frailty(Section):
-    onset_per_1000_py_by_band: list[RatePer1000] = _field(
+    onset_per_1000_py_by_band: list[RatePer1000] = field(
         [130.0, 214.0, 380.0], "Fit -> mild frailty, per 1,000 person-years by band "
         "(Walsh 2023). At most 10,000 per 1,000.", probe=[300.0, 400.0, 600.0])
-    worsen_per_year: Rate = _field(
+    worsen_per_year: Rate = field(
         0.08, "Yearly rate of moving up one frailty level from mild or moderate (Kojima 2019: "
         "29.1% over 3.9 y)." + RATE_NOTE, probe=0.3)
-    improve_per_year: Rate = _field(
+    improve_per_year: Rate = field(
         0.035, "Yearly rate of moving down one level (Kojima 2019: 13.7% over 3.9 y)." + RATE_NOTE,
         probe=0.3)
 
 
 class Crisis(Section):
-    rate_per_person_year: Rate = _field(
+    rate_per_person_year: Rate = field(
         0.267, "Population-average emergency crisis hazard per person-year: 0.24 admissions "
         "(HES) / (1 - 0.10 avoided share). Band, frailty and other ratios are normalised "
         "around it." + RATE_NOTE, probe=0.35)
-    band_relative_rate: list[Annotated[float, Field(gt=0.0, le=10_000.0)]] = _field(
+    band_relative_rate: list[Annotated[float, Field(gt=0.0, le=10_000.0)]] = field(
         [150.0, 280.0, 500.0], "Relative crisis rate per age band (emergency admissions per "
         "1,000 a year: 150/280/500, from HES 2010/11); only the ratios matter. At most 10,000.",
         probe=[100.0, 300.0, 900.0])
-    frailty_hazard_ratio: list[Ratio] = _field(
+    frailty_hazard_ratio: list[Ratio] = field(
         [1.0, 1.93, 3.04, 4.73], "Hazard ratio of a crisis by frailty (Clegg 2016)." + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0, 1.0])
-    lives_alone_ratio: Ratio = _field(1.3, "Crisis hazard ratio for living alone [e]." + RATIO_NOTE,
+    lives_alone_ratio: Ratio = field(1.3, "Crisis hazard ratio for living alone [e]." + RATIO_NOTE,
                                       probe=2.0)
-    unmet_need_ratio: Ratio = _field(
+    unmet_need_ratio: Ratio = field(
         1.5, "Crisis hazard ratio while waiting at home for care (unmet need) [e]." + RATIO_NOTE,
         probe=3.0)
-    readmission_window_days: NonNegDays = _field(
+    readmission_window_days: NonNegDays = field(
         30.0, "Days after a discharge during which the readmission ratio applies." + DAYS_NOTE,
         probe=60.0)
-    readmission_ratio: Ratio = _field(
+    readmission_ratio: Ratio = field(
         8.0, "Crisis hazard ratio inside the readmission window; set so the 30-day readmission "
         "share is ~15% (Ssentif 2010/11)." + RATIO_NOTE, probe=1.0)
-    residential_rate_per_year: Rate = _field(
+    residential_rate_per_year: Rate = field(
         1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf)."
               + RATE_NOTE,
         probe=2.0)
-    nursing_rate_per_year: Rate = _field(
+    nursing_rate_per_year: Rate = field(
         0.87, "Emergency admissions per resident-year, nursing homes (BMJ Qual Saf)." + RATE_NOTE,
         probe=2.0)
-    winter_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = _field(
+    winter_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = field(
         0.12, "Extra crisis hazard in December-March relative to other months (+12%, [m]); the "
         "yearly average stays at the published rate. At most 10 (+1,000%).", probe=0.5)
 
@@ -165,23 +162,23 @@ class Crisis(Section):
 
 
 class Mortality(Section):
-    band_rate_per_1000: list[RatePer1000] = _field(
+    band_rate_per_1000: list[RatePer1000] = field(
         [14.0, 38.0, 140.0], "Deaths per 1,000 a year by age band, all settings (ONS 2022-23); "
         "community rates are normalised so the band average stays at this figure. At most "
         "10,000 per 1,000.", probe=[30.0, 60.0, 200.0])
-    frailty_hazard_ratio: list[Ratio] = _field(
+    frailty_hazard_ratio: list[Ratio] = field(
         [1.0, 1.92, 3.10, 4.52], "Hazard ratio of death by frailty (Clegg 2016)." + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0, 1.0])
-    in_hospital_death_share_by_band: list[Probability] = _field(
+    in_hospital_death_share_by_band: list[Probability] = field(
         [0.03, 0.045, 0.08], "Share of emergency admissions ending in death in hospital, by age "
         "band: ~5% overall, 85+ ~8-10% (HES [m/e]).", probe=[0.1, 0.1, 0.15])
-    care_home_los_median_days: Days = _field(
+    care_home_los_median_days: Days = field(
         462.0, "Median care-home length of stay until death (Forder & Fernandez 2011)." + DAYS_NOTE,
         probe=300.0)
-    care_home_los_mean_days: Days = _field(
+    care_home_los_mean_days: Days = field(
         801.0, "Mean care-home length of stay until death (Forder & Fernandez 2011)." + DAYS_NOTE,
         probe=1200.0)
-    nursing_los_ratio: Ratio = _field(
+    nursing_los_ratio: Ratio = field(
         0.67, "Nursing-home stay length relative to residential (nursing ~12 months median vs "
         "residential 17.9, Steventon & Roberts 2012)." + RATIO_NOTE, probe=1.0)
 

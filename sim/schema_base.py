@@ -57,7 +57,7 @@ AGE_BANDS = ("65-74", "75-84", "85+")
 MOVES = ("journeys", "spending", "accounts")
 
 
-def _field(default: Any, description: str, probe: Any = None, active_in: str = "all",
+def field(default: Any, description: str, probe: Any = None, active_in: str = "all",
            probe_with: dict | None = None, moves: str = "journeys", **kw):
     """A schema field with a description and the metadata the field-activity test uses.
 
@@ -86,7 +86,7 @@ class Section(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", allow_inf_nan=False)
 
 
-def _check_split(values: list[float], name: str, length: int) -> None:
+def check_split(values: list[float], name: str, length: int) -> None:
     if len(values) != length:
         raise ValueError(f"{name} must have {length} entries, got {len(values)}")
     if abs(sum(values) - 1.0) > 1e-6:

@@ -32,66 +32,66 @@ from .schema_base import (
     UnitGbp,
     Weekday,
     YearlyGbp,
-    _check_split,
-    _field,
+    check_split,
+    field,
 )
 
 
 class Avoidance(Section):
-    share: Probability = _field(
+    share: Probability = field(
         0.10, "Share of community crises suitable for care without admission (urgent community "
         "response or step-up bed) when capacity is free [e].", probe=0.3)
-    direct_access: bool = _field(
+    direct_access: bool = field(
         True, "Community teams can take crises directly (single point of access); without it "
         "every crisis is admitted.", probe=False)
-    urgent_response_slots: int = _field(
+    urgent_response_slots: int = field(
         40, "Concurrent urgent community response (2-hour UCR) episodes the teams can hold [e]. "
         "At most 10,000.", probe=2, ge=0, le=10_000)
-    urgent_response_days: Days = _field(
+    urgent_response_days: Days = field(
         3.0, "Length of an urgent community response episode, days [e]." + DAYS_NOTE, probe=10.0)
-    visits_per_day: Annotated[float, Field(gt=0.0, le=24.0)] = _field(
+    visits_per_day: Annotated[float, Field(gt=0.0, le=24.0)] = field(
         2.0, "District nursing visits per day of an urgent response episode [e]. At most 24.",
         probe=5.0, moves="spending")
-    step_up_share: Probability = _field(
+    step_up_share: Probability = field(
         0.3, "Share of avoided crises that need a step-up intermediate-care bed rather than care "
         "at home [e].", probe=0.9)
 
 
 class Acute(Section):
-    beds: int = _field(420, "General and acute beds used by people 65+ ([e], 380-460). At most "
+    beds: int = field(420, "General and acute beds used by people 65+ ([e], 380-460). At most "
                        "50,000 (half of England's general and acute beds).", probe=380, gt=0,
                        le=50_000)
-    escalation_beds: int = _field(
+    escalation_beds: int = field(
         25, "Escalation (surge) beds opened only when every funded bed is full, paid per "
         "occupied day ([e], ~6% of funded beds). At most 10,000.", probe=0, ge=0, le=10_000)
-    los_mean_days: Days = _field(
+    los_mean_days: Days = field(
         8.0, "Population-average treatment length of stay until medically fit, days: King's Fund "
         "2012 mean total stay 9 d (6-13) less ~1 d of delay [e]." + DAYS_NOTE, probe=10.0)
-    los_distribution: Literal["lognormal", "exponential"] = _field(
+    los_distribution: Literal["lognormal", "exponential"] = field(
         "lognormal", "Treatment length-of-stay distribution (exponential for theory checks).",
         probe="exponential")
-    los_sigma: Annotated[float, Field(gt=0.0, le=4.0)] = _field(
+    los_sigma: Annotated[float, Field(gt=0.0, le=4.0)] = field(
         1.08, "Lognormal sigma of treatment stay (median ~5 d). At most 4 (mean 3,000 times "
         "the median).", probe=0.5)
-    los_frailty_ratio: list[Ratio] = _field(
+    los_frailty_ratio: list[Ratio] = field(
         [1.0, 1.15, 1.3, 1.45], "Relative treatment stay by frailty, normalised to the mean "
         "[e]." + RATIO_NOTE, probe=[1.0, 1.0, 1.0, 3.0])
-    los_band_ratio: list[Ratio] = _field(
+    los_band_ratio: list[Ratio] = field(
         [0.9, 1.0, 1.15], "Relative treatment stay by age band, normalised to the mean [e]."
                           + RATIO_NOTE,
         probe=[1.0, 1.0, 2.0])
-    weekend_discharge_ratio: Probability = _field(
+    weekend_discharge_ratio: Probability = field(
         0.6, "Chance that a ready discharge happens on a Saturday or Sunday relative to a weekday "
         "(0.6, [m]); otherwise it waits a day.", probe=0.1)
-    discharge_preparation_hours: Hours = _field(
+    discharge_preparation_hours: Hours = field(
         4.0, "Hours to prepare a ready discharge (medicines to take out, transport, letters) "
         "before the person can leave ([e], 2-6 h). At most 87,660 hours (ten years).",
         probe=24.0)
-    discharge_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = _field(
+    discharge_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = field(
         [11.0, 17.0], "Hours of the day between which discharges happen (start, end), 0 to 24; "
         "a person fit in the evening leaves the next day ([e]; [0, 24] = any time).",
         probe=[0.0, 24.0])
-    deconditioning_per_day: Probability = _field(
+    deconditioning_per_day: Probability = field(
         0.01, "Daily chance that a delayed person's pathway escalates (1->2, 2->3) [e].",
         probe=0.1)
 
@@ -104,24 +104,24 @@ class Acute(Section):
 
 
 class Pathways(Section):
-    split_by_frailty: list[list[Probability]] = _field(
+    split_by_frailty: list[list[Probability]] = field(
         [[0.70, 0.28, 0.015, 0.005], [0.50, 0.45, 0.04, 0.01], [0.35, 0.55, 0.07, 0.03],
          [0.25, 0.60, 0.10, 0.05]],
         "Discharge pathway 0/1/2/3 by frailty (fit..severe); averages to ~50/45/4/1 (DHSC 2022).",
         probe=[[0.25, 0.6, 0.1, 0.05]] * 4)
-    lives_alone_p0_ratio: Probability = _field(
+    lives_alone_p0_ratio: Probability = field(
         0.8, "Pathway 0 share multiplier for people living alone (the rest move to pathway 1).",
         probe=0.2)
-    p1_reablement_share: Probability = _field(
+    p1_reablement_share: Probability = field(
         0.45, "Share of pathway-1 discharges without a home-care package who get reablement [e].",
         probe=0.9)
-    p1_home_care_share: Probability = _field(
+    p1_home_care_share: Probability = field(
         0.05, "Share of pathway-1 discharges without a package who get new long-term home care; "
         "the rest get community nursing visits [e].", probe=0.5)
-    community_nursing_visits: Annotated[float, Field(ge=0.0, le=1000.0)] = _field(
+    community_nursing_visits: Annotated[float, Field(ge=0.0, le=1000.0)] = field(
         6.0, "District nurse visits after a pathway-1 discharge with no package [e]. At most "
         "1,000.", probe=20.0, moves="spending")
-    nursing_home_share_by_frailty: list[Probability] = _field(
+    nursing_home_share_by_frailty: list[Probability] = field(
         [0.2, 0.25, 0.35, 0.6], "Share of care-home admissions to a nursing home, by frailty.",
         probe=[0.9, 0.9, 0.9, 0.9])
 
@@ -130,122 +130,122 @@ class Pathways(Section):
         if len(self.split_by_frailty) != 4:
             raise ValueError("split_by_frailty needs 4 rows (fit, mild, moderate, severe)")
         for i, row in enumerate(self.split_by_frailty):
-            _check_split(row, f"split_by_frailty[{i}]", 4)
+            check_split(row, f"split_by_frailty[{i}]", 4)
         if self.p1_reablement_share + self.p1_home_care_share > 1:
             raise ValueError("p1_reablement_share + p1_home_care_share must not exceed 1")
         return self
 
 
 class Reablement(Section):
-    places: int = _field(250, "Concurrent reablement places ([e], 150-400). At most 50,000.",
+    places: int = field(250, "Concurrent reablement places ([e], 150-400). At most 50,000.",
                          probe=120, ge=0, le=50_000)
-    duration_mean_days: Days = _field(28.0, "Mean reablement episode, days (exponential, cut "
+    duration_mean_days: Days = field(28.0, "Mean reablement episode, days (exponential, cut "
                                       "at max_days)." + DAYS_NOTE, probe=40.0)
-    max_days: Days = _field(42.0, "Longest reablement episode: free reablement lasts up to six "
+    max_days: Days = field(42.0, "Longest reablement episode: free reablement lasts up to six "
                             "weeks (Care Act)." + DAYS_NOTE, probe=21.0)
-    outcome_split: list[Probability] = _field(
+    outcome_split: list[Probability] = field(
         [0.50, 0.35, 0.15], "Reablement outcome: independent / long-term home care / readmitted.",
         probe=[0.2, 0.65, 0.15])
-    episode_cost_gbp: UnitGbp = _field(2100.0, "Cost per episode (ASC-FR 2023-24)." + UNIT_GBP_NOTE,
+    episode_cost_gbp: UnitGbp = field(2100.0, "Cost per episode (ASC-FR 2023-24)." + UNIT_GBP_NOTE,
                                        probe=3000.0)
 
     @model_validator(mode="after")
     def _splits(self):
-        _check_split(self.outcome_split, "outcome_split", 3)
+        check_split(self.outcome_split, "outcome_split", 3)
         return self
 
 
 class IntermediateCare(Section):
-    beds: int = _field(60, "Intermediate-care beds (NAIC ~20 per 100k). At most 20,000.",
+    beds: int = field(60, "Intermediate-care beds (NAIC ~20 per 100k). At most 20,000.",
                        probe=30, ge=0, le=20_000)
-    los_mean_days: Days = _field(25.0, "Mean intermediate-care bed stay (NAIC)." + DAYS_NOTE,
+    los_mean_days: Days = field(25.0, "Mean intermediate-care bed stay (NAIC)." + DAYS_NOTE,
                                  probe=40.0)
-    outcome_split: list[Probability] = _field(
+    outcome_split: list[Probability] = field(
         [0.45, 0.35, 0.12, 0.08], "Intermediate-care outcome: home / home care / care home / died.",
         probe=[0.2, 0.3, 0.4, 0.1])
-    bed_day_cost_gbp: UnitGbp = _field(200.0, "Cost of a funded IC bed day (block)."
+    bed_day_cost_gbp: UnitGbp = field(200.0, "Cost of a funded IC bed day (block)."
                                               + UNIT_GBP_NOTE,
                                        probe=300.0, moves="spending")
 
     @model_validator(mode="after")
     def _splits(self):
-        _check_split(self.outcome_split, "outcome_split", 4)
+        check_split(self.outcome_split, "outcome_split", 4)
         return self
 
 
 class HomeCare(Section):
-    capacity_hours_per_week: NonNegFloat = _field(
+    capacity_hours_per_week: NonNegFloat = field(
         30_000.0, "Home-care hours per week the local market can deliver, all funders ([e], "
         "22k-32k; ~2,200 clients x 12 h at ~90% use). At most 5,000,000 (an hour a week for "
         "each of the largest population).", probe=22_000.0, le=float(MAX_PEOPLE))
-    hours_per_week_mean: Annotated[float, Field(gt=0.0, le=168.0)] = _field(
+    hours_per_week_mean: Annotated[float, Field(gt=0.0, le=168.0)] = field(
         12.0, "Mean package size, hours/week (HH1 2008). Package sizes are gamma-distributed "
         "with this mean and package_hours_shape, in whole hours from 1 to "
         "max_package_hours_per_week, for starting clients and new packages alike. At most 168 "
         "(every hour of a week).", probe=16.0)
-    package_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] = _field(
+    package_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] = field(
         4.0, "Shape of the gamma distribution of package sizes (4: coefficient of variation "
         "0.5, [e]). At most 100.", probe=1.0, moves="spending")
-    max_package_hours_per_week: Annotated[float, Field(ge=1.0, le=168.0)] = _field(
+    max_package_hours_per_week: Annotated[float, Field(ge=1.0, le=168.0)] = field(
         60.0, "Largest package, hours/week (larger needs are met in a care home) [e]. 1 to "
         "168.", probe=20.0, moves="spending")
-    initial_share_by_band: list[Probability] = _field(
+    initial_share_by_band: list[Probability] = field(
         [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
         "clients, ~85% of the hours).",
         probe=[0.03, 0.08, 0.2])
-    community_referral_per_year_by_frailty: list[Rate] = _field(
+    community_referral_per_year_by_frailty: list[Rate] = field(
         [0.001, 0.005, 0.03, 0.08], "Yearly hazard that someone at home without care is referred "
         "for home care from the community, by frailty [e, calibrated to steady prevalence]."
         + RATE_NOTE,
         probe=[0.01, 0.03, 0.1, 0.2])
-    to_care_home_per_year: Rate = _field(
+    to_care_home_per_year: Rate = field(
         0.48, "Yearly hazard that a home-care client is referred for a care home, at average "
         "frailty [calibrated so care-home prevalence stays steady]." + RATE_NOTE, probe=0.8)
-    hold_package_days: NonNegDays = _field(
+    hold_package_days: NonNegDays = field(
         14.0, "Days a provider holds a client's package during a hospital stay; a client "
         "discharged on pathway 0/1 within it resumes at once, later needs a new package [e]."
         + DAYS_NOTE, probe=0.0)
-    package_end_per_year: Rate = _field(
+    package_end_per_year: Rate = field(
         0.30, "Yearly hazard that a package ends for other reasons than death or a care home "
         "(recovery, family care, moving away) [e]." + RATE_NOTE, probe=0.6)
-    need_band_ratio: list[Ratio] = _field(
+    need_band_ratio: list[Ratio] = field(
         [0.6, 1.0, 1.6], "Relative hazard of a new care need (home-care or care-home referral) "
         "by age band, normalised so the rates above stay population averages [e]." + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0])
-    to_care_home_frailty_ratio: list[Ratio] = _field(
+    to_care_home_frailty_ratio: list[Ratio] = field(
         [1.0, 1.89, 3.19, 4.76], "Care-home admission hazard ratio by frailty (Clegg 2016)."
                                  + RATIO_NOTE,
         probe=[1.0, 1.0, 1.0, 1.0])
-    hour_cost_gbp: UnitGbp = _field(24.0, "LA-paid home-care hour (Homecare Assoc. 2023)."
+    hour_cost_gbp: UnitGbp = field(24.0, "LA-paid home-care hour (Homecare Assoc. 2023)."
                                           + UNIT_GBP_NOTE,
                                     probe=30.0)
-    client_contribution_share: Probability = _field(
+    client_contribution_share: Probability = field(
         0.15, "Share of an LA-funded package paid by the client under the means test [e].",
         probe=0.5, moves="spending")
 
 
 class CareHomes(Section):
-    beds: int = _field(2400, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at 90%). "
+    beds: int = field(2400, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at 90%). "
                        "At most 300,000 (two thirds of England's care-home beds).", probe=1900,
                        ge=0, le=300_000)
-    initial_share_by_band: list[Probability] = _field(
+    initial_share_by_band: list[Probability] = field(
         [0.007, 0.035, 0.175], "Share of each age band in a care home at the start (~2,100).",
         probe=[0.01, 0.05, 0.25])
-    residential_week_gbp: UnitGbp = _field(900.0, "LA-paid residential week (ASC-FR)."
+    residential_week_gbp: UnitGbp = field(900.0, "LA-paid residential week (ASC-FR)."
                                                   + UNIT_GBP_NOTE,
                                            probe=1200.0)
-    nursing_week_gbp: UnitGbp = _field(1050.0, "LA-paid nursing week (ASC-FR)." + UNIT_GBP_NOTE,
+    nursing_week_gbp: UnitGbp = field(1050.0, "LA-paid nursing week (ASC-FR)." + UNIT_GBP_NOTE,
                                        probe=1500.0)
-    self_funder_price_ratio: Ratio = _field(
+    self_funder_price_ratio: Ratio = field(
         1.4, "Fee paid by self-funders relative to the LA rate (CMA 2017: ~40% more)." + RATIO_NOTE,
         probe=1.0, moves="spending")
-    client_contribution_week_gbp: UnitGbp = _field(
+    client_contribution_week_gbp: UnitGbp = field(
         200.0, "Weekly contribution from income of an LA-funded resident [e]."
                + UNIT_GBP_NOTE, probe=400.0, moves="spending")
-    spend_down_days: Days = _field(
+    spend_down_days: Days = field(
         900.0, "Days a self-funder pays before capital falls below the limit and the LA picks "
         "them up [e]." + DAYS_NOTE, probe=200.0)
-    fnc_week_gbp: UnitGbp = _field(254.06, "Funded Nursing Care paid by the NHS per nursing "
+    fnc_week_gbp: UnitGbp = field(254.06, "Funded Nursing Care paid by the NHS per nursing "
                                    "resident-week, 2025/26 (DHSC)." + UNIT_GBP_NOTE, probe=400.0,
                                    moves="spending")
 
@@ -255,60 +255,60 @@ CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,
 
 
 class Chc(Section):
-    checklist_positive_share: Probability = _field(
+    checklist_positive_share: Probability = field(
         0.25, "Share of pathway-3 discharges with a positive CHC checklist [e].", probe=0.6)
-    full_assessment_days: Days = _field(
+    full_assessment_days: Days = field(
         10.0, "Mean days for a full CHC assessment and decision [e] (28-day target)." + DAYS_NOTE,
         probe=20.0, probe_with=CHC_COMMON)
-    eligible_share: Probability = _field(
+    eligible_share: Probability = field(
         0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8,
         probe_with=CHC_COMMON)
-    week_gbp: UnitGbp = _field(1200.0, "NHS CHC care-home week (NAO 2017)."
+    week_gbp: UnitGbp = field(1200.0, "NHS CHC care-home week (NAO 2017)."
                                        + UNIT_GBP_NOTE, probe=1800.0,
                                probe_with=CHC_COMMON, moves="spending")
-    dispute_probability: Probability = _field(
+    dispute_probability: Probability = field(
         0.15, "Chance that a full CHC decision is disputed between NHS and LA when they are "
         "different commissioners [e].", probe=0.9, probe_with=CHC_COMMON)
-    dispute_resolution_days: Days = _field(
+    dispute_resolution_days: Days = field(
         28.0, "Mean days to resolve a CHC/LA dispute [e]." + DAYS_NOTE, probe=90.0,
         probe_with=CHC_COMMON, moves="spending")
-    interim_funding: bool = _field(
+    interim_funding: bool = field(
         True, "Discharge proceeds during a dispute on interim funding by the LA (national "
         "framework); false: the person waits in hospital for the dispute.", probe=False,
         probe_with=CHC_COMMON)
 
 
 class Assessment(Section):
-    nhs_assessors: int = _field(10, "NHS discharge-team assessors on duty (FTE) [e]. At most "
+    nhs_assessors: int = field(10, "NHS discharge-team assessors on duty (FTE) [e]. At most "
                                 "10,000.", probe=25, gt=0, le=10_000)
-    la_social_workers: int = _field(15, "Social workers assessing for hospital and community "
+    la_social_workers: int = field(15, "Social workers assessing for hospital and community "
                                     "(FTE) ([e] 8-25). At most 10,000.", probe=40, gt=0,
                                     le=10_000)
-    assessment_days: Days = _field(
+    assessment_days: Days = field(
         0.5, "Working days of assessor time per separate assessment ([e] 0.5-1)." + DAYS_NOTE,
         probe=2.0)
-    separate_assessments: int = _field(
+    separate_assessments: int = field(
         3, "Sequential assessments outside a joint scope (health, social care, financial ...): "
         "3 fragmented vs 1 pooled, range 2-5 [e]; done by the teams of team_sequence in order.",
         probe=5, ge=1, le=5)
-    team_sequence: list[Funder] = _field(
+    team_sequence: list[Funder] = field(
         ["nhs", "la", "la", "nhs", "la"], "Which team does each of the separate assessments in "
         "turn (health, social care needs, financial, CHC checklist, ...) [e]; at least "
         "separate_assessments entries (the first ones are used).", probe=["la", "la", "la", "la",
                                                                       "la"])
-    working_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = _field(
+    working_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = field(
         [9.0, 17.0], "Assessors' working day, start and end hour on weekdays [e].",
         probe=[8.0, 20.0])
-    joint_assessment_days: Days = _field(
+    joint_assessment_days: Days = field(
         1.0, "Working days for the single joint assessment that replaces the sequence [e]."
              + DAYS_NOTE,
         probe=3.0, active_in="pooled")
-    discharge_to_assess: list[Literal["reablement", "home_care", "care_home"]] = _field(
+    discharge_to_assess: list[Literal["reablement", "home_care", "care_home"]] = field(
         [], "Services to which people are discharged to assess (Coventry's pull model): they "
         "leave as soon as the service has room, on interim funding, and are assessed (and, for "
         "a care home, CHC-checked) and decided on there, by the same assessors.",
         probe=["reablement", "home_care", "care_home"])
-    interim_payer: Funder = _field(
+    interim_payer: Funder = field(
         "nhs", "Funder that pays an interim discharge-to-assess package or care-home place until "
         "the assessment and funding decision (NHS discharge funding, [e]).", probe="la",
         probe_with={"assessment.discharge_to_assess": ["home_care"]}, moves="spending")
@@ -325,41 +325,41 @@ class Assessment(Section):
 
 
 class Decision(Section):
-    panel_weekdays: list[Weekday] = _field(
+    panel_weekdays: list[Weekday] = field(
         ["Tue"], "Days the LA funding panel meets (weekly, [e]).", probe=["Mon", "Thu"])
-    panel_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = _field(
+    panel_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = field(
         10.0, "Hour the panel meets on its days; its decisions take effect then [e].",
         probe=16.0)
-    coordinator_hours: Hours = _field(
+    coordinator_hours: Hours = field(
         2.0, "Hours a coordinator takes to decide (same day) [e]. At most 87,660 hours (ten "
         "years).", probe=48.0, active_in="pooled")
-    mode_by_funder: dict[Funder, Literal["panel", "coordinator"]] = _field(
+    mode_by_funder: dict[Funder, Literal["panel", "coordinator"]] = field(
         {"nhs": "coordinator", "la": "panel"}, "How each commissioner decides funding outside "
         "a joint scope.", probe={"nhs": "coordinator", "la": "coordinator"})
-    package_change_without_referral: bool = _field(
+    package_change_without_referral: bool = field(
         False, "A client whose package lapsed during a hospital stay gets it back from a "
         "coordinator without new assessments or a funding decision (integrated provider "
         "coordinators, [e]).", probe=True, probe_with={"home_care.hold_package_days": 0.0})
 
 
 class Neighbourhood(Section):
-    case_management: bool = _field(
+    case_management: bool = field(
         False, "Integrated neighbourhood teams proactively case-manage people at moderate or "
         "severe frailty living at home, up to each team's caseload.", probe=True)
-    people_per_zone: int = _field(
+    people_per_zone: int = field(
         5_500, "People aged 65+ per neighbourhood zone (one team per ~30,000 residents at 18.4% "
         "aged 65+). At least 100 (a team for fewer is no neighbourhood), at most 5,000,000.",
         probe=1_000, ge=100, le=MAX_PEOPLE,
         probe_with={"neighbourhood.case_management": True})
-    caseload_per_team: int = _field(
+    caseload_per_team: int = field(
         150, "People a zone team case-manages at once; others wait for a place [e]. At most "
         "10,000.", probe=20, ge=0, le=10_000,
         probe_with={"neighbourhood.case_management": True})
-    crisis_hazard_ratio: Annotated[float, Field(gt=0.0, le=1.5)] = _field(
+    crisis_hazard_ratio: Annotated[float, Field(gt=0.0, le=1.5)] = field(
         0.9, "Crisis hazard ratio while case-managed ([e]: evidence reviews find little, range "
         "0.8-1.0 includes no effect). At most 1.5.", probe=0.5,
         probe_with={"neighbourhood.case_management": True})
-    team_cost_gbp_per_year: YearlyGbp = _field(
+    team_cost_gbp_per_year: YearlyGbp = field(
         350_000.0, "Cost of one zone team per year, paid by the community-nursing payer [e]."
         + YEARLY_GBP_NOTE, probe=700_000.0, probe_with={"neighbourhood.case_management": True},
         moves="spending")

@@ -27,7 +27,7 @@ from .schema_base import (
     Service,
     UnitGbp,
     YearlyGbp,
-    _field,
+    field,
 )
 
 #: A review interval: at least a day (a shorter one would only add events), at most ten years.
@@ -35,23 +35,23 @@ ReviewDays = Annotated[float, Field(ge=1.0, le=MAX_DAYS)]
 
 
 class Rationing(Section):
-    mode: Literal["off", "wait", "eligibility"] = _field(
+    mode: Literal["off", "wait", "eligibility"] = field(
         "wait", "What the cash-limited funder does when spend runs ahead of plan: new packages "
         "wait for the next review with spend back on plan, or eligibility tightens.",
         probe="off", probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
-    trigger_ratio: Ratio = _field(
+    trigger_ratio: Ratio = field(
         1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan."
         + RATIO_NOTE, probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
-    basis: Literal["plan_to_date", "forecast_outturn"] = _field(
+    basis: Literal["plan_to_date", "forecast_outturn"] = field(
         "plan_to_date", "What a review compares: year-to-date spend with the year-to-date "
         "seasonal plan, or the forecast outturn (spend to date plus today's committed daily "
         "spend to the year end) with the year's budget, as finance leads forecast [e].",
         probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 70_000_000.0})
-    review_interval_days: ReviewDays = _field(
+    review_interval_days: ReviewDays = field(
         7.0, "Days between budget reviews that switch rationing on or off; at least 1, at most "
         "3,652.5 (ten years).", probe=30.0,
         probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
-    eligibility_min_frailty: Literal["mild", "moderate", "severe"] = _field(
+    eligibility_min_frailty: Literal["mild", "moderate", "severe"] = field(
         "moderate", "Under eligibility rationing, people less frail than this are refused new "
         "packages and wait at home.", probe="severe",
         probe_with={"budgets.rationing.mode": "eligibility",
@@ -59,27 +59,27 @@ class Rationing(Section):
 
 
 class Budgets(Section):
-    nhs_gbp_per_year: YearlyGbp = _field(
+    nhs_gbp_per_year: YearlyGbp = field(
         68_000_000.0, "NHS budget for the modelled services in the first year, before headroom "
         "(first-year cash spend of the fragmented default, calibration run)." + YEARLY_GBP_NOTE,
         probe=50_000_000.0, moves="accounts")
-    la_gbp_per_year: YearlyGbp = _field(
+    la_gbp_per_year: YearlyGbp = field(
         77_000_000.0, "LA adult social care budget for older people in the first year, before "
         "headroom (first-year cash spend of the fragmented default, calibration run)."
         + YEARLY_GBP_NOTE, probe=60_000_000.0)
-    nhs_yearly_change: float = _field(
+    nhs_yearly_change: float = field(
         0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
         "the 65+ population) [e]; -0.5 to 0.5.",
         probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2}, moves="accounts")
-    la_yearly_change: float = _field(
+    la_yearly_change: float = field(
         0.02, "Real-terms change of the LA budget per financial year, -0.5 to 0.5; e.g. -0.05 "
         "for council cuts (seed 003) [e].",
         probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
-    headroom_share: float = _field(
+    headroom_share: float = field(
         0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e]; -0.5 to 1.",
         probe=-0.1,
         ge=-0.5, le=1.0)
-    winter_spend_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = _field(
+    winter_spend_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = field(
         0.02, "Planned extra spend per winter month (Dec-Mar) in the seasonal spending plan; "
         "small because most spend (care-home weeks, blocks) is flat through the year [e]. At "
         "most 10 (+1,000%).", probe=0.5)
@@ -87,58 +87,58 @@ class Budgets(Section):
 
 
 class Pool(Section):
-    scope: list[Service] = _field(
+    scope: list[Service] = field(
         [], "Services the pooled fund pays for (empty: no pool).",
         probe=["reablement"], active_in="fragmented", moves="spending")
-    nhs_contribution_gbp_per_year: YearlyGbp = _field(
+    nhs_contribution_gbp_per_year: YearlyGbp = field(
         0.0, "NHS contribution to the pool per year." + YEARLY_GBP_NOTE, probe=1.0e7,
         active_in="pooled")
-    la_contribution_gbp_per_year: YearlyGbp = _field(
+    la_contribution_gbp_per_year: YearlyGbp = field(
         0.0, "LA contribution to the pool per year." + YEARLY_GBP_NOTE, probe=1.0e7,
         active_in="pooled")
-    nhs_contribution_share: Probability | None = _field(
+    nhs_contribution_share: Probability | None = field(
         None, "NHS contribution as a share of its yearly budget (after headroom and yearly "
         "change), instead of an amount: give one or the other.", probe=0.15,
         active_in="pooled", probe_with={"funding.pool.nhs_contribution_gbp_per_year": 0.0})
-    la_contribution_share: Probability | None = _field(
+    la_contribution_share: Probability | None = field(
         None, "LA contribution as a share of its yearly budget, instead of an amount: give one "
         "or the other (e.g. 1.0: all of it, as Sheffield pooled virtually all adult social "
         "care).", probe=0.5,
         active_in="pooled", probe_with={"funding.pool.la_contribution_gbp_per_year": 0.0},
         moves="accounts")
-    risk_share: Literal["proportional", "fixed", "host"] = _field(
+    risk_share: Literal["proportional", "fixed", "host"] = field(
         "proportional", "How a year-end over- or underspend is split: by contribution, by fixed "
         "shares, or all to the host.", probe="host", active_in="pooled",
         probe_with={"run.years": 1.2}, moves="accounts")
-    nhs_fixed_share: Probability = _field(
+    nhs_fixed_share: Probability = field(
         0.5, "NHS share of over/underspend under the fixed rule.", probe=0.9, active_in="pooled",
         probe_with={"funding.pool.risk_share": "fixed", "run.years": 1.2}, moves="accounts")
-    host: Funder = _field("la", "Host body of the pool (bears all under the host rule).",
+    host: Funder = field("la", "Host body of the pool (bears all under the host rule).",
                           probe="nhs", active_in="pooled",
                           probe_with={"funding.pool.risk_share": "host", "run.years": 1.2},
                           moves="accounts")
-    governance_cost_gbp_per_year: YearlyGbp = _field(
+    governance_cost_gbp_per_year: YearlyGbp = field(
         150_000.0, "Running cost of the pool per year ([e] £50k-£400k)." + YEARLY_GBP_NOTE,
         probe=400_000.0, active_in="pooled")
-    rations: bool = _field(
+    rations: bool = field(
         True, "The pool rations in-scope packages when its spend runs ahead of plan.",
         probe=False, active_in="pooled",
         probe_with={"funding.pool.la_contribution_gbp_per_year": 5_000_000.0})
-    fund_holder: Literal["pool", "provider"] = _field(
+    fund_holder: Literal["pool", "provider"] = field(
         "pool", "Who holds the fund: a pool hosted by the commissioners (over/underspend split by "
         "the risk-share rule), or an integrated provider on a capitated budget that keeps its "
         "own surplus or deficit (Torbay, Hammersmith & Fulham).", probe="provider",
         active_in="pooled")
-    outcome_payment_share: Annotated[float, Field(ge=0.0, le=0.5)] = _field(
+    outcome_payment_share: Annotated[float, Field(ge=0.0, le=0.5)] = field(
         0.0, "Share of the yearly contributions paid to the fund holder only if the outcome "
         "target is met at the financial-year end (Tower Hamlets: a % of contract value); at "
         "most 0.5.", probe=0.1, active_in="pooled", moves="accounts")
-    outcome_target_mean_delay_days: NonNegDays = _field(
+    outcome_target_mean_delay_days: NonNegDays = field(
         1.0, "Outcome target: mean days from medically fit to leaving hospital over the "
         "financial year's discharges must not exceed this." + DAYS_NOTE, probe=10.0,
         active_in="pooled",
         probe_with={"funding.pool.outcome_payment_share": 0.1}, moves="accounts")
-    outcome_payment_rule: Literal["all_or_nothing", "graded"] = _field(
+    outcome_payment_rule: Literal["all_or_nothing", "graded"] = field(
         "all_or_nothing", "All or nothing at the target, or graded: the whole payment at or "
         "below the target, falling linearly to none at twice the target (softens the cliff "
         "where results sit near the target).", probe="graded", active_in="pooled",
@@ -161,13 +161,13 @@ class Funding(Section):
     arrangement: str = Field("fragmented", description="Label of the arrangement (reporting "
                              "only; behaviour comes from the fields below).",
                              json_schema_extra={"label": True})
-    commissioner: dict[Service, Funder] = _field(
+    commissioner: dict[Service, Funder] = field(
         {"acute": "nhs", "intermediate_care": "nhs", "community_nursing": "nhs", "chc": "nhs",
          "reablement": "la", "home_care": "la", "care_home": "la"},
         "Which funder commissions (decides on and pays for) each service outside the pool.",
         probe={"acute": "nhs", "intermediate_care": "nhs", "community_nursing": "nhs",
                "chc": "nhs", "reablement": "la", "home_care": "nhs", "care_home": "la"})
-    joint_scope: list[Service] = _field(
+    joint_scope: list[Service] = field(
         [], "Services for which one joint assessment and a coordinator decision replace the "
         "separate assessments and panels (integrated process).", probe=["home_care"],
         active_in="fragmented")
@@ -186,56 +186,56 @@ class Funding(Section):
 
 
 class Savings(Section):
-    bed_closure: bool = _field(
+    bed_closure: bool = field(
         False, "Close acute beds when occupancy stays low for a review period (Wakefield's "
         "\"live within capacity\"): the only way freed bed days become cash.", probe=True,
         probe_with={"savings.closure_occupancy_threshold": 0.99})
-    closure_occupancy_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = _field(
+    closure_occupancy_threshold: Annotated[float, Field(gt=0.0, le=1.0)] = field(
         0.85, "Close beds when mean occupied acute beds over the review period fall below this "
         "share of funded beds [e].", probe=0.99, probe_with={"savings.bed_closure": True})
-    closure_review_days: ReviewDays = _field(
+    closure_review_days: ReviewDays = field(
         91.0, "Days between bed-closure reviews (a quarter); at least 1, at most 3,652.5 (ten "
         "years).", probe=30.0,
         probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
-    beds_closed_per_review: int = _field(
+    beds_closed_per_review: int = field(
         10, "Beds closed at a review that finds occupancy below the threshold [e]. At most "
         "50,000 (the most acute beds).",
         probe=1, ge=1, le=50_000, probe_with={"savings.bed_closure": True,
                           "savings.closure_occupancy_threshold": 0.99})
-    min_beds_share: Probability = _field(
+    min_beds_share: Probability = field(
         0.8, "Never close below this share of the starting funded beds [e].", probe=0.99,
         probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
-    reinvest_share: Probability = _field(
+    reinvest_share: Probability = field(
         0.0, "Share of a funder's year-end cash underspend reinvested in capacity (never "
         "notional bed-day values).", probe=1.0, probe_with={"run.years": 1.5}, moves="accounts")
-    reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = _field(
+    reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = field(
         ["nhs", "la", "pool", "provider"], "Budgets whose underspend is reinvested.",
         probe=["la"], probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
         moves="accounts")
-    reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = _field(
+    reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = field(
         "home_care", "What reinvested cash buys: home-care hours or reablement places (paid as "
         "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
         "case-management places (block).",
         probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
         moves="accounts")
-    reinvest_lag_days: NonNegDays = _field(
+    reinvest_lag_days: NonNegDays = field(
         90.0, "Days from the financial-year end to the bought capacity being in service "
         "(recruitment, procurement) [e]." + DAYS_NOTE, probe=10.0,
         probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5}, moves="accounts")
 
 
 class Costs(Section):
-    acute_bed_day_gbp: UnitGbp = _field(345.0, "Block cost of a funded acute bed day "
+    acute_bed_day_gbp: UnitGbp = field(345.0, "Block cost of a funded acute bed day "
                                         "(NCC 2020/21, PQ 165361)." + UNIT_GBP_NOTE, probe=450.0,
                                         moves="spending")
-    emergency_admission_gbp: UnitGbp = _field(
+    emergency_admission_gbp: UnitGbp = field(
         3000.0, "Resource cost of an emergency spell's normal stay (NAO 2018, uprated)."
         + UNIT_GBP_NOTE, probe=3600.0, moves="spending")
-    escalation_bed_day_gbp: UnitGbp = _field(
+    escalation_bed_day_gbp: UnitGbp = field(
         600.0, "Cash cost of an occupied escalation bed day (agency staff, [e])." + UNIT_GBP_NOTE,
         probe=900.0, moves="spending")
-    excess_bed_day_gbp: UnitGbp = _field(
+    excess_bed_day_gbp: UnitGbp = field(
         345.0, "Resource value of a delayed (excess) acute bed day." + UNIT_GBP_NOTE,
         probe=450.0, moves="spending")
-    district_nurse_visit_gbp: UnitGbp = _field(50.0, "District nurse visit (PSSRU 2023)."
+    district_nurse_visit_gbp: UnitGbp = field(50.0, "District nurse visit (PSSRU 2023)."
                                                + UNIT_GBP_NOTE, probe=80.0, moves="spending")

@@ -41,8 +41,6 @@ from .kpis import KPIS, NON_NEGATIVE
 LEVEL = 0.95
 MIN_REPLICATIONS = 5
 INF = math.inf
-#: transitional, for tests/test_report.py until it reads sim.kpis (then delete)
-SIGNED = frozenset(k.name for k in KPIS.values() if k.range == (-INF, INF))
 
 
 def kpi_range(kpi: str) -> tuple[float, float]:

@@ -37,7 +37,8 @@ from .population import YEAR
 from .sweep_backends import backend as make_backend
 from .sweep_backends import outcome
 from .sweep_pilot import pilot_warmup
-from .sweep_spec import Experiment, Plan, Point, resolve
+from .sweep_plan import Plan, Point, resolve
+from .sweep_spec import Experiment
 from .sweep_store import (
     decide,
     finish,

@@ -19,7 +19,7 @@ from .config import Scenario, with_overrides
 from .experiments import run_replication
 from .population import YEAR
 from .sweep_backends import outcome
-from .sweep_spec import Plan
+from .sweep_plan import Plan
 
 
 def pilot_warmup(plan: Plan, backend) -> tuple[float, dict]:

@@ -22,7 +22,8 @@ import pyarrow.parquet as pq
 from . import atomic, designs
 from .config import ConfigError
 from .marker import SWEEP_PART as PART
-from .sweep_spec import Experiment, Plan, Point
+from .sweep_plan import Plan, Point
+from .sweep_spec import Experiment
 
 # --- storage -------------------------------------------------------------------------------
 #: Columns every KPI part has (older parts may lack ``cpu_seconds``).

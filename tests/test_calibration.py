@@ -15,7 +15,7 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.config import AGE_BANDS
+from sim.schema_base import AGE_BANDS
 
 
 @pytest.fixture(scope="module")

@@ -24,8 +24,8 @@ from sim.cases import (
     verdict,
 )
 from sim.config import ConfigError, leaf_fields
-from sim.results import KPI_DESCRIPTIONS
-from sim.sweep_spec import resolve
+from sim.kpis import KPIS
+from sim.sweep_plan import resolve
 
 ROOT = Path(__file__).resolve().parent.parent
 CASES = ROOT / "experiments" / "cases"
@@ -57,7 +57,7 @@ def test_shipped_cases_are_the_files_in_experiments_cases():
 def test_every_shipped_case_validates_and_resolves(name):
     study = find_case(name)
     c = study.case
-    assert study.name == name and c.kpi in KPI_DESCRIPTIONS
+    assert study.name == name and c.kpi in KPIS
     assert study.experiment.base_name == c.baseline and study.experiment.crn
     plan = resolve(study.experiment, study.source)
     assert {c.baseline, c.intervention} <= set(plan.configs)

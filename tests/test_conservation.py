@@ -1,4 +1,5 @@
-"""Reproducibility and conservation: same seed same bits; every person somewhere; every pound paid."""
+"""Reproducibility and conservation: same seed, same bits; every person somewhere; every pound
+paid."""
 
 from __future__ import annotations
 

@@ -8,7 +8,6 @@ uncommented, and that never replaces a file unless asked.
 
 from __future__ import annotations
 
-import argparse
 import fnmatch
 import importlib.util
 import os
@@ -17,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from sim import init_config
+from sim import cli, init_config
 from sim.config import ConfigError, leaf_fields, load_config, shipped_config_names, toml_value
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -242,10 +241,7 @@ def test_out_onto_a_file_is_refused_and_a_new_folder_is_made(tmp_path):
 
 
 def test_init_command_writes_the_file_and_prints_the_next_steps(tmp_path, capsys):
-    parser = argparse.ArgumentParser(prog="caresim")
-    init_config.add_subcommand(parser.add_subparsers(dest="command"))
-    args = parser.parse_args(["init", "my_place", "--from", "aligned", "--out", str(tmp_path)])
-    assert args.func(args) == 0
+    assert cli.main(["init", "my_place", "--from", "aligned", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     path = tmp_path / "my_place.toml"
     assert f"caresim validate {path}" in out and f"caresim run {path}" in out

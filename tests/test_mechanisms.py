@@ -1,4 +1,4 @@
-"""Directional effects of each mechanism, as one-sided paired comparisons with common random numbers.
+"""Directional effects of each mechanism: one-sided paired comparisons, common random numbers.
 
 Each test runs a small place (6,000 people aged 65+, capacities in proportion) for one year
 after warm-up, several replications, the same seeds in both arms; the claim is that the 95%

@@ -10,7 +10,8 @@ import pytest
 from scipy import stats as scipy_stats
 
 from sim import stats
-from sim.results import KPI_DESCRIPTIONS, summarise
+from sim.kpis import KPIS
+from sim.results import summarise
 
 EXPERIMENTS = 1000
 # coverage of a 95% interval over 1,000 experiments: binomial sd ~0.69 pp; allow 3 sd
@@ -126,7 +127,7 @@ def test_ratio_interval_covers_95_percent_of_paired_ratios():
 
 def test_every_kpi_of_a_real_run_lies_in_its_declared_range(cached_run):
     res = cached_run("pooled", 3000, 0.5, 2, 5)
-    assert set(KPI_DESCRIPTIONS) - {"deaths_65-74"} <= set(res.kpis["kpi"])
+    assert set(KPIS) - {"deaths_65-74"} <= set(res.kpis["kpi"])
     for kpi, group in res.kpis.groupby("kpi"):
         low, high = stats.kpi_range(kpi)
         assert group["value"].between(low, high).all(), kpi

@@ -32,7 +32,8 @@ from sim.designs import (
     sobol_indices,
 )
 from sim.sweep import analyse, run_sweep
-from sim.sweep_spec import Experiment, load_experiment, resolve
+from sim.sweep_plan import resolve
+from sim.sweep_spec import Experiment, load_experiment
 
 ROOT = Path(__file__).resolve().parent.parent
 SMOKE = ROOT / "experiments" / "smoke.toml"
@@ -130,6 +131,11 @@ def test_crn_gives_smaller_variance_of_paired_differences_than_independent_strea
         seeds = kpis.groupby("scenario")["seed"].first()
         assert (seeds.nunique() == 1) == crn  # CRN: one seed; independent: one per point
         wide = kpis.pivot_table(index=["replication", "kpi"], columns="scenario", values="value")
+        # boarding waits at 14 beds are a queue near saturation: heavy-tailed (8 h in one
+        # replication, 130 h in the next), so one replication dominates the variance of a raw
+        # difference; on the log scale the test sees whether paired runs move together
+        waits = wide.index.get_level_values("kpi") == "mean_boarding_wait_hours"
+        wide.loc[waits] = np.log1p(wide.loc[waits])
         variances[crn] = (wide["fewer_beds"] - wide["base"]).groupby("kpi").var()
     for kpi in ("mean_acute_occupancy", "delayed_bed_days", "total_cost_gbp",
                 "emergency_admissions", "mean_boarding_wait_hours"):
@@ -153,7 +159,7 @@ def test_hoad_rule_stops_at_first_n_confirmed_by_look_ahead():
 
 def test_auto_replications_stop_within_bounds_and_meet_claimed_precision(tmp_path):
     auto = {"auto": 0.08, "kpis": ["emergency_admissions", "mean_acute_occupancy"],
-            "min": 3, "max": 10, "look_ahead": 2}
+            "min": 3, "max": 16, "look_ahead": 2}
     spec = smoke(replications=auto, warmup="auto", pilot_replications=2)
     run_sweep(spec, tmp_path, workers=2, progress=False, source=SMOKE)
     analysis = json.loads((tmp_path / "analysis.json").read_text())
@@ -165,7 +171,7 @@ def test_auto_replications_stop_within_bounds_and_meet_claimed_precision(tmp_pat
     for point, detail in analysis["replication_detail"].items():
         runs = kpis[kpis["point"] == point]
         n = runs["replication"].nunique()
-        assert 3 <= n <= 10 and n == detail["replications"]
+        assert 3 <= n <= 16 and n == detail["replications"]
         if detail["precision_met"]:
             met += 1
             for kpi in auto["kpis"]:

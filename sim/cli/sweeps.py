@@ -50,7 +50,7 @@ def cmd_sweep(args: argparse.Namespace) -> int:
     from .. import outdir
     from ..cases import experiment_from_file
     from ..sweep import check_resumable, run_sweep
-    from ..sweep_spec import resolve
+    from ..sweep_plan import resolve
     spec = experiment_from_file(args.experiment)
     plan = resolve(spec, args.experiment)
     out = Path(args.out or Path("results") / "sweeps" / spec.name)
@@ -96,7 +96,7 @@ def announce(plan, workers: int | None = None, dask: str | None = None,
     from ..config import Scenario
     from ..sweep import same_fingerprint
     from ..sweep_pilot import time_replication
-    from ..sweep_spec import replication_plan
+    from ..sweep_plan import replication_plan
     from ..sweep_store import run_key, scan_parts, stored_tables
     spec = plan.spec
     lo, hi = replication_plan(spec)
@@ -174,7 +174,8 @@ def cmd_case(args: argparse.Namespace) -> int:
     from ..cases import CaseStudy, case_names, find_case, format_result
     from ..outdir import Claim
     from ..sweep import check_resumable, run_case
-    from ..sweep_spec import Experiment, resolve
+    from ..sweep_plan import resolve
+    from ..sweep_spec import Experiment
     if args.list:
         names = case_names()
         width = max(map(len, names), default=0)

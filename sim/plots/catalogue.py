@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from ..kpis import KPIS
 from . import money, outcomes, sensitivity, timeseries
 from .data import Folder
 
@@ -103,14 +104,14 @@ def _shifting(f: Folder):
 def _destinations(f: Folder):
     tables = []
     for run in f.runs:
-        events = run.table("events")
-        if events is not None and len(events):
+        # discharges.parquet (every run since it was added), or an older run's event log
+        found = run.table("discharges") if run.has("discharges") else run.table("events")
+        if found is not None and len(found):
             tables.append(outcomes.discharge_destinations(
-                events, warmup_days=run.section("run.warmup_days", 0.0) or 0.0))
+                found, warmup_days=run.section("run.warmup_days", 0.0) or 0.0))
     if not tables:
-        raise Skip("discharge destinations need the per-person event log (events.parquet, "
-                   "written by a run with --event-log); the standard outputs record daily "
-                   "occupancy, not discharge flows, and the planned pathway is not logged")
+        raise Skip("discharge destinations need discharges.parquet (written by every run "
+                   "since caresim 0.2) or an event log (events.parquet, --event-log)")
     return outcomes.destinations(pd.concat(tables, ignore_index=True), order=f.names)
 
 
@@ -123,10 +124,9 @@ def _forest(f: Folder):
     if f.paired is None or not len(f.paired):
         raise Skip("paired differences need a compare folder (paired_differences.parquet) or "
                    "a sweep with analysis.json 'paired_differences'")
-    from ..results import KPI_DESCRIPTIONS
     # cash by payer is left out: a payer's -100% is money moving to another payer, not a cut
     by_payer = {f"cost_{p}_gbp" for p in money.PAYER_ORDER}
-    kpis = [k for k in KPI_DESCRIPTIONS if k in set(f.paired["kpi"])]
+    kpis = [k for k in KPIS if k in set(f.paired["kpi"])]
     kpis += [k for k in dict.fromkeys(f.paired["kpi"]) if k not in kpis]
     return outcomes.forest(f.paired, kpis=[k for k in kpis if k not in by_payer])
 

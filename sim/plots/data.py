@@ -22,7 +22,7 @@ import pandas as pd
 TABLES = {"daily": "daily.parquet", "costs": "monthly_costs.parquet",
           "resource": "monthly_resource_use.parquet", "budgets": "budgets.parquet",
           "shifting": "cost_shifting.parquet", "kpis": "kpis.parquet",
-          "events": "events.parquet"}
+          "discharges": "discharges.parquet", "events": "events.parquet"}
 
 
 class ResultsError(Exception):

@@ -251,7 +251,7 @@ def budget_balance(budgets: pd.DataFrame, order: list[str] | None = None, fig=No
             _year_ticks(ax, fy, len(funders))
             ax.grid(axis="x", visible=False)
             ax.margins(y=0.18)
-    handles, _labels = {}, {}
+    handles = {}
     for ax in axes.flat:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(lab, h)

@@ -11,8 +11,8 @@ from .style import (
     LOW_HIGH_COLOURS,
     SCENARIO_COLOURS,
     SCENARIO_MARKERS,
-    _compact,
     check_columns,
+    compact,
     compact_axis,
     kpi_axis,
     legend_below,
@@ -77,7 +77,7 @@ def tornado(oat: pd.DataFrame, kpis: list[str] | None = None, top: int = 12, fig
         ax.set_yticklabels(labels, fontsize=6.8)
         ax.invert_yaxis()
         ax.grid(axis="y", visible=False)
-        ax.set_xlabel(f"{kpi.replace('_', ' ')} (base {_compact(base)})")
+        ax.set_xlabel(f"{kpi.replace('_', ' ')} (base {compact(base)})")
         kpi_axis(ax, kpi, "x")
         ax.set_title(f"{title}: swing when each parameter moves from low to high", loc="left")
     handles = [Patch(color=LOW_HIGH_COLOURS[0], label="parameter at low value"),

@@ -18,7 +18,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 from matplotlib.ticker import FuncFormatter
 
-from ..kpis import KPIS, label, unit
+from ..kpis import unit
 
 A4_WIDTH = 7.0   # inches: the text width of an A4 page with 2.5 cm margins is ~6.3-6.7 in
 
@@ -234,13 +234,7 @@ def financial_year(month: pd.Series) -> pd.Series:
     return pd.Series([f"{y}/{(y + 1) % 100:02d}" for y in start], index=month.index)
 
 
-#: transitional, for tests/test_plots.py and tests/test_report.py until they read sim.kpis
-#: (then delete): KPI labels live in the registry, :data:`sim.kpis.KPIS`
-KPI_LABELS = {name: kpi.label for name, kpi in KPIS.items()}
-kpi_label = label
-
-
-def _compact(v: float, _pos=None) -> str:
+def compact(v: float, _pos=None) -> str:
     a = abs(v)
     if a >= 1e9:
         return f"{v / 1e9:,.3g}bn"
@@ -255,14 +249,14 @@ def kpi_axis(ax, kpi: str, axis: str = "x") -> None:
     """Tick labels in a KPI's unit (£m/£k for money, % for shares, compact numbers else)."""
     target = ax.xaxis if axis == "x" else ax.yaxis
     if unit(kpi) == "£ per year":
-        target.set_major_formatter(FuncFormatter(lambda v, _: "£" + _compact(v) if v >= 0
-                                                 else "-£" + _compact(-v)))
+        target.set_major_formatter(FuncFormatter(lambda v, _: "£" + compact(v) if v >= 0
+                                                 else "-£" + compact(-v)))
     elif unit(kpi) == "share":
         target.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.0f}%"))
     else:
-        target.set_major_formatter(FuncFormatter(_compact))
+        target.set_major_formatter(FuncFormatter(compact))
 
 
 def compact_axis(ax, axis: str = "x") -> None:
     """Tick labels without an offset or 1e6 multiplier: 1.5m, 250k, 12."""
-    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(FuncFormatter(_compact))
+    (ax.xaxis if axis == "x" else ax.yaxis).set_major_formatter(FuncFormatter(compact))
