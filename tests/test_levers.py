@@ -43,8 +43,11 @@ def test_arrangements_that_change_the_process_cut_delays(arrangement):
 def test_arrangements_that_only_move_money_change_little(arrangement):
     """Mason et al. 2015, NAO 2017: pooling alone does little. The change in delayed bed days is
     within +-10% of the fragmented level and its 95% interval includes such a small effect
-    (the only behavioural change is who rations, and when)."""
-    row = _paired(small("fragmented"), small(arrangement), "delayed_bed_days")
+    (the only behavioural change is who rations, and when). The pool does pay for care: an
+    arrangement silently left fragmented would change nothing and pass the rest."""
+    table = _paired(small("fragmented"), small(arrangement))
+    assert table.loc["cost_pool_gbp", "ci_low"] > 0
+    row = table.loc["delayed_bed_days"]
     small_effect = 0.10 * row["base_mean"]
     assert abs(row["difference"]) < small_effect
     assert row["ci_low"] < small_effect and row["ci_high"] > -small_effect

@@ -76,9 +76,12 @@ def test_advantage_shrinks_when_home_care_capacity_binds(arrangement):
 
 
 def test_money_only_pool_changes_little():
-    """Pooling the budgets without changing assessments or decisions: no free lunch."""
+    """Pooling the budgets without changing assessments or decisions: no free lunch.
+
+    The pool does pay for care: a pool silently left out would change nothing and pass."""
     base = small("fragmented")
     money_only = small("pooled", funding__joint_scope=[])
+    assert _paired(base, money_only, "cost_pool_gbp")["ci_low"] > 0
     row = _paired(base, money_only, "delayed_bed_days")
     baseline = row["base_mean"]
     assert abs(row["difference"]) < 0.10 * baseline
