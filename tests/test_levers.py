@@ -167,6 +167,7 @@ def test_case_management_with_no_effect_changes_only_costs():
     managed = small("fragmented", neighbourhood__case_management=True,
                     neighbourhood__crisis_hazard_ratio=1.0)
     table = _paired(base, managed)
+    assert table.loc["case_managed_mean", "scenario_mean"] > 0   # people are case-managed
     assert table.loc["emergency_admissions", "difference"] == 0
     assert table.loc["delayed_bed_days", "difference"] == 0
     assert table.loc["cost_nhs_gbp", "ci_low"] > 0
