@@ -2,7 +2,8 @@
 
 Each test runs a small place (6,000 people aged 65+, capacities in proportion, unless a test
 says otherwise) for one year after warm-up, several replications, the same seeds in both arms;
-the claim is that the 95% interval of the paired difference lies on the stated side of zero.
+the claim is that the 95% interval of the paired difference lies on the stated side of zero
+(for heavy-tailed ED boarding waits, that every replication moves that way: a sign test).
 Under common random numbers an arm that changes nothing gives a difference of exactly zero, so
 every check asks for an effect strictly on one side. Runs are shared between tests
 (:func:`tests.conftest.run_once`): the fragmented places recur as the base of many comparisons.
