@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import functools
+from collections import OrderedDict
 
 import pytest
 
@@ -59,10 +59,33 @@ def small(name: str = "fragmented", people: int = 6000, years: float = 1.0,
     return sim.load_config(name, overrides=changes)
 
 
-@functools.lru_cache(maxsize=None)
+_RUNS: OrderedDict[tuple[str, int, int], sim.Results] = OrderedDict()
+_RUNS_KEPT = 32   # results of a 10,000-person year are a few MB each
+
+
+def run_once(cfg: sim.Scenario, replications: int | None = None,
+             seed: int | None = None) -> sim.Results:
+    """``sim.run(cfg, replications, seed)``, computed once per test process and then shared.
+
+    Many paired comparisons share an arm (the fragmented place of a given size, say), and a
+    run is a pure function of its config, replications and seed (common random numbers), so
+    tests that only read the results may share them. The key is the whole config: any change
+    to it is another run. The most recently used runs are kept.
+    """
+    replications = cfg.run.replications if replications is None else replications
+    seed = cfg.run.seed if seed is None else seed
+    key = (cfg.model_dump_json(), replications, seed)
+    if key in _RUNS:
+        _RUNS.move_to_end(key)
+    else:
+        _RUNS[key] = sim.run(cfg, replications=replications, seed=seed, progress=False)
+        if len(_RUNS) > _RUNS_KEPT:
+            _RUNS.popitem(last=False)
+    return _RUNS[key]
+
+
 def _cached_run(name: str, people: int, years: float, replications: int, seed: int):
-    return sim.run(small(name, people, years), replications=replications, seed=seed,
-                   progress=False)
+    return run_once(small(name, people, years), replications, seed)
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ readmissions ~15% (12-18%).
 from __future__ import annotations
 
 import numpy as np
-import pandas as pd
 import pytest
 
 import sim
@@ -30,7 +29,10 @@ def _window(res):
 
 
 def _kpi(res, name):
-    return res.kpis[res.kpis["kpi"] == name]["value"].to_numpy()
+    """One value per replication (an absent KPI would make every check on it pass)."""
+    values = res.kpis[res.kpis["kpi"] == name]["value"].to_numpy()
+    assert len(values) == res.replications, f"KPI {name!r}: {len(values)} values"
+    return values
 
 
 def test_emergency_admissions_near_240_per_1000(default_run):
@@ -80,6 +82,7 @@ def test_thirty_day_readmissions_near_15_percent(default_run):
 
 
 def test_calibration_run_does_not_ration_or_queue_in_ed(default_run):
-    """The default is a working system: no runaway ED queue (boarding under a day)."""
+    """The default is a working system: budgets set to its own spend never hold a funding
+    decision back, and no runaway ED queue (boarding under a day)."""
+    assert np.all(_kpi(default_run, "rationed_decisions") == 0)
     assert np.all(_kpi(default_run, "mean_boarding_wait_hours") < 24)
-    assert isinstance(default_run.kpis, pd.DataFrame)

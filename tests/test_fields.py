@@ -3,7 +3,8 @@
 For each leaf field the schema gives a probe value (and, where the field only acts under other
 settings, those settings). The test runs a small place with the default and with the probe, in
 the shipped config where the field is active, and requires some output to differ. Fields marked
-as labels (names, descriptions) are reporting only and are listed explicitly.
+as labels (names, descriptions) are reporting only and are listed explicitly. Most fields share
+their base run (the same config), which is simulated once (:func:`tests.conftest.run_once`).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import pytest
 import sim
 from sim.config import leaf_fields
 
-from .conftest import DEFAULT_PEOPLE, place_overrides, small
+from .conftest import DEFAULT_PEOPLE, place_overrides, run_once, small
 
 PEOPLE = 3000
 LABELS = {"name", "description", "funding.arrangement"}
@@ -69,7 +70,7 @@ def test_every_field_changes_some_output(path, info):
     probe = _scaled(path, extra["probe"])
     changed = sim.with_overrides(base, {path: probe})
     assert changed != base, f"probe {probe!r} equals the value already set for {path}"
-    before = sim.run(base, progress=False)
+    before = run_once(base)
     after = sim.run(changed, progress=False)
     assert _signature(before) != _signature(after), f"{path} = {probe!r} changed no output"
 

@@ -3,7 +3,10 @@
 One-sided paired comparisons on a small place (capacities and budgets in proportion): the same
 seeds in both arms, and the claim is that the 95% interval of the paired difference lies on the
 stated side of zero. Where a lever must cost something (prevention, interim funding, closing
-beds), the test also checks who pays: no lever is a free lunch.
+beds), the test also checks who pays: no lever is a free lunch. Under common random numbers a
+lever that does nothing gives a difference of exactly zero, so every check asks for an effect
+strictly on one side. Runs are shared between tests (:func:`tests.conftest.run_once`): the
+fragmented places of 6,000 and 10,000 people are the base of many comparisons.
 """
 
 from __future__ import annotations
@@ -14,15 +17,15 @@ import pytest
 import sim
 from sim.model import Model
 
-from .conftest import DEFAULT_PEOPLE, small
+from .conftest import DEFAULT_PEOPLE, run_once, small
 
 REPS = 4
 SEED = 21
 
 
-def _paired(base_cfg, other_cfg, kpi=None):
-    a = sim.run(base_cfg, replications=REPS, seed=SEED, progress=False)
-    b = sim.run(other_cfg, replications=REPS, seed=SEED, progress=False)
+def _paired(base_cfg, other_cfg, kpi=None, replications=REPS):
+    a = run_once(base_cfg, replications, SEED)
+    b = run_once(other_cfg, replications, SEED)
     table = sim.paired_differences(a, b).set_index("kpi")
     return table if kpi is None else table.loc[kpi]
 
@@ -40,8 +43,11 @@ def test_arrangements_that_change_the_process_cut_delays(arrangement):
 def test_arrangements_that_only_move_money_change_little(arrangement):
     """Mason et al. 2015, NAO 2017: pooling alone does little. The change in delayed bed days is
     within +-10% of the fragmented level and its 95% interval includes such a small effect
-    (the only behavioural change is who rations, and when)."""
-    row = _paired(small("fragmented"), small(arrangement), "delayed_bed_days")
+    (the only behavioural change is who rations, and when). The pool does pay for care: an
+    arrangement silently left fragmented would change nothing and pass the rest."""
+    table = _paired(small("fragmented"), small(arrangement))
+    assert table.loc["cost_pool_gbp", "ci_low"] > 0
+    row = table.loc["delayed_bed_days"]
     small_effect = 0.10 * row["base_mean"]
     assert abs(row["difference"]) < small_effect
     assert row["ci_low"] < small_effect and row["ci_high"] > -small_effect
@@ -59,13 +65,28 @@ def test_council_cuts_raise_waiting_lists(arrangement):
 
 # --- cashable savings ----------------------------------------------------------------------------
 def test_bed_closure_turns_freed_beds_into_cash_at_a_price():
-    base = small("fragmented", acute__escalation_beds=0)
-    closing = small("fragmented", acute__escalation_beds=0, savings__bed_closure=True,
-                    savings__closure_occupancy_threshold=0.9)
-    table = _paired(base, closing)
+    """Closing beds shrinks the block contract, and the beds that are left board patients in
+    ED for longer.
+
+    At 4,000 people the first review closes 6 of 30 beds (down to the 80% floor), leaving
+    about as many beds as an average day's patients need: a replication's mean boarding wait
+    rises from a few hours to between 20 and 460 (seeds 1-7 and 21).
+    Such waits are heavy-tailed, so 6 replications: the interval then excludes zero at each of
+    seeds 1-7 and 21, and every replication waits longer (a sign test, probability 1/64 if the
+    sign were a coin toss). Beds that close on paper but stay open would leave the waits
+    exactly as they were, and fail.
+    """
+    people = 4000
+    base = small("fragmented", people=people, acute__escalation_beds=0)
+    closing = small("fragmented", people=people, acute__escalation_beds=0,
+                    savings__bed_closure=True, savings__closure_occupancy_threshold=0.9)
+    table = _paired(base, closing, replications=6)
     assert table.loc["beds_closed", "scenario_mean"] > 0
     assert table.loc["cost_nhs_gbp", "ci_high"] < 0          # the block contract shrinks
-    assert table.loc["mean_boarding_wait_hours", "difference"] >= 0   # fewer beds, longer waits
+    assert table.loc["mean_boarding_wait_hours", "ci_low"] > 0   # fewer beds, longer waits
+    waits = [res.kpis.query("kpi == 'mean_boarding_wait_hours'").set_index("replication")["value"]
+             for res in (run_once(base, 6, SEED), run_once(closing, 6, SEED))]
+    assert (waits[1] > waits[0]).all(), waits[1] - waits[0]
 
 
 def test_reinvested_capacity_arrives_after_the_lag_and_not_before():
@@ -146,6 +167,7 @@ def test_case_management_with_no_effect_changes_only_costs():
     managed = small("fragmented", neighbourhood__case_management=True,
                     neighbourhood__crisis_hazard_ratio=1.0)
     table = _paired(base, managed)
+    assert table.loc["case_managed_mean", "scenario_mean"] > 0   # people are case-managed
     assert table.loc["emergency_admissions", "difference"] == 0
     assert table.loc["delayed_bed_days", "difference"] == 0
     assert table.loc["cost_nhs_gbp", "ci_low"] > 0
@@ -156,8 +178,8 @@ def test_discharge_to_assess_cuts_delays_and_the_interim_payer_pays():
     base = small("fragmented")
     d2a = small("fragmented", assessment__discharge_to_assess=["reablement", "home_care"])
     assert _paired(base, d2a, "mean_delay_days")["ci_high"] < 0
-    res = sim.run(d2a, replications=1, seed=SEED, progress=False)
-    cash = res.monthly_costs
+    res = run_once(d2a, REPS, SEED)   # replication 0 is the same however many are run
+    cash = res.monthly_costs.query("replication == 0")
     assert cash.query("service == 'home_care' and payer == 'nhs'")["cost_gbp"].sum() > 0
 
 
