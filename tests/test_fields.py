@@ -14,6 +14,7 @@ import pytest
 
 import sim
 from sim.config import leaf_fields
+from sim.schema_base import MOVES
 
 from .conftest import DEFAULT_PEOPLE, place_overrides, run_once, small
 
@@ -28,11 +29,29 @@ def _extra(info) -> dict:
 FIELDS = [(path, info) for path, info in leaf_fields() if not _extra(info).get("label")]
 
 
-def _signature(res) -> tuple:
-    frames = (res.daily, res.monthly_costs, res.monthly_resource, res.budgets, res.cost_shifting,
-              res.kpis)
-    return tuple(int(pd.util.hash_pandas_object(f, index=False).sum()) if len(f) else 0
-                 for f in frames) + (res.replications,)
+def _hash(frame: pd.DataFrame) -> int:
+    return int(pd.util.hash_pandas_object(frame, index=False).sum()) if len(frame) else 0
+
+
+#: KPIs of the accounts: money moved between funders or planned, not spent on care.
+ACCOUNT_KPIS = {"risk_share_nhs_gbp", "risk_share_la_gbp", "outcome_payment_gbp",
+                "reinvested_gbp", "statutory_risk_days"}
+
+
+def _signature(res) -> dict[str, tuple]:
+    """What a run's outputs say, by kind (sim.schema_base.MOVES): people's journeys (states,
+    admissions, delays and their causes), spending (cash and resource use) and the accounts
+    (budget plans and balances, risk shares, outcome payments, funded capacity)."""
+    daily, kpis = res.daily, res.kpis
+    funded = daily["series"].str.startswith("funded:")
+    money = kpis["kpi"].str.endswith("_gbp")
+    books = kpis["kpi"].isin(ACCOUNT_KPIS)
+    shifting = res.cost_shifting
+    delays = shifting[["reason", "caused_by", "delayed_bed_days"]] if len(shifting) else shifting
+    return {"journeys": (_hash(daily[~funded]), _hash(kpis[~money & ~books]), _hash(delays)),
+            "spending": (_hash(res.monthly_costs), _hash(res.monthly_resource),
+                         _hash(kpis[money & ~books])),
+            "accounts": (_hash(res.budgets), _hash(daily[funded]), _hash(kpis[books]))}
 
 
 def _scaled(path: str, value):
@@ -57,7 +76,10 @@ def test_labels_are_the_only_fields_without_a_probe():
 
 
 @pytest.mark.parametrize("path,info", FIELDS, ids=[p for p, _ in FIELDS])
-def test_every_field_changes_some_output(path, info):
+def test_every_field_moves_the_output_it_names(path, info):
+    """Each field's probe moves the kind of output the schema says it moves (``moves``):
+    journeys for most; spending only for prices and payers; the accounts only for fields that
+    move a budget plan, a risk-share split or capacity nobody needed."""
     extra = _extra(info)
     config = {"all": "fragmented", "fragmented": "fragmented", "pooled": "pooled",
               "integrated": "integrated"}[
@@ -70,9 +92,12 @@ def test_every_field_changes_some_output(path, info):
     probe = _scaled(path, extra["probe"])
     changed = sim.with_overrides(base, {path: probe})
     assert changed != base, f"probe {probe!r} equals the value already set for {path}"
-    before = run_once(base)
-    after = sim.run(changed, progress=False)
-    assert _signature(before) != _signature(after), f"{path} = {probe!r} changed no output"
+    before, after = _signature(run_once(base)), _signature(sim.run(changed, progress=False))
+    moves = extra["moves"]
+    moved = [kind for kind in MOVES if before[kind] != after[kind]]
+    assert moves in moved, f"{path} = {probe!r} must move {moves}; it moved {moved or 'nothing'}"
+    if moves != "journeys":      # a price, a payer or a plan: nobody's journey changes
+        assert "journeys" not in moved, f"{path} = {probe!r} moved journeys: mark it so"
 
 
 def test_place_scaling_covers_the_default_size():
