@@ -297,7 +297,8 @@ class Assessment(Section):
         "separate_assessments entries (the first ones are used).", probe=["la", "la", "la", "la",
                                                                       "la"])
     working_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = field(
-        [9.0, 17.0], "Assessors' working day, start and end hour on weekdays [e].",
+        [9.0, 17.0], "Assessors' working day, start and end hour on weekdays [e]; hours 0 to "
+        "24.",
         probe=[8.0, 20.0])
     joint_assessment_days: Days = field(
         1.0, "Working days for the single joint assessment that replaces the sequence [e]."
@@ -328,7 +329,8 @@ class Decision(Section):
     panel_weekdays: list[Weekday] = field(
         ["Tue"], "Days the LA funding panel meets (weekly, [e]).", probe=["Mon", "Thu"])
     panel_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = field(
-        10.0, "Hour the panel meets on its days; its decisions take effect then [e].",
+        10.0, "Hour the panel meets on its days; its decisions take effect then [e]. From 0 "
+        "to under 24.",
         probe=16.0)
     coordinator_hours: Hours = field(
         2.0, "Hours a coordinator takes to decide (same day) [e]. At most 87,660 hours (ten "

@@ -14,6 +14,7 @@ from __future__ import annotations
 import pytest
 
 import sim
+from sim.model import Model
 
 from .conftest import run_once, small
 
@@ -117,10 +118,32 @@ def test_deconditioning_sends_more_people_to_care_homes():
     assert _paired(base, worse, "care_home_admissions")["ci_low"] > 0
 
 
-def test_higher_unmet_need_ratio_raises_admissions():
-    hours = small("fragmented").home_care.capacity_hours_per_week * 0.85
+def _admissions_per_waiting_year(cfg) -> float:
+    """Admissions straight from the home-care waiting list per person-year spent on it (two
+    replications pooled), from the full event log."""
+    admitted = waiting_years = 0.0
+    for rep in (0, 1):
+        model = Model(cfg, SEED, rep, event_log=True).run()
+        log = model.log.frame()
+        moves = log[log["kind"] == "state"].sort_values(["person", "time_days"], kind="stable")
+        before = moves.groupby("person")["service"].shift()
+        admitted += ((moves["service"] == "acute_boarding") & (before == "home_waiting_care")
+                     & (moves["time_days"] >= model.warmup)).sum()
+        occ = model.occupancy
+        waiting_years += occ.daily[int(model.warmup):occ.days_closed,
+                                   occ.index["home_waiting_care"]].sum() / 365.25
+    assert waiting_years > 20, "the test needs a real waiting list"
+    return admitted / waiting_years
+
+
+def test_higher_unmet_need_ratio_raises_admissions_of_people_waiting_for_care():
+    """crisis.unmet_need_ratio multiplies the crisis hazard of people waiting at home for care:
+    at 3 instead of 1 their admission rate should about triple (it is ~4x at this seed). Home
+    care is cut to 40% of the place's hours so that a waiting list exists; counted per
+    waiting-year, the rate does not depend on how long the list is."""
+    hours = small("fragmented").home_care.capacity_hours_per_week * 0.4
     base = small("fragmented", crisis__unmet_need_ratio=1.0,
                  home_care__capacity_hours_per_week=hours)
     worse = small("fragmented", crisis__unmet_need_ratio=3.0,
                   home_care__capacity_hours_per_week=hours)
-    assert _paired(base, worse, "emergency_admissions")["ci_low"] > 0
+    assert _admissions_per_waiting_year(worse) > 1.5 * _admissions_per_waiting_year(base)

@@ -117,9 +117,10 @@ def test_watch_thread_exits_worker_when_parent_dies():
         import os, sys, time
         import sim.workers as w
         w._kill_me_with_parent = lambda: False
-        child = os.fork()
+        parent = os.getpid()  # as a pool does: the parent's pid, taken before the fork (the
+        child = os.fork()     # parent may be gone before the child could ask for it)
         if child == 0:
-            w.init_worker(os.getppid())
+            w.init_worker(parent)
             time.sleep(60)
             os._exit(0)
         print(child, flush=True)
