@@ -1,4 +1,4 @@
-"""The fragmented default lands on the calibration targets of DOMAIN_PARAMETERS.md.
+"""The fragmented default lands on the calibration targets of docs/PARAMETERS.md.
 
 Runs the full default place (55,200 people aged 65+) for its 5 years after warm-up, two
 replications on two processes. Targets (fragmented default):
