@@ -75,13 +75,13 @@ def bare_model(n: int, horizon_days: float, seed: int = SEED) -> dict:
       back.
 
     Nothing else: no hazards, states, funding, ledger or occupancy. Events are counted with
-    caresim's own ``CountingEnvironment`` (counts in ``step()``).
+    caresim's own ``sim.engine.Engine`` (the same run loop).
     """
     import simpy
 
-    from sim.model import CountingEnvironment
+    from sim.engine import Engine
 
-    env = CountingEnvironment()
+    env = Engine()
     rnd = random.Random(seed)
     scale = n / DEFAULT_PLACE
     beds = simpy.Resource(env, capacity=max(1, round(BEDS_PER_PLACE * scale)))
