@@ -12,7 +12,8 @@ peak RSS belongs to that run alone):
 
 1. a BARE SIMPY REFERENCE MODEL (see :func:`bare_model`): one superposed crisis stream, one
    ``simpy.Resource`` of acute beds, one ``simpy.Container`` of home-care hours, nothing else;
-2. CARESIM, shipped "fragmented" config, with every capacity and budget scaled by N / 55,200.
+2. CARESIM, shipped "fragmented" config, its place scaled by N / 55,200 (``sim.scaling``, as
+   ``caresim run --scale``; 500,000 people is ``--scale 9.06``).
 
 and prints a table with the targets next to the figures.
 """
@@ -49,11 +50,6 @@ BARE_HOME_CARE_SHARE = 0.10     # share of discharges that take a home-care pack
 BARE_PACKAGE_HOURS = 12.0       # home_care.hours_per_week_mean
 BARE_PACKAGE_DAYS = YEAR_DAYS   # mean package length (exponential)
 
-SCALED_INT = ("acute.beds", "acute.escalation_beds", "intermediate_care.beds",
-              "reablement.places", "care_homes.beds", "assessment.nhs_assessors",
-              "assessment.la_social_workers", "avoidance.urgent_response_slots")
-SCALED_FLOAT = ("home_care.capacity_hours_per_week", "budgets.nhs_gbp_per_year",
-                "budgets.la_gbp_per_year")
 
 
 def peak_rss_mb() -> float:
@@ -124,26 +120,12 @@ def bare_model(n: int, horizon_days: float, seed: int = SEED) -> dict:
 
 
 # --- 2. caresim --------------------------------------------------------------------------------
-def scaled_overrides(n: int, years: float) -> dict:
-    """Overrides that scale the shipped config's place to n people (capacities and budgets)."""
-    from sim.config import load_config
-
-    scale = n / DEFAULT_PLACE
-    base = load_config("fragmented")  # the values at the default place, scaled below
-    out = {"population.size": n,
-           "population.entrants_per_year": base.population.entrants_per_year * scale,
-           "run.years": years}
-    for key in SCALED_INT + SCALED_FLOAT:
-        section, field = key.split(".")
-        value = getattr(getattr(base, section), field) * scale
-        out[key] = max(1, round(value)) if key in SCALED_INT else float(value)
-    return out
-
-
 def caresim_config(n: int, years: float):
+    """The shipped fragmented config's place grown to n people (``caresim run --scale``)."""
     from sim.config import load_config
+    from sim.scaling import scaled
 
-    return load_config("fragmented", overrides=scaled_overrides(n, years))
+    return scaled(load_config("fragmented", overrides={"run.years": years}), n / DEFAULT_PLACE)
 
 
 def caresim_once(n: int, years: float) -> dict:
