@@ -12,7 +12,8 @@ peak RSS belongs to that run alone):
 
 1. a BARE SIMPY REFERENCE MODEL (see :func:`bare_model`): one superposed crisis stream, one
    ``simpy.Resource`` of acute beds, one ``simpy.Container`` of home-care hours, nothing else;
-2. CARESIM, shipped "fragmented" config, with every capacity and budget scaled by N / 55,200.
+2. CARESIM, shipped "fragmented" config, its place scaled by N / 55,200 (``sim.scaling``, as
+   ``caresim run --scale``; 500,000 people is ``--scale 9.06``).
 
 and prints a table with the targets next to the figures.
 """
@@ -36,8 +37,8 @@ YEAR_DAYS = 365.25
 SEED = 1
 
 # targets (printed next to the figures)
-TARGET_RATIO = 3.0              # caresim time / bare time at 55,200 x 5 years
-TARGET_500K_SECONDS = 90.0      # 500,000 x 5 years, one replication (simulate + collect)
+TARGET_RATIO = 2.5              # caresim time / bare time at 55,200 x 5 years (issue 12)
+TARGET_500K_SECONDS = 40.0      # 500,000 x 5 years, one replication (simulate + collect)
 TARGET_MEMORY_SLACK = 1.10      # net MB per 1,000 people may not exceed the smallest size's x1.1
 
 # bare model parameters (mirror the caresim defaults they stand for)
@@ -49,11 +50,6 @@ BARE_HOME_CARE_SHARE = 0.10     # share of discharges that take a home-care pack
 BARE_PACKAGE_HOURS = 12.0       # home_care.hours_per_week_mean
 BARE_PACKAGE_DAYS = YEAR_DAYS   # mean package length (exponential)
 
-SCALED_INT = ("acute.beds", "acute.escalation_beds", "intermediate_care.beds",
-              "reablement.places", "care_homes.beds", "assessment.nhs_assessors",
-              "assessment.la_social_workers", "avoidance.urgent_response_slots")
-SCALED_FLOAT = ("home_care.capacity_hours_per_week", "budgets.nhs_gbp_per_year",
-                "budgets.la_gbp_per_year")
 
 
 def peak_rss_mb() -> float:
@@ -75,13 +71,13 @@ def bare_model(n: int, horizon_days: float, seed: int = SEED) -> dict:
       back.
 
     Nothing else: no hazards, states, funding, ledger or occupancy. Events are counted with
-    caresim's own ``CountingEnvironment`` (counts in ``step()``).
+    caresim's own ``sim.engine.Engine`` (the same run loop).
     """
     import simpy
 
-    from sim.model import CountingEnvironment
+    from sim.engine import Engine
 
-    env = CountingEnvironment()
+    env = Engine()
     rnd = random.Random(seed)
     scale = n / DEFAULT_PLACE
     beds = simpy.Resource(env, capacity=max(1, round(BEDS_PER_PLACE * scale)))
@@ -118,31 +114,18 @@ def bare_model(n: int, horizon_days: float, seed: int = SEED) -> dict:
     env.run(until=horizon_days)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"kind": "bare", "n": n, "horizon_days": horizon_days, "wall_s": wall, "cpu_s": cpu,
+            "cpu_incl_startup_s": time.process_time(), "events_per_cpu_s": env.events_processed / cpu,
             "events": env.events_processed, "events_per_s": env.events_processed / wall,
             **counts}
 
 
 # --- 2. caresim --------------------------------------------------------------------------------
-def scaled_overrides(n: int, years: float) -> dict:
-    """Overrides that scale the shipped config's place to n people (capacities and budgets)."""
-    from sim.config import load_config
-
-    scale = n / DEFAULT_PLACE
-    base = load_config("fragmented")  # the values at the default place, scaled below
-    out = {"population.size": n,
-           "population.entrants_per_year": base.population.entrants_per_year * scale,
-           "run.years": years}
-    for key in SCALED_INT + SCALED_FLOAT:
-        section, field = key.split(".")
-        value = getattr(getattr(base, section), field) * scale
-        out[key] = max(1, round(value)) if key in SCALED_INT else float(value)
-    return out
-
-
 def caresim_config(n: int, years: float):
+    """The shipped fragmented config's place grown to n people (``caresim run --scale``)."""
     from sim.config import load_config
+    from sim.scaling import scaled
 
-    return load_config("fragmented", overrides=scaled_overrides(n, years))
+    return scaled(load_config("fragmented", overrides={"run.years": years}), n / DEFAULT_PLACE)
 
 
 def caresim_once(n: int, years: float) -> dict:
@@ -164,10 +147,42 @@ def caresim_once(n: int, years: float) -> dict:
     events = model.env.events_processed
     return {"kind": "caresim", "n": n, "years": years, "horizon_days": model.horizon,
             "sim_wall_s": sim_wall, "sim_cpu_s": sim_cpu, "collect_wall_s": collect_wall,
+            "startup_cpu_s": cpu, "collect_cpu_s": time.process_time() - cpu - sim_cpu,
+            "cpu_incl_startup_s": cpu + sim_cpu, "events_per_cpu_s": events / sim_cpu,
             "events": events, "events_per_s": events / sim_wall, "people_ever": int(model.pop.n),
             "baseline_mb": baseline, "peak_after_sim_mb": peak_sim, "peak_mb": peak,
             "admissions": len(model.log.of("admission")), "deaths": len(model.log.of("death")),
             "kpi_emergency_admissions": result.kpis.get("emergency_admissions")}
+
+
+THEORY_CONFIG = "configs/theory/mmc_acute.toml"
+THEORY_PEOPLE, THEORY_ADMISSIONS_PER_DAY, THEORY_BEDS = 200_000, 40.0, 400
+
+
+def theory_overrides(years: float) -> dict:
+    """The acute-only theory config at 200,000 people, 40 admissions a day and 400 beds."""
+    return {"population.size": THEORY_PEOPLE, "acute.beds": THEORY_BEDS, "run.years": years,
+            "crisis.rate_per_person_year": THEORY_ADMISSIONS_PER_DAY * YEAR_DAYS / THEORY_PEOPLE}
+
+
+def theory_once(years: float) -> dict:
+    """One replication of the acute-only theory config; CPU seconds include start-up."""
+    from sim.config import load_config
+    from sim.model import Model
+    from sim.results import collect
+
+    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+    cfg = load_config(os.path.join(root, THEORY_CONFIG), overrides=theory_overrides(years))
+    startup = time.process_time()
+    model = Model(cfg, SEED, 0).run()
+    sim_cpu = time.process_time() - startup
+    collect(model, 0, SEED)
+    total = time.process_time()
+    return {"kind": "theory", "n": THEORY_PEOPLE, "years": years, "startup_cpu_s": startup,
+            "sim_cpu_s": sim_cpu, "collect_cpu_s": total - startup - sim_cpu,
+            "cpu_total_s": total, "cpu_per_replication_year": total / years,
+            "events": model.env.events_processed,
+            "admissions": len(model.log.of("admission"))}
 
 
 def run_child(kind: str, n: int, years: float, timeout: float | None) -> dict:
@@ -254,6 +269,37 @@ def print_tables(rows: list[tuple[dict, dict]], years: float) -> None:
           "the start.")
 
 
+def print_cpu_summary(rows: list[tuple[dict, dict]], theory: dict | None) -> None:
+    """CPU seconds (not wall: the machine is shared), the figures issue 12 sets targets for."""
+    print("CPU seconds (process_time; start-up = interpreter, imports and config before the "
+          "model is built):")
+    head = (f"| {'people':>9} | {'start-up':>8} | {'sim':>7} | {'start+sim':>9} | "
+            f"{'collect':>7} | {'ev/CPU s':>9} | {'bare sim':>8} | {'bare+start':>10} | "
+            f"{'ratio':>6} | {'B/person':>8}")
+    print("ratio = caresim start+sim / bare sim (the bare model's own start-up is left out)")
+    print(head)
+    print("|" + "|".join("-" * len(c) for c in head.split("|")[1:-1]) + "|")
+    for bare, care in rows:
+        if "error" in care or "error" in bare:
+            continue
+        n = care["n"]
+        net = (care["peak_mb"] - care["baseline_mb"]) * 2 ** 20 / n
+        ratio = care["cpu_incl_startup_s"] / bare["cpu_s"]
+        print(f"| {n:>9,} | {care['startup_cpu_s']:>8.2f} | {care['sim_cpu_s']:>7.2f} | "
+              f"{care['cpu_incl_startup_s']:>9.2f} | {care['collect_cpu_s']:>7.2f} | "
+              f"{care['events_per_cpu_s']:>9,.0f} | {bare['cpu_s']:>8.2f} | "
+              f"{bare['cpu_incl_startup_s']:>10.2f} | {ratio:>5.2f}x | {net:>8,.0f}")
+    if theory is not None and "error" not in theory:
+        print(f"acute-only theory config ({THEORY_PEOPLE:,} people, {THEORY_ADMISSIONS_PER_DAY:g} "
+              f"admissions/day, {THEORY_BEDS} beds, {theory['years']:g} y + warm-up): "
+              f"{theory['cpu_total_s']:.2f} CPU s incl. start-up and collect "
+              f"(start-up {theory['startup_cpu_s']:.2f}, sim {theory['sim_cpu_s']:.2f}) = "
+              f"{theory['cpu_per_replication_year']:.2f} CPU s per replication-year "
+              f"(target <= 1.5)")
+    elif theory is not None:
+        print(f"acute-only theory config: error {theory['error']}")
+
+
 def profile(n: int, years: float, top: int = 10) -> None:
     import cProfile
     import pstats
@@ -283,7 +329,9 @@ def main(argv=None) -> None:
     ap.add_argument("--profile", action="store_true",
                     help="cProfile one caresim replication of the first size x --years and exit")
     ap.add_argument("--one", type=int, default=None, help=argparse.SUPPRESS)
-    ap.add_argument("--kind", choices=["bare", "caresim"], default="caresim",
+    ap.add_argument("--theory-years", type=float, default=3.0,
+                    help="years of the acute-only theory run (0: skip it; default 3)")
+    ap.add_argument("--kind", choices=["bare", "caresim", "theory"], default="caresim",
                     help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
 
@@ -293,6 +341,8 @@ def main(argv=None) -> None:
             from sim.config import load_config
             horizon = load_config("fragmented").run.warmup_days + args.years * YEAR_DAYS
             print(json.dumps(bare_model(args.one, horizon)))
+        elif args.kind == "theory":
+            print(json.dumps(theory_once(args.years)))
         else:
             print(json.dumps(caresim_once(args.one, args.years)))
         return
@@ -323,13 +373,19 @@ def main(argv=None) -> None:
               f"{care.get('sim_wall_s', float('nan')):.1f} + "
               f"{care.get('collect_wall_s', float('nan')):.1f} s  "
               f"{care.get('error', '') or bare.get('error', '')}", flush=True)
+    theory = (run_child("theory", THEORY_PEOPLE, args.theory_years, args.timeout)
+              if args.theory_years > 0 else None)
     print()
     print_tables(rows, years)
+    print()
+    print_cpu_summary(rows, theory)
     print()
     print("raw:")
     for bare, care in rows:
         print(json.dumps(bare))
         print(json.dumps(care))
+    if theory is not None:
+        print(json.dumps(theory))
 
 
 if __name__ == "__main__":

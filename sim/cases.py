@@ -11,7 +11,8 @@ exactly what ``caresim case`` runs:
 * ``calibrated``: every parameter changed to reach the published context, each with a reason,
   is applied to every scenario. ``[set]`` keeps only ``run.*`` settings, so no context change
   can hide there unlisted; scenario deltas are the intervention and stay free.
-* ``scale``: a cheaper place of the same shape. Every field in :data:`SCALED_FIELDS` (people,
+* ``scale``: a cheaper place of the same shape. Every field in
+  :data:`sim.scaling.SCALED_FIELDS` (people,
   entrants, capacities, teams, budgets, pool contributions) is multiplied by ``scale`` in each
   scenario, after every other override, so deltas are written for the full-size place.
 
@@ -38,20 +39,10 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 from . import textfmt
 from .config import ConfigError, format_errors, leaf_fields, read_toml
 from .kpis import KPIS, definition
+from .scaling import scale_overrides
 from .sweep_plan import resolve
 from .sweep_spec import Experiment, Spec, load_experiment, parse_experiment
 
-#: Fields that grow with the size of the place; ``scale`` multiplies them. Add new absolute
-#: capacities and budgets here (tests/test_cases.py guards the naming patterns it knows).
-SCALED_FIELDS = (
-    "population.size", "population.entrants_per_year", "acute.beds", "acute.escalation_beds",
-    "intermediate_care.beds", "reablement.places", "home_care.capacity_hours_per_week",
-    "care_homes.beds", "assessment.nhs_assessors", "assessment.la_social_workers",
-    "avoidance.urgent_response_slots", "budgets.nhs_gbp_per_year", "budgets.la_gbp_per_year",
-    "funding.pool.nhs_contribution_gbp_per_year", "funding.pool.la_contribution_gbp_per_year",
-    "funding.pool.governance_cost_gbp_per_year", "savings.beds_closed_per_review")
-#: Teams rounded up, so that a small place keeps a workable team (they run at ~80% load).
-ROUNDED_UP = ("assessment.nhs_assessors", "assessment.la_social_workers")
 CASES_PACKAGE = "sim.case_files"  # experiments/cases/, mapped in pyproject.toml
 
 
@@ -85,7 +76,7 @@ class Case(Spec):
                                           "largest relative change that counts as small.")
     calibrated: list[Calibrated] = Field(default_factory=list)
     scale: float = Field(1.0, gt=0, description="Size of the place relative to its config: "
-                         "multiplies every field in SCALED_FIELDS.")
+                         "multiplies every field in sim.scaling.SCALED_FIELDS.")
     notes: str = ""
 
     @field_validator("kpi")
@@ -149,7 +140,7 @@ def load_case(path: str | Path) -> CaseStudy:
                                                           for c in case.calibrated}},
                                    "base_scenario": case.baseline})
     if case.scale != 1:
-        spec = _scaled(spec, src, case.scale)
+        spec = scale_experiment(spec, src, case.scale)
     return CaseStudy(spec.name, path, case, Experiment.model_validate(spec.model_dump()))
 
 
@@ -194,21 +185,7 @@ def _check(case: Case, spec: Experiment, src: str) -> list[str]:
     return out
 
 
-def scale_overrides(config, scale: float) -> dict[str, Any]:
-    """Dotted overrides that shrink (or grow) a resolved config's place by ``scale``."""
-    out = {}
-    for path in SCALED_FIELDS:
-        value = config
-        for part in path.split("."):
-            value = getattr(value, part)
-        x = value * scale
-        if isinstance(value, int):
-            x = max(1, math.ceil(x - 1e-9) if path in ROUNDED_UP else round(x))
-        out[path] = x
-    return out
-
-
-def _scaled(spec: Experiment, src: str, scale: float) -> Experiment:
+def scale_experiment(spec: Experiment, src: str, scale: float) -> Experiment:
     """The experiment with each scenario's scaled fields appended to its deltas."""
     configs = resolve(spec, src).configs
     scenarios = {name: delta.model_copy(update={"set": {**delta.set, **scale_overrides(

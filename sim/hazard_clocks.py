@@ -17,9 +17,9 @@ import math
 from collections.abc import Callable
 
 import numpy as np
-import simpy
 
 from .clock import Clock
+from .engine import Engine
 from .population import DEAD, Hazards, Population
 from .rng import Streams
 
@@ -30,11 +30,12 @@ CLOCK_NAMES = ("crisis", "death", "frailty", "need")
 class HazardClocks:
     """The four hazard clocks of every person; ``fire(kind, person)`` acts when one rings."""
 
-    def __init__(self, env: simpy.Environment, clock: Clock, streams: Streams, pop: Population,
+    def __init__(self, env: Engine, clock: Clock, streams: Streams, pop: Population,
                  winter_uplift: float, horizon: float, fire: Callable[[int, int], None]):
         self.env, self.streams, self.pop, self.horizon = env, streams, pop, horizon
         self.hazards: Hazards | None = None   # set once the starting population is placed
         self.fire = fire
+        env.ring = self._ring
         # plain lists: element access on numpy arrays is several times slower in the hot path
         n = pop.capacity
         self.remaining = [[-1.0] * n for _ in range(4)]
@@ -103,8 +104,7 @@ class HazardClocks:
         when = self._calendar_time(target) if k == CRISIS else target
         if when >= self.horizon:
             return
-        self.env.timeout(max(when - t, 0.0)).callbacks.append(
-            lambda _e, k=k, i=i, token=token: self._ring(k, i, token))
+        self.env.schedule_ring(max(when - t, 0.0), (k, i, token))
 
     def _ring(self, k: int, i: int, token: int) -> None:
         if self.token[k][i] != token:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import gc
 
 import numpy as np
-import simpy
 
 from . import community_care, hospital, placements
 from .billing import Billing
@@ -23,6 +22,7 @@ from .clock import Clock
 from .config import Scenario
 from .context import RunContext
 from .costs import Ledger
+from .engine import Engine
 from .eventlog import EventLog
 from .fund import FundYear
 from .funding import FundingRules
@@ -64,25 +64,12 @@ def occupancy_series() -> list[str]:
             + [f"funded:{f}" for f in FUNDED])
 
 
-class CountingEnvironment(simpy.Environment):
-    """A SimPy environment that counts processed events (for the benchmark's events/second)."""
-
-    def __init__(self):
-        super().__init__()
-        self.events_processed = 0
-
-    def step(self):
-        """Process the next event and count it."""
-        self.events_processed += 1
-        super().step()
-
-
 class Model:
     """One replication of one scenario."""
 
     def __init__(self, cfg: Scenario, seed: int, replication: int, event_log: bool = False):
         self.cfg = cfg
-        self.env = CountingEnvironment()
+        self.env = Engine()
         self.streams = Streams(seed, replication)
         # whole days, so that daily means integrate exactly to the KPIs
         self.warmup = float(round(cfg.run.warmup_days))

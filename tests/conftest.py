@@ -7,6 +7,7 @@ from collections import OrderedDict
 import pytest
 
 import sim
+from sim.scaling import PLACE_FIELDS, POOL_CONTRIBUTIONS, scale_overrides
 
 DEFAULT_PEOPLE = 55_200
 
@@ -14,33 +15,14 @@ DEFAULT_PEOPLE = 55_200
 def place_overrides(people: int, years: float = 1.0, warmup_days: float = 60.0) -> dict:
     """Overrides that shrink the default place to ``people`` aged 65+, capacities in proportion.
 
-    Assessment teams are rounded up so that a small place keeps a workable team.
+    The place (people, entrants, capacities, teams, budgets) is the fragmented config's, scaled
+    by :func:`sim.scaling.scale_overrides` (teams rounded up, so that a small place keeps a
+    workable team); pool money, governance and bed-closure steps are left to :func:`small`.
     """
-    f = people / DEFAULT_PEOPLE
     base = sim.load_config("fragmented")
-
-    def scaled(value, minimum=1):
-        return max(minimum, round(value * f))
-
-    return {
-        "population.size": people,
-        "population.entrants_per_year": base.population.entrants_per_year * f,
-        "acute.beds": scaled(base.acute.beds),
-        "acute.escalation_beds": scaled(base.acute.escalation_beds),
-        "intermediate_care.beds": scaled(base.intermediate_care.beds),
-        "reablement.places": scaled(base.reablement.places),
-        "home_care.capacity_hours_per_week": scaled(base.home_care.capacity_hours_per_week),
-        "care_homes.beds": scaled(base.care_homes.beds),
-        "assessment.nhs_assessors": max(1, -(-base.assessment.nhs_assessors * people
-                                             // DEFAULT_PEOPLE)),
-        "assessment.la_social_workers": max(1, -(-base.assessment.la_social_workers * people
-                                                 // DEFAULT_PEOPLE)),
-        "avoidance.urgent_response_slots": scaled(base.avoidance.urgent_response_slots),
-        "budgets.nhs_gbp_per_year": base.budgets.nhs_gbp_per_year * f,
-        "budgets.la_gbp_per_year": base.budgets.la_gbp_per_year * f,
-        "run.years": years,
-        "run.warmup_days": warmup_days,
-    }
+    out = scale_overrides(base, people / DEFAULT_PEOPLE, PLACE_FIELDS)
+    out["population.size"] = people
+    return {**out, "run.years": years, "run.warmup_days": warmup_days}
 
 
 def small(name: str = "fragmented", people: int = 6000, years: float = 1.0,
@@ -48,13 +30,11 @@ def small(name: str = "fragmented", people: int = 6000, years: float = 1.0,
     """A shipped config shrunk to a small place, plus dotted overrides (``a__b=`` for a.b)."""
     changes = place_overrides(people, years, warmup_days)
     if name != "fragmented":
-        shipped = sim.load_config(name)
-        pool = shipped.funding.pool
-        f = people / DEFAULT_PEOPLE
+        changes.update(scale_overrides(sim.load_config(name), people / DEFAULT_PEOPLE,
+                                       POOL_CONTRIBUTIONS))
         for funder in ("nhs", "la"):     # a contribution given as a share needs no amount
-            shared = f"funding__pool__{funder}_contribution_share" in overrides
-            changes[f"funding.pool.{funder}_contribution_gbp_per_year"] = \
-                0.0 if shared else getattr(pool, f"{funder}_contribution_gbp_per_year") * f
+            if f"funding__pool__{funder}_contribution_share" in overrides:
+                changes[f"funding.pool.{funder}_contribution_gbp_per_year"] = 0.0
     changes.update({k.replace("__", "."): v for k, v in overrides.items()})
     return sim.load_config(name, overrides=changes)
 

@@ -14,17 +14,10 @@ import pytest
 
 import sim
 from sim import cli
-from sim.cases import (
-    SCALED_FIELDS,
-    case_names,
-    experiment_from_file,
-    find_case,
-    load_case,
-    scale_overrides,
-    verdict,
-)
+from sim.cases import case_names, experiment_from_file, find_case, load_case, verdict
 from sim.config import ConfigError, leaf_fields
 from sim.kpis import KPIS
+from sim.scaling import SCALED_FIELDS, scale_overrides
 from sim.sweep_plan import resolve
 
 ROOT = Path(__file__).resolve().parent.parent

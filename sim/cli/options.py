@@ -61,6 +61,30 @@ def years(text: str) -> float:
     return value
 
 
+SCALE_MAX = 100.0
+
+
+def scale(text: str) -> float:
+    """``--scale``: the size of the place relative to the config, a number above 0."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not 0 < value <= SCALE_MAX:  # also refuses nan and inf
+        raise argparse.ArgumentTypeError(
+            f"expected the size of the place relative to the config, a number above 0 and up "
+            f"to {SCALE_MAX:g} (9.06 = 500,000 people for the default place), got {text!r}")
+    return value
+
+
+def add_scale_option(p: argparse.ArgumentParser) -> None:
+    """``--scale F``: grow or shrink the place (sim.scaling), after every other override."""
+    p.add_argument("--scale", type=scale, default=1.0, metavar="F",
+                   help="multiply the place by F: people, entrants, every capacity, the teams, "
+                   "budgets and pool contributions (sim.scaling.SCALED_FIELDS), after --set, "
+                   "so --set values are for the config's own size (default 1)")
+
+
 def add_scenario_options(p: argparse.ArgumentParser, kind: str, default_out: str) -> None:
     """Options of the commands that run scenarios (``run``, ``compare``)."""
     p.add_argument("--replications", type=whole_number(1, maximum=1000), metavar="N",
@@ -72,6 +96,7 @@ def add_scenario_options(p: argparse.ArgumentParser, kind: str, default_out: str
                    "(default: the config's run.years)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="override a field, e.g. --set acute.beds=400 (repeatable)")
+    add_scale_option(p)
     p.add_argument("--out", metavar="DIR",
                    help=f"results folder (default: {default_out}); must be new or empty, or "
                    f"a {kind} results folder with --overwrite")

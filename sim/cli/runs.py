@@ -18,6 +18,7 @@ from pathlib import Path
 
 from .. import textfmt
 from ..config import DEFAULT_CONFIG, ConfigError, load_config, schema_text, shipped_config_names
+from ..scaling import scaled
 from .options import CliError, add_scenario_options, overrides
 
 
@@ -68,7 +69,7 @@ def add_run(sub) -> None:
 def cmd_run(args: argparse.Namespace) -> int:
     """Run one scenario, print its KPI table and save its results folder."""
     from .. import experiments
-    cfg = load_config(args.config, overrides=overrides(args))
+    cfg = scaled(load_config(args.config, overrides=overrides(args)), args.scale)
     with claim(args, cfg.name, "run") as folder:  # locked until the results are written
         res = experiments.run(cfg, cfg.run.replications, cfg.run.seed,
                               progress=not args.quiet, workers=args.workers,
@@ -149,7 +150,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     found = overrides(args)
     configs, names = [], set()
     for path in [args.base, *args.scenarios]:
-        cfg = load_config(path, overrides=found)
+        cfg = scaled(load_config(path, overrides=found), args.scale)
         name, n = cfg.name, 2
         while name in names:  # comparing a config with itself: keep folders apart
             name, n = f"{cfg.name}-{n}", n + 1

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from .. import textfmt
 from ..config import ConfigError
-from .options import add_sweep_options, whole_number
+from .options import add_scale_option, add_sweep_options, whole_number
 
 
 # --- sweep and analyse ---------------------------------------------------------------------
@@ -31,6 +31,7 @@ def add_sweep(sub) -> None:
         "caresim installed, not the repo).")
     p.add_argument("experiment", help="experiment TOML file")
     add_sweep_options(p, "results/sweeps/NAME")
+    add_scale_option(p)
     p.add_argument("--dask", default=None, metavar="local|ADDRESS",
                    help="run on a Dask LocalCluster ('local') or scheduler (tcp://host:8786)")
     p.set_defaults(func=cmd_sweep)
@@ -48,10 +49,12 @@ def add_analyse(sub) -> None:
 def cmd_sweep(args: argparse.Namespace) -> int:
     """Run an experiment (or a case file) into its folder; exit 1 if a run failed."""
     from .. import outdir
-    from ..cases import experiment_from_file
+    from ..cases import experiment_from_file, scale_experiment
     from ..sweep import check_resumable, run_sweep
     from ..sweep_plan import resolve
     spec = experiment_from_file(args.experiment)
+    if args.scale != 1:
+        spec = scale_experiment(spec, args.experiment, args.scale)
     plan = resolve(spec, args.experiment)
     out = Path(args.out or Path("results") / "sweeps" / spec.name)
     try:

@@ -1,0 +1,65 @@
+"""A larger or smaller place of the same shape: one rule for cases, ``--scale`` and the tests.
+
+Scaling a place by a factor multiplies every field that grows with its size (:data:`SCALED_FIELDS`:
+people, entrants, capacities, teams, budgets, pool contributions and governance, the beds a
+savings review closes), so that rates per person, occupancy shares and money per person stay
+as they were. Counts are rounded to whole units (at least one, unless there were none); assessment teams are rounded up
+so that a small place keeps a workable team (they run at ~80% load); home-care hours are whole
+hours a week. ``caresim run/compare/sweep --scale F``, :func:`scaled` (the Python API), case
+files' ``scale`` and the test suite's small places all go through :func:`scale_overrides`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from .config import Scenario, with_overrides
+
+#: The place: people, entrants, capacities, teams and budgets.
+PLACE_FIELDS = (
+    "population.size", "population.entrants_per_year", "acute.beds", "acute.escalation_beds",
+    "intermediate_care.beds", "reablement.places", "home_care.capacity_hours_per_week",
+    "care_homes.beds", "assessment.nhs_assessors", "assessment.la_social_workers",
+    "avoidance.urgent_response_slots", "budgets.nhs_gbp_per_year", "budgets.la_gbp_per_year")
+#: What the partners put into a pooled budget.
+POOL_CONTRIBUTIONS = ("funding.pool.nhs_contribution_gbp_per_year",
+                      "funding.pool.la_contribution_gbp_per_year")
+#: Fields that grow with the size of the place; scaling multiplies them. Add new absolute
+#: capacities and budgets here (tests/test_cases.py guards the naming patterns it knows).
+SCALED_FIELDS = PLACE_FIELDS + POOL_CONTRIBUTIONS + (
+    "funding.pool.governance_cost_gbp_per_year", "savings.beds_closed_per_review")
+#: Teams rounded up, so that a small place keeps a workable team (they run at ~80% load).
+ROUNDED_UP = ("assessment.nhs_assessors", "assessment.la_social_workers")
+#: Float fields kept in whole units (at least one).
+WHOLE = ("home_care.capacity_hours_per_week",)
+
+
+def value_at(config: Scenario, path: str) -> Any:
+    """The value of a dotted field of a config."""
+    value = config
+    for part in path.split("."):
+        value = getattr(value, part)
+    return value
+
+
+def scale_overrides(config: Scenario, factor: float,
+                    fields: tuple[str, ...] = SCALED_FIELDS) -> dict[str, Any]:
+    """Dotted overrides that grow (or shrink) a config's place by ``factor``."""
+    out = {}
+    for path in fields:
+        value = value_at(config, path)
+        x = value * factor
+        if path in ROUNDED_UP:
+            x = max(1, math.ceil(x - 1e-9))
+        elif isinstance(value, int) or path in WHOLE:
+            x = max(1 if value else 0, round(x))   # a place without one keeps none
+        out[path] = x
+    return out
+
+
+def scaled(config: Scenario, factor: float) -> Scenario:
+    """The config with its place grown (or shrunk) by ``factor`` (1: unchanged)."""
+    if factor == 1:
+        return config
+    return with_overrides(config, scale_overrides(config, factor))
