@@ -114,7 +114,8 @@ def bare_model(n: int, horizon_days: float, seed: int = SEED) -> dict:
     env.run(until=horizon_days)
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
     return {"kind": "bare", "n": n, "horizon_days": horizon_days, "wall_s": wall, "cpu_s": cpu,
-            "cpu_incl_startup_s": time.process_time(), "events_per_cpu_s": env.events_processed / cpu,
+            "cpu_incl_startup_s": time.process_time(),
+            "events_per_cpu_s": env.events_processed / cpu,
             "events": env.events_processed, "events_per_s": env.events_processed / wall,
             **counts}
 

@@ -1,12 +1,13 @@
 """A larger or smaller place of the same shape: one rule for cases, ``--scale`` and the tests.
 
-Scaling a place by a factor multiplies every field that grows with its size (:data:`SCALED_FIELDS`:
-people, entrants, capacities, teams, budgets, pool contributions and governance, the beds a
-savings review closes), so that rates per person, occupancy shares and money per person stay
-as they were. Counts are rounded to whole units (at least one, unless there were none); assessment teams are rounded up
-so that a small place keeps a workable team (they run at ~80% load); home-care hours are whole
-hours a week. ``caresim run/compare/sweep --scale F``, :func:`scaled` (the Python API), case
-files' ``scale`` and the test suite's small places all go through :func:`scale_overrides`.
+Scaling a place by a factor multiplies every field that grows with its size
+(:data:`SCALED_FIELDS`: people, entrants, capacities, teams, budgets, pool contributions and
+governance, the beds a savings review closes), so that rates per person, occupancy shares and
+money per person stay as they were. Counts are rounded to whole units (at least one, unless
+there were none); assessment teams are rounded up so that a small place keeps a workable team
+(they run at ~80% load); home-care hours are whole hours a week. ``caresim run/compare/sweep
+--scale F``, :func:`scaled` (the Python API), case files' ``scale`` and the test suite's small
+places all go through :func:`scale_overrides`.
 """
 
 from __future__ import annotations
