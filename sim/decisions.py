@@ -166,11 +166,13 @@ def funding_decision(ctx: RunContext, i: int, service: str, fees: Fees, in_hospi
     rule = cfg.budgets.rationing
     held_back = False
     while ctx.rules.rationing(fees.payer):
-        if rule.mode == "eligibility" and in_hospital:
-            if ctx.pop.frailty[i] < FRAILTY.index(rule.eligibility_min_frailty):
-                return None
+        refused = rule.mode == "eligibility" and in_hospital and \
+            ctx.pop.frailty[i] < FRAILTY.index(rule.eligibility_min_frailty)
         if not held_back:
-            ctx.log.record(env.now, i, "rationed", service, fees.payer)
+            ctx.log.record(env.now, i, "rationed", service, fees.payer,
+                           detail="refused" if refused else "waiting")
             held_back = True
+        if refused:
+            return None
         yield ctx.rules.funds_released(fees.payer)
     return fees

@@ -28,7 +28,8 @@ KINDS = {
     "crisis_avoided": "service = route (urgent_response, step_up_bed)",
     "pathway_escalation": "a delayed patient deconditioned; value = new pathway",
     "chc_dispute": "value = days to resolve; detail 'eligible' or 'not_eligible'",
-    "rationed": "a funding decision held back by rationing; service, payer",
+    "rationed": "a funding decision held back by rationing; service, payer; detail 'waiting' "
+                "(for funds) or 'refused' (below the eligibility threshold)",
     "referral_to_care": "care started after a referral at home; service; value = days waited",
     "beds_closed": "person -1; value = acute beds closed at a review",
     "reinvestment": "person -1; service = target; payer = budget; value = gbp a year",

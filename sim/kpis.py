@@ -266,7 +266,8 @@ def _registry() -> list[Kpi]:
             "CHC/LA funding disputes per year", "CHC/LA funding disputes a year", NON_NEGATIVE,
             _count("chc_dispute")),
         Kpi("rationed_decisions", per_year, "Funding decisions held back / yr",
-            "funding decisions per year held back by rationing",
+            "funding decisions per year held back by rationing (waiting for funds, or refused "
+            "under eligibility rationing)",
             "Funding decisions held back by rationing a year", NON_NEGATIVE, _count("rationed")),
         Kpi("readmission_30d_share", "share", "30-day readmission share",
             "share of admissions within the readmission window "

@@ -287,3 +287,17 @@ def test_starting_and_new_packages_share_one_gamma_distribution():
     new = np.array([placements.package_size(ctx, i) for i in range(3000)])
     assert stats.ks_2samp(starting, new).pvalue > 0.001
     assert stats.ks_2samp(starting, grid).pvalue > 0.001
+
+
+def test_a_refusal_under_eligibility_rationing_is_counted_as_rationed():
+    """A person below the eligibility threshold is refused in hospital; the refusal is a
+    decision held back by rationing, so it is logged (it was returned without a record)."""
+    ctx = bare_context(budgets__rationing__mode="eligibility",
+                       budgets__rationing__eligibility_min_frailty="severe")
+    ctx.pop.frailty[0] = 1
+    ctx.rules.rationing_now["la"] = True
+    done = run_at(ctx, 1.5, decisions.funding_decision, 0, "home_care", Fees("la"), True)
+    ctx.env.run(until=30)
+    assert done["result"] is None
+    assert [(r[2], r[3], r[4], r[6]) for r in ctx.log.records] == \
+        [("rationed", "home_care", "la", "refused")]
