@@ -34,7 +34,7 @@ import simpy
 from .config import Scenario
 from .costs import Ledger
 from .funding import FundingRules
-from .population import YEAR
+from .schema_base import YEAR
 
 DAYS_PER_WEEK = 7.0
 WEEKS_PER_YEAR = YEAR / DAYS_PER_WEEK

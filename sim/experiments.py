@@ -20,6 +20,7 @@ from tqdm.auto import tqdm
 from .config import Scenario
 from .model import Model
 from .results import ReplicationResult, Results, collect
+from .schema_base import YEAR
 from .stats import paired_summary
 from .workers import Pool
 
@@ -92,7 +93,7 @@ def _run_all(configs: list[Scenario], replications: int, seed: int, progress: bo
 
 def _horizon(cfg: Scenario) -> float:
     """Simulated days of one replication: warm-up plus the counted years."""
-    return cfg.run.warmup_days + cfg.run.years * 365.25
+    return cfg.run.warmup_days + cfg.run.years * YEAR
 
 
 def _stamp() -> tuple[str, float]:

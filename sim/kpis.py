@@ -21,8 +21,8 @@ import numpy as np
 import pandas as pd
 
 from .costs import PAYERS, monthly_costs
-from .population import CARE_HOME, YEAR, State
-from .schema_base import AGE_BANDS
+from .population import CARE_HOME, State
+from .schema_base import AGE_BANDS, YEAR
 
 #: the values a KPI's mean can take (the range :func:`sim.stats.mean_interval` keeps to)
 NON_NEGATIVE = (0.0, math.inf)   # counts, £, hours, days, beds and people

@@ -35,7 +35,6 @@ from .population import (
     DEAD,
     HOME_CARE,
     NURSING,
-    YEAR,
     Hazards,
     Population,
     State,
@@ -44,7 +43,7 @@ from .population import (
 )
 from .rng import Streams
 from .savings import Savings
-from .schema_base import AGE_BANDS
+from .schema_base import AGE_BANDS, YEAR
 from .services import Services
 
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",

@@ -20,6 +20,7 @@ import numpy as np
 from scipy.special import gammaincinv
 
 from .config import Scenario
+from .schema_base import YEAR
 
 
 class State(IntEnum):
@@ -53,7 +54,6 @@ STATE_NAMES = [s.name.lower() for s in State]
 COMMUNITY_AT_HOME = (State.HOME, State.HOME_WAITING_CARE, State.HOME_CARE)
 CARE_HOME = (State.RESIDENTIAL, State.NURSING)
 BAND_EDGES = (75.0, 85.0)
-YEAR = 365.25
 
 
 def band_of(age: np.ndarray | float):

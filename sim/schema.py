@@ -21,6 +21,7 @@ from .schema_base import (
     MAX_PEOPLE,
     RATE_NOTE,
     RATIO_NOTE,
+    YEAR,
     Days,
     NonNegDays,
     NonNegFloat,
@@ -51,7 +52,7 @@ from .schema_money import Budgets, Costs, Funding, Savings
 class Run(Section):
     years: float = field(5.0, "Simulated years reported after the warm-up; at least one day "
                           "(1/365.25 of a year) and at most 50.", probe=3.0,
-                          ge=1 / 365.25, le=50.0)
+                          ge=1 / YEAR, le=50.0)
     warmup_days: NonNegDays = field(
         180.0, "Days simulated before results are counted (hospital and community services "
         "start empty and fill within weeks; care homes start at prevalence)."

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+YEAR = 365.25                 # days in a year (the model runs in days)
 MAX_PEOPLE = 5_000_000        # people aged 65+ in a place (the largest ICS has under 1m)
 MAX_DAYS = 3652.5             # any duration, wait, window or review interval: ten years
 MAX_HOURS = 24 * MAX_DAYS     # the same in hours

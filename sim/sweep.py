@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 from . import atomic, marker, outdir
 from .cases import CaseStudy, case_result, experiment_from_file
 from .config import ConfigError, Scenario
-from .population import YEAR
+from .schema_base import YEAR
 from .sweep_backends import backend as make_backend
 from .sweep_backends import outcome
 from .sweep_pilot import pilot_warmup

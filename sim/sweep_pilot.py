@@ -17,7 +17,7 @@ import pandas as pd
 from . import designs
 from .config import Scenario, with_overrides
 from .experiments import run_replication
-from .population import YEAR
+from .schema_base import YEAR
 from .sweep_backends import outcome
 from .sweep_plan import Plan
 

@@ -14,9 +14,10 @@ import os
 import re
 
 from ..config import ConfigError, parse_override
+from ..schema_base import YEAR
 
 #: Bounds of ``--years`` (as of ``run.years``): one day to 50 years.
-YEARS_MIN, YEARS_MAX = 1 / 365.25, 50.0
+YEARS_MIN, YEARS_MAX = 1 / YEAR, 50.0
 
 
 class CliError(ConfigError):

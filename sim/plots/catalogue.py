@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..kpis import KPIS
+from ..schema_base import YEAR
 from . import money, outcomes, sensitivity, timeseries
 from .data import Folder
 
@@ -58,7 +59,7 @@ def _whole_months(frame: pd.DataFrame, f: Folder) -> pd.DataFrame:
     for run in f.runs:
         rows = frame[frame["scenario"] == run.name] if "scenario" in frame else frame
         start = pd.Timestamp(run.section("run.start_date") or "NaT")
-        days = (run.section("run.warmup_days", 0) or 0) + 365.25 * (run.section("run.years")
+        days = (run.section("run.warmup_days", 0) or 0) + YEAR * (run.section("run.years")
                                                                      or 0)
         if pd.isna(start) or not days:
             keep.append(rows)
