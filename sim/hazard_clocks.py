@@ -31,9 +31,10 @@ class HazardClocks:
     """The four hazard clocks of every person; ``fire(kind, person)`` acts when one rings."""
 
     def __init__(self, env: Engine, clock: Clock, streams: Streams, pop: Population,
-                 winter_uplift: float, horizon: float, fire: Callable[[int, int], None]):
+                 hazards: Hazards, winter_uplift: float, horizon: float,
+                 fire: Callable[[int, int], None]):
         self.env, self.streams, self.pop, self.horizon = env, streams, pop, horizon
-        self.hazards: Hazards | None = None   # set once the starting population is placed
+        self.hazards = hazards
         self.fire = fire
         env.ring = self._ring
         # plain lists: element access on numpy arrays is several times slower in the hot path

@@ -83,23 +83,22 @@ class Model:
         self.occupancy = Occupancy(occupancy_series(), self.clock.days)
         self.log = EventLog(states=event_log)
         self.billing = Billing(cfg, self.funding, self.ledger, self.env)
-        self.clocks = HazardClocks(self.env, self.clock, self.streams, self.pop,
+        self._init_population()
+        # hazards are normalised over the starting population, so they come after it
+        self.hazards = Hazards(cfg, self.pop)
+        self.clocks = HazardClocks(self.env, self.clock, self.streams, self.pop, self.hazards,
                                    cfg.crisis.winter_uplift, self.horizon, self._fire)
         self.people = People(self.pop, self.env, self.occupancy, self.log, self.ledger,
                              self.funding.payer("acute"), self.refresh)
         self.ctx = RunContext(
             env=self.env, cfg=cfg, clock=self.clock, streams=self.streams, people=self.people,
-            hazards=None, journeys=Journeys(self.env), services=self.services,
+            hazards=self.hazards, journeys=Journeys(self.env), services=self.services,
             rules=self.funding, billing=self.billing, log=self.log, occupancy=self.occupancy,
             horizon=self.horizon, admit=lambda i: hospital.emergency_admission(self.ctx, i),
             die=self.die)
         self.neighbourhood = Neighbourhood(self.ctx)
         self.savings = Savings(self.ctx, self.warmup, self.neighbourhood)
         self.fund_year = FundYear(self.ctx)
-        self.clocks.grow()
-        self._init_population()
-        self.hazards = Hazards(cfg, self.pop)
-        self.ctx.hazards = self.clocks.hazards = self.hazards
 
     # --- set-up ------------------------------------------------------------------------------
     def _init_population(self):
@@ -116,7 +115,6 @@ class Model:
         state[on_care[over]] = State.HOME
         people["package_hours"] = np.where(state == State.HOME_CARE, hours, 0.0)
         self._initial_ids = self.pop.add(people)
-        self.clocks.grow()
 
     def start(self):
         """Place the initial population and start every process."""
