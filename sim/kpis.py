@@ -4,10 +4,10 @@ one replication's value is computed.
 A KPI is a filter over one replication's outputs in the counting window [warm-up, horizon):
 the flat event log (kinds in :data:`sim.eventlog.KINDS`), the daily time-weighted occupancy,
 the cost ledger, the budget table, the cost-shifting table and the population's final states,
-held together by :class:`KpiInputs`. Flows are per simulated year after the warm-up; stocks
-are at the end of the run. Results, the command line, sweeps, figures and the report all read
-:data:`KPIS` (in the order ``kpis.parquet`` lists them); the README's KPI table is
-:func:`markdown_table`.
+held together by :class:`sim.kpi_inputs.KpiInputs`. Flows are per simulated year after the
+warm-up; stocks are at the end of the run. Results, the command line, sweeps, figures and the
+report all read :data:`KPIS` (in the order ``kpis.parquet`` lists them); the README's KPI
+table is :func:`markdown_table`.
 """
 
 from __future__ import annotations
@@ -15,86 +15,19 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cached_property
 
 import numpy as np
 import pandas as pd
 
-from .costs import PAYERS, monthly_costs
+from .costs import PAYERS
+from .kpi_inputs import KpiInputs
 from .population import CARE_HOME, State
-from .schema_base import AGE_BANDS, YEAR
+from .schema_base import AGE_BANDS
 
 #: the values a KPI's mean can take (the range :func:`sim.stats.mean_interval` keeps to)
 NON_NEGATIVE = (0.0, math.inf)   # counts, £, hours, days, beds and people
 SHARE = (0.0, 1.0)               # a share of a whole
 SIGNED = (-math.inf, math.inf)   # e.g. a top-up (+) or refund (-)
-
-
-@dataclass
-class KpiInputs:
-    """One replication's outputs, from which every KPI is computed.
-
-    ``log``: the whole event log (:meth:`sim.eventlog.EventLog.frame`); ``daily``: occupancy,
-    one column per series (:meth:`sim.occupancy.Occupancy.frame`); ``ledger``: cost episodes;
-    ``budgets`` and ``shifting``: the budget and cost-shifting tables; ``states``: each
-    person's state at the end; ``beds``: funded acute beds.
-    """
-
-    log: pd.DataFrame
-    daily: pd.DataFrame
-    ledger: pd.DataFrame
-    budgets: pd.DataFrame
-    shifting: pd.DataFrame
-    states: np.ndarray
-    warmup: float
-    horizon: float
-    start: pd.Timestamp
-    beds: int
-
-    @cached_property
-    def years(self) -> float:
-        """Length of the counting window in years."""
-        return (self.horizon - self.warmup) / YEAR
-
-    @cached_property
-    def _events(self) -> dict[str, pd.DataFrame]:
-        t = self.log["time_days"]
-        counted = self.log[(t >= self.warmup) & (t < self.horizon)]
-        return {kind: group for kind, group in counted.groupby("kind", sort=False)}
-
-    def of(self, kind: str) -> pd.DataFrame:
-        """The events of one kind in the counting window."""
-        return self._events.get(kind, self.log.iloc[:0])
-
-    @cached_property
-    def window(self) -> pd.DataFrame:
-        """Daily occupancy from the first whole day of the counting window."""
-        return self.daily[self.daily["day"] >= np.floor(self.warmup)]
-
-    @cached_property
-    def occupied(self) -> pd.Series:
-        """Occupied acute beds each day (treatment and delayed)."""
-        return self.window["acute_treatment"] + self.window["acute_delayed"]
-
-    def costs(self, view: str) -> pd.DataFrame:
-        """Costs of one ledger view ('cash' or 'resource') in the counting window, by
-        service, setting and payer."""
-        chosen = self.ledger[self.ledger["view"] == view]
-        return monthly_costs(chosen, np.array([self.warmup, self.horizon]), ["window"], view)
-
-    @cached_property
-    def cash(self) -> pd.DataFrame:
-        """Cash paid in the counting window (:meth:`costs` of the cash view)."""
-        return self.costs("cash")
-
-    @cached_property
-    def cash_by_payer(self) -> pd.Series:
-        """Cash paid in the counting window by each payer."""
-        return self.cash.groupby("payer")["cost_gbp"].sum()
-
-    def whole_run(self, kind: str) -> pd.DataFrame:
-        """The events of one kind at any time of the run (warm-up included)."""
-        return self.log[self.log["kind"] == kind]
 
 
 @dataclass(frozen=True)
@@ -176,6 +109,40 @@ def _reinvested(d: KpiInputs) -> float:
     r = d.whole_run("reinvestment")
     counted = r[(r["time_days"] >= d.warmup) & (r["time_days"] <= d.horizon)]
     return sum(counted["value"].tolist()) / d.years
+
+
+def _delays(d: KpiInputs) -> np.ndarray:
+    """Days from medically fit to leaving of each live discharge in the counting window."""
+    return d.of("discharge")["value"].to_numpy(dtype=float)
+
+
+def _delayed_discharge_share(d: KpiInputs) -> float:
+    delays = _delays(d)
+    return float(np.mean(delays >= 1.0)) if len(delays) else 0.0
+
+
+def _mean_delay_delayed(d: KpiInputs) -> float:
+    delays = _delays(d)
+    return float(delays[delays >= 1.0].mean()) if (delays >= 1.0).any() else 0.0
+
+
+def _long_delay_bed_share(d: KpiInputs) -> float:
+    delays = _delays(d)
+    return float(delays[delays >= 7.0].sum() / delays.sum()) if delays.sum() > 0 else 0.0
+
+
+def _capacity_delay_share(d: KpiInputs) -> float:
+    delayed = float(d.window["acute_delayed"].sum())
+    waiting = float(d.window["delayed:service_capacity"].sum())
+    return waiting / delayed if delayed > 0 else 0.0
+
+
+def _boarding_hours(d: KpiInputs) -> np.ndarray:
+    return d.of("admission")["value"].to_numpy(dtype=float) * 24
+
+
+def _chc_cost(d: KpiInputs) -> float:
+    return float(d.cash.loc[d.cash["service"] == "chc", "cost_gbp"].sum()) / d.years
 
 
 #: the payers' cash KPIs, by payer (they sum to total_cost_gbp)
@@ -317,6 +284,35 @@ def _registry() -> list[Kpi]:
             "mean number of people on a neighbourhood team's caseload",
             "People case-managed by a neighbourhood team on average", NON_NEGATIVE,
             lambda d: float(d.window["case_managed"].mean())),
+        # the shape and causes of delays (issue 13's calibration targets)
+        Kpi("delayed_discharge_share", "share", "Discharges delayed a day or more",
+            "share of live acute discharges leaving one day or more after medically fit",
+            "The share of discharges delayed a day or more", SHARE, _delayed_discharge_share),
+        Kpi("mean_delay_delayed_days", "days", "Mean delay of the delayed (days)",
+            "mean days from medically fit to leaving, over discharges delayed a day or more",
+            "The mean delay of those delayed a day or more", NON_NEGATIVE, _mean_delay_delayed),
+        Kpi("long_delay_bed_share", "share", "Delayed days in delays of 7+ days",
+            "share of the delayed days of live discharges accrued by people delayed 7 days or "
+            "more", "The share of delayed days in delays of a week or more", SHARE,
+            _long_delay_bed_share),
+        Kpi("capacity_delay_share", "share", "Delayed days waiting for capacity",
+            "share of delayed bed days spent waiting for service capacity (home care, "
+            "reablement, intermediate care, a care home)",
+            "The share of delayed bed days spent waiting for service capacity", SHARE,
+            _capacity_delay_share),
+        Kpi("boarding_wait_p95_hours", "hours", "Wait for a bed, 95th percentile (h)",
+            "95th percentile of the wait for an acute bed over all admissions",
+            "The 95th percentile of the wait for an acute bed", NON_NEGATIVE,
+            lambda d: float(np.percentile(_boarding_hours(d), 95)) if len(d.of("admission"))
+            else 0.0),
+        Kpi("boarding_12h_share", "share", "Admissions waiting 12 h or more",
+            "share of admissions waiting 12 hours or more for an acute bed",
+            "The share of admissions waiting 12 hours or more for a bed", SHARE,
+            lambda d: float(np.mean(_boarding_hours(d) >= 12.0)) if len(d.of("admission"))
+            else 0.0),
+        Kpi("chc_cost_gbp", money, "NHS Continuing Healthcare (£/yr)",
+            "cash paid per year for NHS Continuing Healthcare placements",
+            "NHS Continuing Healthcare spend a year", NON_NEGATIVE, _chc_cost),
     ]
     return k
 

@@ -18,7 +18,8 @@ import pandas as pd
 
 from .billing import settle_pool_years
 from .costs import cost_shifting, monthly_costs
-from .kpis import KpiInputs, compute
+from .kpi_inputs import KpiInputs
+from .kpis import compute
 from .outdir import write_folder
 from .population import SETTING, State
 from .stats import kpi_range, mean_interval

@@ -126,3 +126,24 @@ def test_a_run_always_writes_discharges_and_the_event_log_only_when_asked(runs, 
     logged = events[(events["kind"] == "discharge")
                     & (events["time_days"] >= runs["pooled"].config.run.warmup_days)]
     assert len(logged) == len(runs["pooled"].discharges)
+
+
+def test_delay_shape_kpis_agree_with_the_discharge_table(runs):
+    """The shape of delays, computed from the event log, is what discharges.parquet says:
+    the share delayed a day or more, their mean delay and the share of delayed days in delays
+    of a week or more; waiting for capacity is the capacity part of the delayed bed days."""
+    for name, res in runs.items():
+        for rep, d in res.discharges.groupby("replication"):
+            k = res.kpis[res.kpis["replication"] == rep].set_index("kpi")["value"]
+            delay = d["delay_days"].to_numpy()
+            assert k["delayed_discharge_share"] == pytest.approx(np.mean(delay >= 1), abs=1e-12)
+            assert k["mean_delay_delayed_days"] == pytest.approx(delay[delay >= 1].mean())
+            assert k["long_delay_bed_share"] == pytest.approx(
+                delay[delay >= 7].sum() / delay.sum())
+            # by bed day: waits of people still in a bed at the end count too (so it is not
+            # the discharged stays' share), from the daily delayed-by-reason series
+            daily = res.daily[(res.daily["replication"] == rep)
+                              & (res.daily["day"] >= res.config.run.warmup_days)]
+            by_series = daily.groupby("series")["count"].sum()
+            assert k["capacity_delay_share"] == pytest.approx(
+                by_series["delayed:service_capacity"] / by_series["acute_delayed"]), name
