@@ -122,6 +122,18 @@ class Billing:
             self._charge(i, "acute", "acute", self.rules.payer("acute"), ("resource",),
                          days * self.cfg.costs.excess_bed_day_gbp)
 
+    def assessment(self, i: int, team: str, hours: float) -> None:
+        """An assessment's assessor time (resource use: assessors are salaried, so no cash):
+        a social worker's for the LA team, an NHS assessor's for the NHS team."""
+        c = self.cfg.costs
+        rate = c.social_worker_hour_gbp if team == "la" else c.nhs_assessor_hour_gbp
+        self._charge(i, "assessment", "community", team, ("resource",), hours * rate)
+
+    def chc_assessment(self, i: int) -> None:
+        """A full CHC assessment's nurse and multidisciplinary time (resource use)."""
+        cost = self.cfg.chc.full_assessment_hours * self.cfg.costs.nhs_assessor_hour_gbp
+        self._charge(i, "assessment", "community", self.rules.payer("chc"), ("resource",), cost)
+
     # --- community health ------------------------------------------------------------------
     def urgent_response(self, i: int) -> None:
         """Urgent community response: district-nurse visits over the response days."""

@@ -61,6 +61,11 @@ class Clock:
             day += 1
         return day + start
 
+    @property
+    def working_day_hours(self) -> float:
+        """Hours in an assessor's working day."""
+        return (self.work_end - self.work_start) * 24.0
+
     def working_days_elapsed(self, t: float, working_days: float) -> float:
         """Elapsed days to do ``working_days`` of work (whole working days of the assessors'
         hours, on weekdays) starting at t."""

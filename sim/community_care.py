@@ -139,7 +139,7 @@ def community_care_request(ctx: RunContext, i: int, service: str, assessed: bool
     referred = ctx.env.now
     try:
         if not assessed:
-            yield from assess(ctx, ["joint"] if ctx.rules.joint(service) else ["la"])
+            yield from assess(ctx, i, ["joint"] if ctx.rules.joint(service) else ["la"])
         fees = care_home_fees(ctx, i) if service == "care_home" else \
             Fees(ctx.rules.payer(service))
         fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
@@ -171,7 +171,7 @@ def assess_at_home(ctx: RunContext, i: int):
     under eligibility rationing, and the person waits at home).
     """
     try:
-        yield from assess(ctx, ctx.rules.assessment_teams("home_care", long_term=True))
+        yield from assess(ctx, i, ctx.rules.assessment_teams("home_care", long_term=True))
         fees = yield from funding_decision(ctx, i, "home_care", home_care_fees(ctx, i),
                                            in_hospital=False)
     except simpy.Interrupt:
@@ -202,7 +202,7 @@ def assess_in_care_home(ctx: RunContext, i: int):
     the fees switch to the decided payer (the NHS under CHC, the LA or pool, or the person)."""
     try:
         funding = yield from chc_process(ctx, i, in_hospital=False)
-        yield from assess(ctx, ctx.rules.assessment_teams("care_home", long_term=True))
+        yield from assess(ctx, i, ctx.rules.assessment_teams("care_home", long_term=True))
         fees = funding.fees
         if not (fees.is_self_funded or fees.is_chc):
             fees = yield from funding_decision(ctx, i, "care_home", fees, in_hospital=False)

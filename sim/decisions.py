@@ -39,17 +39,22 @@ class FeePlan(NamedTuple):
 
 
 # --- assessments -----------------------------------------------------------------------------
-def assess(ctx: RunContext, teams: list[str], before_each: Callable[[str], None] | None = None):
-    """The assessments of ``teams`` in order ('joint' = one joint assessment), each by a
-    capacity-limited team; ``before_each(team)`` runs as each one starts."""
+def assess(ctx: RunContext, i: int, teams: list[str],
+           before_each: Callable[[str], None] | None = None):
+    """Person i's assessments by ``teams`` in order ('joint' = one joint assessment), each by
+    a capacity-limited team; ``before_each(team)`` runs as each one starts. Each assessment's
+    assessor time is billed as resource use (billing.assessment)."""
     a = ctx.cfg.assessment
     for team in teams:
         if before_each is not None:
             before_each(team)
         if team == "joint":
-            yield from _assess_joint(ctx, a.joint_assessment_days)
+            done_by = yield from _assess_joint(ctx, a.joint_assessment_days)
+            days = a.joint_assessment_days
         else:
             yield from _assess(ctx, ctx.services.teams[team], a.assessment_days)
+            done_by, days = team, a.assessment_days
+        ctx.billing.assessment(i, done_by, days * ctx.clock.working_day_hours)
 
 
 def assess_in_hospital(ctx: RunContext, i: int, service: str, long_term: bool):
@@ -58,7 +63,8 @@ def assess_in_hospital(ctx: RunContext, i: int, service: str, long_term: bool):
         ctx.people.set_delay(i, "assessment",
                              ctx.rules.responsible(service) if team == "joint" else team)
 
-    yield from assess(ctx, ctx.rules.assessment_teams(service, long_term), before_each=delayed_by)
+    yield from assess(ctx, i, ctx.rules.assessment_teams(service, long_term),
+                      before_each=delayed_by)
 
 
 def _assess(ctx: RunContext, team, working_days: float):
@@ -70,7 +76,7 @@ def _assess(ctx: RunContext, team, working_days: float):
 
 
 def _assess_joint(ctx: RunContext, working_days: float):
-    """A joint assessment by whichever team has an assessor free first."""
+    """A joint assessment by whichever team has an assessor free first; returns that team."""
     env = ctx.env
     yield env.timeout(ctx.clock.next_working_time(env.now) - env.now)
     teams = ctx.services.teams
@@ -84,6 +90,7 @@ def _assess_joint(ctx: RunContext, working_days: float):
     finally:
         for name, req in pending.items():
             _drop_request(teams[name], req)
+    return chosen
 
 
 def _drop_request(team, req) -> None:
@@ -125,6 +132,7 @@ def chc_process(ctx: RunContext, i: int, in_hospital: bool = True):
     if in_hospital:
         ctx.people.set_delay(i, "assessment", ctx.rules.responsible("chc"))
     yield env.timeout(streams.person_exponential("chc_assessment", i, c.full_assessment_days))
+    ctx.billing.chc_assessment(i)
     eligible = streams.person_bernoulli("chc_eligible", i, c.eligible_share)
     final = care_home_fees(ctx, i, chc=eligible)
     if ctx.rules.dispute_possible() and streams.person_bernoulli("chc_dispute", i,

@@ -212,7 +212,7 @@ def _reablement(ctx: RunContext, i: int, decision, holding) -> None:
     ctx.journeys.start(i, community_care.reablement_episode(ctx, i))
     if "reablement" in ctx.cfg.assessment.discharge_to_assess:
         # assessed during reablement: the same assessor time, nobody waiting in a bed
-        ctx.env.process(assess(ctx, ctx.rules.assessment_teams("reablement", False)))
+        ctx.env.process(assess(ctx, i, ctx.rules.assessment_teams("reablement", False)))
 
 
 def _home_care(ctx: RunContext, i: int, decision: DischargeDecision, holding) -> None:

@@ -76,6 +76,11 @@ class KpiInputs:
         return self.costs("cash")
 
     @cached_property
+    def resource(self) -> pd.DataFrame:
+        """Resource use in the counting window (:meth:`costs` of the resource view)."""
+        return self.costs("resource")
+
+    @cached_property
     def cash_by_payer(self) -> pd.Series:
         """Cash paid in the counting window by each payer."""
         return self.cash.groupby("payer")["cost_gbp"].sum()

@@ -216,7 +216,7 @@ def _registry() -> list[Kpi]:
         Kpi("resource_cost_gbp", money, "Resource use at unit costs (£/yr)",
             "resource use per year valued at unit costs (never add it to cash)",
             "Resource use at unit costs a year", NON_NEGATIVE,
-            lambda d: float(d.costs("resource")["cost_gbp"].sum()) / d.years),
+            lambda d: float(d.resource["cost_gbp"].sum()) / d.years),
         Kpi("shifted_cost_gbp", money, "Shifted delay cost (£/yr)",
             "per year, value of delayed bed days paid by one body but caused by a step another "
             "body is responsible for (zero when one body holds both)",
@@ -313,6 +313,12 @@ def _registry() -> list[Kpi]:
         Kpi("chc_cost_gbp", money, "NHS Continuing Healthcare (£/yr)",
             "cash paid per year for NHS Continuing Healthcare placements",
             "NHS Continuing Healthcare spend a year", NON_NEGATIVE, _chc_cost),
+        Kpi("assessment_cost_gbp", money, "Assessor time (£/yr)",
+            "assessor, social-worker and CHC-nurse time per year at hourly unit costs "
+            "(resource use: the teams are salaried), so duplicated assessments show in money",
+            "Assessor time a year at unit costs", NON_NEGATIVE,
+            lambda d: float(d.resource.loc[d.resource["service"] == "assessment",
+                                           "cost_gbp"].sum()) / d.years),
     ]
     return k
 

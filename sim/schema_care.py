@@ -260,6 +260,10 @@ class Chc(Section):
     full_assessment_days: Days = field(
         10.0, "Mean days for a full CHC assessment and decision [e] (28-day target)." + DAYS_NOTE,
         probe=20.0, probe_with=CHC_COMMON)
+    full_assessment_hours: Annotated[float, Field(ge=0.0, le=100.0)] = field(
+        8.0, "Hours of NHS nurse and multidisciplinary time a full CHC assessment takes "
+        "(resource use) [e]; at most 100.", probe=20.0, probe_with=CHC_COMMON,
+        moves="spending")
     eligible_share: Probability = field(
         0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8,
         probe_with=CHC_COMMON)

@@ -239,3 +239,11 @@ class Costs(Section):
         probe=450.0, moves="spending")
     district_nurse_visit_gbp: UnitGbp = field(50.0, "District nurse visit (PSSRU 2023)."
                                                + UNIT_GBP_NOTE, probe=80.0, moves="spending")
+    social_worker_hour_gbp: UnitGbp = field(
+        65.0, "An hour of a social worker's time, for LA assessments (PSSRU Unit Costs 2023 "
+        "[m]); resource use only (assessors are salaried)." + UNIT_GBP_NOTE, probe=90.0,
+        moves="spending")
+    nhs_assessor_hour_gbp: UnitGbp = field(
+        50.0, "An hour of an NHS discharge assessor's or CHC nurse's time ([e], as a district "
+        "nurse's visit, PSSRU 2023); resource use only." + UNIT_GBP_NOTE, probe=80.0,
+        moves="spending")

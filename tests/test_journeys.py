@@ -301,3 +301,16 @@ def test_a_refusal_under_eligibility_rationing_is_counted_as_rationed():
     assert done["result"] is None
     assert [(r[2], r[3], r[4], r[6]) for r in ctx.log.records] == \
         [("rationed", "home_care", "la", "refused")]
+
+
+def test_each_assessment_bills_its_assessor_time_as_resource_use():
+    """Three separate half-day assessments (NHS, LA, LA) cost 4 hours each of an NHS
+    assessor's and two social workers' time; nothing is cash (the teams are salaried)."""
+    ctx = bare_context(costs__nhs_assessor_hour_gbp=50.0, costs__social_worker_hour_gbp=65.0,
+                       assessment__assessment_days=0.5)
+    done = run_at(ctx, 1.5, decisions.assess, 0, ["nhs", "la", "la"])
+    ctx.env.run(until=30)
+    assert "finished" in done
+    rows = [(r[3], r[8]) for r in ctx.billing.ledger.rows if r[1] == "assessment"]
+    assert rows == [("nhs", 4 * 50.0), ("la", 4 * 65.0), ("la", 4 * 65.0)]
+    assert {r[4] for r in ctx.billing.ledger.rows if r[1] == "assessment"} == {"resource"}
