@@ -75,11 +75,17 @@ class HazardClocks:
             for k in range(4):
                 self.set_rate(k, i, 0.0, t)
             return
-        rates, remaining = self.rate, self.remaining
-        for k, new in enumerate(self.hazards.rates(self.pop, i, t)):
-            # unchanged and scheduled (or off): nothing to do, without a call (hot path)
-            if new != rates[k][i] or (new != 0.0 and remaining[k][i] < 0):
-                self.set_rate(k, i, new, t)
+        rate, remaining = self.rate, self.remaining
+        crisis, death, frailty, need = self.hazards.rates(self.pop, i, t)
+        # unchanged and scheduled (or off): nothing to do, without a call (hot path)
+        if crisis != rate[0][i] or (crisis != 0.0 and remaining[0][i] < 0):
+            self.set_rate(CRISIS, i, crisis, t)
+        if death != rate[1][i] or (death != 0.0 and remaining[1][i] < 0):
+            self.set_rate(DEATH, i, death, t)
+        if frailty != rate[2][i] or (frailty != 0.0 and remaining[2][i] < 0):
+            self.set_rate(FRAILTY, i, frailty, t)
+        if need != rate[3][i] or (need != 0.0 and remaining[3][i] < 0):
+            self.set_rate(NEED, i, need, t)
 
     def set_rate(self, k: int, i: int, new: float, t: float) -> None:
         """Change clock k of person i to a new rate at time t, keeping its threshold."""

@@ -121,15 +121,16 @@ class Model:
         pop, ctx = self.pop, self.ctx
         elapsed_rng = self.streams.generator("care_home_elapsed")
         ids = self._initial_ids
-        ch = ids[np.isin(pop.state[ids], [int(s) for s in CARE_HOME])]
-        nursing = pop.state[ch] == State.NURSING
+        state = pop.column("state")
+        ch = ids[np.isin(state[ids], [int(s) for s in CARE_HOME])]
+        nursing = state[ch] == State.NURSING
         elapsed = self.hazards.equilibrium_elapsed(elapsed_rng, len(ch), nursing)
-        counts = np.bincount(pop.state[: pop.n], minlength=len(State))
+        counts = np.bincount(state, minlength=len(State))
         for st in State:
             if st != State.DEAD:
                 self.occupancy.add(st.name.lower(), int(counts[st]), 0.0)
         self.occupancy.add("alive", int(pop.n), 0.0)
-        for b, count in enumerate(np.bincount(pop.band[: pop.n], minlength=3)):
+        for b, count in enumerate(np.bincount(pop.column("band"), minlength=3)):
             self.occupancy.add(f"alive:{AGE_BANDS[b]}", int(count), 0.0)
         self.savings.start()
         self.neighbourhood.start()

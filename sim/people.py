@@ -22,7 +22,17 @@ import simpy
 from .costs import Ledger
 from .eventlog import EventLog
 from .occupancy import Occupancy
-from .population import ACUTE_DELAYED, DEAD, HOME_WAITING_CARE, STATE_NAMES, Population
+from .population import (
+    ACUTE_BOARDING,
+    ACUTE_DELAYED,
+    ACUTE_TREATMENT,
+    DEAD,
+    HOME_WAITING_CARE,
+    STATE_NAMES,
+    Population,
+)
+
+IN_HOSPITAL = frozenset((ACUTE_BOARDING, ACUTE_TREATMENT, ACUTE_DELAYED))
 
 
 class DelayStretch(NamedTuple):
@@ -61,7 +71,8 @@ class People:
             self.pop.unmet[i] = False
         if self.log.states:
             self.log.record(t, i, "state", STATE_NAMES[new])
-        self.refresh(i)
+        if not (old in IN_HOSPITAL and new in IN_HOSPITAL):
+            self.refresh(i)   # a move within the hospital changes no hazard and no caseload
 
     def set_delay(self, i: int, reason: str, caused_by: str) -> None:
         """Start (or change the reason of) a medically-fit-but-delayed stretch."""

@@ -77,22 +77,24 @@ def weibull_shape_scale(median: float, mean: float) -> tuple[float, float]:
 
 
 class Population:
-    """Columns of person attributes, growable as entrants arrive."""
+    """Columns of person attributes, growable as entrants arrive.
+
+    Each column is a plain Python list indexed by person id: journey code reads and writes one
+    person at a time, and list items are native ints, floats and bools, several times faster
+    to read, compare and do arithmetic on than numpy scalars. Vectorised code (the start, the
+    yearly mortality review, results) takes a numpy copy with :meth:`column`.
+    """
 
     def __init__(self, capacity: int):
         self.n = 0
+        self.capacity = 0
         self._alloc(capacity)
 
     def _alloc(self, capacity: int) -> None:
-        def grow(name, dtype, fill):
-            old = getattr(self, name, None)
-            arr = np.full(capacity, fill, dtype=dtype)
-            if old is not None:
-                arr[: len(old)] = old
-            setattr(self, name, arr)
-
-        for name, dtype, fill in self.COLUMNS:
-            grow(name, dtype, fill)
+        for name, _dtype, fill in self.COLUMNS:
+            column = getattr(self, name, [])
+            column.extend([fill] * (capacity - len(column)))
+            setattr(self, name, column)
         self.capacity = capacity
 
     COLUMNS = (
@@ -102,7 +104,7 @@ class Population:
         ("alone", np.bool_, False),
         ("self_fund_care_home", np.bool_, False),
         ("self_fund_home_care", np.bool_, False),
-        ("state", np.int8, State.DEAD),
+        ("state", np.int8, int(State.DEAD)),
         ("unmet", np.bool_, False),
         ("readmit_until", np.float64, -1.0),
         ("package_hours", np.float64, 0.0),
@@ -110,24 +112,30 @@ class Population:
         ("case_managed", np.bool_, False),   # on a neighbourhood team's caseload
         ("zone", np.int16, -1),               # neighbourhood zone, drawn when first needed
         # journey facts (see sim.people, sim.placements)
-        ("in_bed_since", np.float64, np.nan),            # in an acute bed since (NaN: not)
-        ("last_discharge", np.float64, -np.inf),         # last left an acute bed at
+        ("in_bed_since", np.float64, math.nan),          # in an acute bed since (NaN: not)
+        ("last_discharge", np.float64, -math.inf),       # last left an acute bed at
         ("holds_package", np.bool_, False),              # holds home-care hours
-        ("package_suspended_since", np.float64, np.nan),  # package held during a stay since
+        ("package_suspended_since", np.float64, math.nan),  # package held during a stay since
         ("interim", np.bool_, False),                    # discharged to assess, undecided
         ("care_home_kind", np.int8, -1),                 # RESIDENTIAL or NURSING place held
     )
+    DTYPES = {name: dtype for name, dtype, _fill in COLUMNS}
 
     def add(self, columns: dict[str, np.ndarray]) -> np.ndarray:
         """Append people; returns their ids."""
         k = len(columns["birth_time"])
         if self.n + k > self.capacity:
             self._alloc(max(2 * self.capacity, self.n + k))
-        ids = np.arange(self.n, self.n + k)
+        start = self.n
         for name, values in columns.items():
-            getattr(self, name)[ids] = values
+            getattr(self, name)[start:start + k] = \
+                np.asarray(values, dtype=self.DTYPES[name]).tolist()
         self.n += k
-        return ids
+        return np.arange(start, start + k)
+
+    def column(self, name: str) -> np.ndarray:
+        """A numpy copy of one column for the people so far (ids 0 .. n-1)."""
+        return np.array(getattr(self, name)[: self.n], dtype=self.DTYPES[name])
 
 
 def draw_people(cfg: Scenario, rng: np.random.Generator, n: int, t: float,
@@ -214,9 +222,9 @@ class Hazards:
         self.cfg = cfg
         c, m = cfg.crisis, cfg.mortality
         n = pop.n
-        band = pop.band[:n]
-        frailty = pop.frailty[:n]
-        state = pop.state[:n]
+        band = pop.column("band")
+        frailty = pop.column("frailty")
+        state = pop.column("state")
         shares = np.bincount(band, minlength=3) / max(n, 1)
         rel = np.array(c.band_relative_rate)
         avoid = cfg.avoidance.share if cfg.avoidance.direct_access else 0.0
@@ -242,7 +250,7 @@ class Hazards:
                 continue
             home = sel & in_home
             weights = self.crisis_frailty[frailty[home]] * np.where(
-                pop.alone[:n][home], c.lives_alone_ratio, 1.0)
+                pop.column("alone")[home], c.lives_alone_ratio, 1.0)
             readmit_factor = 1 + readmit_share[b] * (c.readmission_ratio - 1)
             community_crises = band_crisis[b] * nb - ch_crisis[sel].sum()
             denominator = max(weights.sum() * readmit_factor, 1e-12)
@@ -273,8 +281,8 @@ class Hazards:
 
     def _length_of_stay_norm(self, pop: Population) -> float:
         """Mean of the stay ratios over admissions, so the average stay is los_mean_days."""
-        n, a = pop.n, self.cfg.acute
-        band, frailty = pop.band[:n], pop.frailty[:n]
+        a = self.cfg.acute
+        band, frailty = pop.column("band"), pop.column("frailty")
         weight = self.crisis_frailty[frailty] * self.crisis_norm[band]
         ratio = np.array(a.los_frailty_ratio)[frailty] * np.array(a.los_band_ratio)[band]
         return float((weight * ratio).sum() / max(weight.sum(), 1e-12)) or 1.0
@@ -308,8 +316,7 @@ class Hazards:
         hospital, intermediate care). Called once a year, as the population ages and its
         frailty and care-home mix drift away from the start.
         """
-        n = pop.n
-        band, frailty, state = pop.band[:n], pop.frailty[:n], pop.state[:n]
+        band, frailty, state = pop.column("band"), pop.column("frailty"), pop.column("state")
         alive = state != DEAD
         community = np.isin(state, [HOME, HOME_WAITING_CARE, HOME_CARE, REABLEMENT])
         rates = np.array(self.cfg.mortality.band_rate_per_1000) / 1000
@@ -331,8 +338,7 @@ class Hazards:
         Need: a home-care referral for someone at home; a care-home referral or the end of the
         package for a client.
         """
-        s = int(pop.state[i])
-        b, f = int(pop.band[i]), int(pop.frailty[i])
+        s, b, f = pop.state[i], pop.band[i], pop.frailty[i]
         frailty = self._up[b][f] + self._down[f]
         if s <= HOME_CARE:
             h = self._crisis_base[b][f]

@@ -94,7 +94,7 @@ def collect(model, replication: int, seed: int) -> ReplicationResult:
     budgets = budget_table(model, cash, edges, labels)
     log = model.log.frame()
     kpis = compute(KpiInputs(log, daily, ledger, budgets, shifting,
-                             model.pop.state[: model.pop.n], warmup, horizon,
+                             model.pop.column("state"), warmup, horizon,
                              pd.Timestamp(model.clock.start), cfg.acute.beds))
     discharges = discharge_table(log, delays, warmup, horizon)
     for table in (cash, resource, shifting, budgets, discharges):

@@ -72,7 +72,7 @@ def finished_model(request):
 
 def test_every_living_person_is_in_exactly_one_state(finished_model):
     m = finished_model
-    states = m.pop.state[: m.pop.n]
+    states = m.pop.column("state")
     counts = np.bincount(states, minlength=len(State))
     for st in State:
         if st == State.DEAD:

@@ -281,8 +281,8 @@ def test_starting_and_new_packages_share_one_gamma_distribution():
     # rounding to whole hours moves the mean by well under half an hour
     assert grid.mean() == pytest.approx(hc.hours_per_week_mean, abs=0.25)
     model = Model(cfg, seed=SEED, replication=REP)
-    clients = model.pop.state[: model.pop.n] == HOME_CARE
-    starting = model.pop.package_hours[: model.pop.n][clients]
+    clients = model.pop.column("state") == HOME_CARE
+    starting = model.pop.column("package_hours")[clients]
     ctx = bare_context(people=3000)
     new = np.array([placements.package_size(ctx, i) for i in range(3000)])
     assert stats.ks_2samp(starting, new).pvalue > 0.001

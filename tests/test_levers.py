@@ -154,8 +154,8 @@ def test_each_zone_team_keeps_its_own_caseload():
     model = Model(cfg, seed=SEED, replication=0).run()
     teams = model.neighbourhood
     assert [teams.zone(i) for i in range(50)] == [teams.zone(i) for i in range(50)]
-    managed = np.flatnonzero(model.pop.case_managed[: model.pop.n])
-    per_zone = np.bincount(model.pop.zone[managed], minlength=teams.zones)
+    managed = np.flatnonzero(model.pop.column("case_managed"))
+    per_zone = np.bincount(model.pop.column("zone")[managed], minlength=teams.zones)
     for z in range(teams.zones):
         assert per_zone[z] + teams.free[z] == pytest.approx(teams.places_per_team)
         assert 0 <= teams.free[z] <= teams.places_per_team
@@ -193,7 +193,7 @@ def test_discharge_to_assess_in_care_homes_cuts_delays_and_the_nhs_pays_interim_
     interim = ledger[(ledger["service"] == "care_home") & (ledger["payer"] == "nhs")
                      & (ledger["view"] == "cash")]
     assert len(interim) > 0 and interim["amount_gbp"].sum() > 0
-    interim = np.flatnonzero(model.pop.interim[: model.pop.n])
+    interim = np.flatnonzero(model.pop.column("interim"))
     assert all(model.pop.state[i] != 10 for i in interim)
 
 
