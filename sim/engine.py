@@ -1,12 +1,13 @@
-"""The event loop of one replication: SimPy's, with a faster run loop and bare hazard rings.
+"""The event loop of one replication: SimPy's, with a faster run loop and bare calls.
 
 :class:`Engine` is a ``simpy.Environment`` that
 
 * runs ``run(until=t)`` in one tight loop (no method call, no stop event and no exception per
   event) that processes the events in exactly SimPy's order: by time, priority, then
   scheduling order, stopping before anything at ``t`` itself, as SimPy's own stop event does;
-* takes *rings* - a hazard clock reaching its threshold - as plain ``(kind, person, token)``
-  tuples in the same heap (:meth:`Engine.schedule_ring`), ordered by the same
+* takes *calls* - a hazard clock ringing, a birthday moving someone up an age band, the end
+  of a readmission window - as plain tuples ``(function, *arguments)`` in the same heap
+  (:meth:`Engine.call_later`; the function is called with the tuple), ordered by the same
   (time, priority, sequence number) key as every event, so the order of events, and with it
   every result, is what a ``Timeout`` with a callback would give, without allocating one;
 * counts processed events (the benchmark's events per second).
@@ -22,26 +23,25 @@ from simpy.events import NORMAL, Event
 
 
 class Engine(simpy.Environment):
-    """A SimPy environment with a fast run loop, bare rings and an event count."""
+    """A SimPy environment with a fast run loop, bare calls and an event count."""
 
     def __init__(self):
         super().__init__()
         self.events_processed = 0
-        self.ring = None   # called as ring(kind, person, token) when a scheduled ring is due
 
-    def schedule_ring(self, delay: float, ring: tuple) -> None:
-        """Call ``self.ring(*ring)`` after ``delay`` (>= 0), as a NORMAL-priority event."""
-        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), ring))
+    def call_later(self, delay: float, call: tuple) -> None:
+        """Call ``call[0](call)`` after ``delay`` (>= 0), as a NORMAL-priority event."""
+        heappush(self._queue, (self._now + delay, NORMAL, next(self._eid), call))
 
     def step(self) -> None:
-        """Process the next event or ring (SimPy's ``step``, rings included)."""
+        """Process the next event or call (SimPy's ``step``, calls included)."""
         try:
             self._now, _, _, event = heappop(self._queue)
         except IndexError:
             raise EmptySchedule from None
         self.events_processed += 1
         if event.__class__ is tuple:
-            self.ring(*event)
+            event[0](event)
             return
         callbacks, event.callbacks = event.callbacks, None
         try:
@@ -62,13 +62,13 @@ class Engine(simpy.Environment):
         if until <= self._now:
             raise ValueError(f"until (={until}) must be greater than the current simulation "
                              f"time")
-        queue, ring, count = self._queue, self.ring, 0
+        queue, count = self._queue, 0
         try:
             while queue and queue[0][0] < until:
                 self._now, _, _, event = heappop(queue)
                 count += 1
                 if event.__class__ is tuple:
-                    ring(*event)
+                    event[0](event)
                     continue
                 callbacks, event.callbacks = event.callbacks, None
                 for callback in callbacks:

@@ -36,7 +36,7 @@ class HazardClocks:
         self.env, self.streams, self.pop, self.horizon = env, streams, pop, horizon
         self.hazards = hazards
         self.fire = fire
-        env.ring = self._ring
+        self._ring_call = self._ring   # one bound method for every ring tuple
         # plain lists: element access on numpy arrays is several times slower in the hot path
         n = pop.capacity
         self.remaining = [[-1.0] * n for _ in range(4)]
@@ -94,13 +94,21 @@ class HazardClocks:
         left = remaining[i]
         if old == new and (new == 0.0 or left >= 0):
             return
-        now = self.operational_time(t) if k == CRISIS else t
+        if k == CRISIS:   # seasonal operational time (inlined operational_time: hot path)
+            d = int(t)
+            now = self._season_cum[d] + self._season_factor[d] * (t - d)
+        else:
+            now = t
+        since = self.since[k]
         if old > 0 and left >= 0:
-            left = max(left - old * (now - self.since[k][i]), 0.0)
+            left = left - old * (now - since[i])
+            if left < 0.0:
+                left = 0.0
         rate[i] = new
-        self.since[k][i] = now
-        token = self.token[k][i] + 1
-        self.token[k][i] = token
+        since[i] = now
+        tokens = self.token[k]
+        token = tokens[i] + 1
+        tokens[i] = token
         if new <= 0:
             remaining[i] = left
             return
@@ -111,9 +119,10 @@ class HazardClocks:
         when = self._calendar_time(target) if k == CRISIS else target
         if when >= self.horizon:
             return
-        self.env.schedule_ring(max(when - t, 0.0), (k, i, token))
+        self.env.call_later(when - t if when > t else 0.0, (self._ring_call, k, i, token))
 
-    def _ring(self, k: int, i: int, token: int) -> None:
+    def _ring(self, call: tuple) -> None:
+        _, k, i, token = call
         if self.token[k][i] != token:
             return
         self.rate[k][i] = 0.0

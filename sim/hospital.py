@@ -172,8 +172,14 @@ def leave_hospital(ctx: RunContext, i: int, decision: DischargeDecision,
     if opens_readmission_window:
         t = ctx.pop.readmit_until[i]
         if ctx.env.now < t < ctx.horizon:
-            ctx.env.timeout(t - ctx.env.now).callbacks.append(
-                lambda _e: ctx.people.refresh(i) if ctx.people.alive(i) else None)
+            ctx.env.call_later(t - ctx.env.now, (_end_readmission_window, ctx, i))
+
+
+def _end_readmission_window(call: tuple) -> None:
+    """The crisis hazard falls back when the readmission window closes."""
+    _, ctx, i = call
+    if ctx.people.alive(i):
+        ctx.people.refresh(i)
 
 
 def _resume_package(ctx: RunContext, i: int, decision, holding) -> None:

@@ -187,20 +187,20 @@ class Model:
                 if t >= since and state not in community:
                     other[AGE_BANDS.index(band)] += 1
             self.hazards.renormalise_deaths(self.pop, other)
+            state, death_rate, set_rate, now = (self.pop.state, self.hazards.death_rate,
+                                                self.clocks.set_rate, self.env.now)
             for i in range(self.pop.n):
-                if self.pop.state[i] != DEAD:
-                    self.clocks.set_rate(DEATH, i, self.hazards.rates(self.pop, i,
-                                                                      self.env.now)[1],
-                                         self.env.now)
+                if state[i] != DEAD:
+                    set_rate(DEATH, i, death_rate(self.pop, i), now)
 
     def _schedule_band_changes(self, i: int):
         for edge in (75.0, 85.0):
             t = self.pop.birth_time[i] + edge * YEAR
             if self.env.now < t < self.horizon:
-                self.env.timeout(t - self.env.now).callbacks.append(
-                    lambda _e, i=i: self._band_change(i))
+                self.env.call_later(t - self.env.now, (self._band_change, i))
 
-    def _band_change(self, i: int):
+    def _band_change(self, call: tuple):
+        i = call[1]
         if self.pop.state[i] == State.DEAD:
             return
         old = int(self.pop.band[i])

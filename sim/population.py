@@ -363,6 +363,13 @@ class Hazards:
             return self._care_home_crisis[s], 0.0, frailty, 0.0
         return 0.0, 0.0, frailty, 0.0
 
+    def death_rate(self, pop: Population, i: int) -> float:
+        """The death part of :meth:`rates` alone (the yearly review changes only it)."""
+        s = pop.state[i]
+        if s <= HOME_CARE or s == REABLEMENT:
+            return self._death_base[pop.band[i]][pop.frailty[i]]
+        return 0.0
+
     def frailty_change(self, pop: Population, i: int) -> tuple[float, float]:
         """(worsen, improve) hazards per day."""
         f = int(pop.frailty[i])
