@@ -20,9 +20,9 @@ from .clock import Clock
 from .config import Scenario
 from .eventlog import EventLog
 from .funding import FundingRules
+from .hazards import Hazards
 from .occupancy import Occupancy
 from .people import Journeys, People
-from .population import Hazards
 from .rng import Streams
 from .services import Services
 

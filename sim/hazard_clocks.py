@@ -20,7 +20,8 @@ import numpy as np
 
 from .clock import Clock
 from .engine import Engine
-from .population import DEAD, Hazards, Population
+from .hazards import Hazards
+from .population import DEAD, Population
 from .rng import Streams
 
 CRISIS, DEATH, FRAILTY, NEED = range(4)
@@ -67,6 +68,15 @@ class HazardClocks:
         d = bisect.bisect_right(self._season_cum, s) - 1
         d = min(max(d, 0), len(self._season_factor) - 1)
         return d + (s - self._season_cum[d]) / self._season_factor[d]
+
+    def _calendar_times(self, s: np.ndarray) -> np.ndarray:
+        """:meth:`_calendar_time` of many operational times (inf stays inf)."""
+        cum, factor = np.asarray(self._season_cum), np.asarray(self._season_factor)
+        d = np.clip(np.searchsorted(cum, s, side="right") - 1, 0, len(factor) - 1)
+        finite = np.isfinite(s)
+        out = np.full(len(s), np.inf)
+        out[finite] = d[finite] + (s[finite] - cum[d[finite]]) / factor[d[finite]]
+        return out
 
     def refresh(self, i: int) -> None:
         """Recompute person i's hazards and reschedule the clocks whose rate changed."""
@@ -120,6 +130,41 @@ class HazardClocks:
         if when >= self.horizon:
             return
         self.env.call_later(when - t if when > t else 0.0, (self._ring_call, k, i, token))
+
+    def set_rates(self, k: int, ids: np.ndarray, new: np.ndarray, t: float) -> None:
+        """:meth:`set_rate` for many people at once (the start, the yearly mortality review).
+
+        The same arithmetic as :meth:`set_rate`, element by element in numpy (so the same
+        doubles), then one threshold draw per clock that needs one and one ring per clock that
+        is due before the horizon.
+        """
+        rate_list, remaining_list = self.rate[k], self.remaining[k]
+        since_list, token_list = self.since[k], self.token[k]
+        old = np.array(rate_list)[ids]
+        left = np.array(remaining_list)[ids]
+        change = ~((old == new) & ((new == 0.0) | (left >= 0)))
+        ids, old, left, new = ids[change], old[change], left[change], new[change]
+        now = self.operational_time(t) if k == CRISIS else t
+        running = (old > 0) & (left >= 0)
+        since = np.array(since_list)[ids]
+        left = np.where(running, np.maximum(left - old * (now - since), 0.0), left)
+        fresh = (new > 0) & (left < 0)
+        uniform = self.streams.person_uniform
+        name = CLOCK_NAMES[k]
+        left[fresh] = [-math.log(uniform(name, i)) for i in ids[fresh].tolist()]
+        target = np.where(new > 0, now + left / np.where(new > 0, new, 1.0), np.inf)
+        when = self._calendar_times(target) if k == CRISIS else target
+        delay = np.where(when > t, when - t, 0.0)
+        call, ring = self.env.call_later, self._ring_call
+        for i, rate, remaining, due, wait in zip(ids.tolist(), new.tolist(), left.tolist(),
+                                                 when.tolist(), delay.tolist()):
+            rate_list[i] = rate
+            since_list[i] = now
+            token = token_list[i] + 1
+            token_list[i] = token
+            remaining_list[i] = remaining
+            if rate > 0 and due < self.horizon:
+                call(wait, (ring, k, i, token))
 
     def _ring(self, call: tuple) -> None:
         _, k, i, token = call

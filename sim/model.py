@@ -27,6 +27,7 @@ from .eventlog import EventLog
 from .fund import FundYear
 from .funding import FundingRules
 from .hazard_clocks import CRISIS, DEATH, FRAILTY, HazardClocks
+from .hazards import Hazards
 from .neighbourhood import Neighbourhood
 from .occupancy import Occupancy
 from .people import Journeys, People
@@ -35,7 +36,6 @@ from .population import (
     DEAD,
     HOME_CARE,
     NURSING,
-    Hazards,
     Population,
     State,
     draw_people,
@@ -138,12 +138,17 @@ class Model:
         for i, e in zip(ch, elapsed):
             placements.start_care_home(ctx, int(i), nursing=pop.state[i] == NURSING,
                                        source=None, elapsed_days=float(e))
-        for i in self._initial_ids:
-            i = int(i)
+        ids = self._initial_ids.tolist()
+        for i in ids:
             if pop.state[i] == HOME_CARE:
                 placements.start_home_care(ctx, i, initial=True)
-            self.refresh(i)
-            self._schedule_band_changes(i)
+            if self.neighbourhood.active:
+                self.neighbourhood.update(i)
+        self._schedule_band_changes_at_start()
+        # everyone's hazard clocks at once (what refresh(i) does for one person)
+        rates = np.array([self.hazards.rates(pop, i, 0.0) for i in ids]).reshape(-1, 4)
+        for k in range(4):
+            self.clocks.set_rates(k, self._initial_ids, rates[:, k], self.env.now)
         self.funding.start()
         self.env.process(self._yearly_mortality_review())
         self.env.process(self._entrants())
@@ -187,11 +192,19 @@ class Model:
                 if t >= since and state not in community:
                     other[AGE_BANDS.index(band)] += 1
             self.hazards.renormalise_deaths(self.pop, other)
-            state, death_rate, set_rate, now = (self.pop.state, self.hazards.death_rate,
-                                                self.clocks.set_rate, self.env.now)
-            for i in range(self.pop.n):
-                if state[i] != DEAD:
-                    set_rate(DEATH, i, death_rate(self.pop, i), now)
+            alive = np.flatnonzero(self.pop.column("state") != DEAD)
+            death_rate = self.hazards.death_rate
+            rates = np.array([death_rate(self.pop, i) for i in alive.tolist()])
+            self.clocks.set_rates(DEATH, alive, rates, self.env.now)
+
+    def _schedule_band_changes_at_start(self):
+        """:meth:`_schedule_band_changes` for the whole starting population at once."""
+        birth = self.pop.column("birth_time")
+        for edge in (75.0, 85.0):
+            t = birth + edge * YEAR
+            due = np.flatnonzero((self.env.now < t) & (t < self.horizon))
+            for i, when in zip(due.tolist(), t[due].tolist()):
+                self.env.call_later(when - self.env.now, (self._band_change, i))
 
     def _schedule_band_changes(self, i: int):
         for edge in (75.0, 85.0):

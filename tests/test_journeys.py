@@ -22,6 +22,7 @@ from sim.context import RunContext
 from sim.costs import Ledger
 from sim.eventlog import EventLog
 from sim.funding import FundingRules
+from sim.hazards import Hazards
 from sim.model import occupancy_series
 from sim.occupancy import Occupancy
 from sim.people import Journeys, People
@@ -29,7 +30,6 @@ from sim.population import (
     ACUTE_DELAYED,
     HOME_CARE,
     NURSING,
-    Hazards,
     Population,
     draw_people,
 )

@@ -1,0 +1,217 @@
+"""Per-person hazards: crises, deaths, frailty changes and new care needs, per day.
+
+Published rates are population averages within each age band, so the multipliers (frailty,
+living alone, readmission window, unmet need) are normalised within each band at the start,
+and channels with their own rates (care-home residents, in-hospital deaths) are taken out of
+the band total before the community rate is set. :class:`Hazards` turns a person's columns
+into their four rates; :mod:`sim.hazard_clocks` turns rates into events.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .config import Scenario
+from .population import (
+    COMMUNITY_AT_HOME,
+    DEAD,
+    HOME,
+    HOME_CARE,
+    HOME_WAITING_CARE,
+    NURSING,
+    REABLEMENT,
+    RESIDENTIAL,
+    Population,
+    State,
+    weibull_shape_scale,
+)
+from .schema_base import YEAR
+
+
+class Hazards:
+    """Per-person hazards (per day), normalised within age bands at the start of the run."""
+
+    def __init__(self, cfg: Scenario, pop: Population):
+        self.cfg = cfg
+        c, m = cfg.crisis, cfg.mortality
+        n = pop.n
+        band = pop.column("band")
+        frailty = pop.column("frailty")
+        state = pop.column("state")
+        shares = np.bincount(band, minlength=3) / max(n, 1)
+        rel = np.array(c.band_relative_rate)
+        avoid = cfg.avoidance.share if cfg.avoidance.direct_access else 0.0
+        self.crisis_frailty = np.array(c.frailty_hazard_ratio)
+        self.death_frailty = np.array(m.frailty_hazard_ratio)
+        band_crisis = c.rate_per_person_year * rel / max(float(shares @ rel), 1e-12)
+        in_home = np.isin(state, [s.value for s in COMMUNITY_AT_HOME])
+        nursing = state == State.NURSING
+        residential = state == State.RESIDENTIAL
+        ch_crisis = (c.residential_rate_per_year * residential
+                     + c.nursing_rate_per_year * nursing) / (1 - avoid)
+        ch_k, ch_lam = weibull_shape_scale(m.care_home_los_median_days, m.care_home_los_mean_days)
+        self.care_home_shape, self.care_home_scale = ch_k, ch_lam
+        mean_ch_los = m.care_home_los_mean_days
+        ch_deaths = YEAR / mean_ch_los * (residential + nursing / m.nursing_los_ratio)
+        readmit_share = band_crisis * c.readmission_window_days / YEAR
+        self.crisis_norm = np.zeros(3)
+        self.death_norm = np.zeros(3)
+        for b in range(3):
+            sel = band == b
+            nb = sel.sum()
+            if nb == 0:
+                continue
+            home = sel & in_home
+            weights = self.crisis_frailty[frailty[home]] * np.where(
+                pop.column("alone")[home], c.lives_alone_ratio, 1.0)
+            readmit_factor = 1 + readmit_share[b] * (c.readmission_ratio - 1)
+            community_crises = band_crisis[b] * nb - ch_crisis[sel].sum()
+            denominator = max(weights.sum() * readmit_factor, 1e-12)
+            self.crisis_norm[b] = max(community_crises, 0.1 * band_crisis[b] * nb) / denominator
+            deaths = m.band_rate_per_1000[b] / 1000 * nb
+            hospital_deaths = band_crisis[b] * (1 - avoid) * nb * \
+                m.in_hospital_death_share_by_band[b]
+            community_deaths = deaths - ch_deaths[sel].sum() - hospital_deaths
+            community_deaths = max(community_deaths, 0.1 * deaths)
+            d_weights = self.death_frailty[frailty[home]].sum()
+            self.death_norm[b] = community_deaths / max(d_weights, 1e-12)
+        self.onset = np.array(cfg.frailty.onset_per_1000_py_by_band) / 1000 / YEAR
+        referral = cfg.home_care.community_referral_per_year_by_frailty
+        self.referral = np.array(referral) / YEAR
+        ch_ratio = np.array(cfg.home_care.to_care_home_frailty_ratio)
+        hc_frailty = frailty[state == State.HOME_CARE]
+        mean_ratio = ch_ratio[hc_frailty].mean() if hc_frailty.size else 1.0
+        self.to_care_home = cfg.home_care.to_care_home_per_year / YEAR * ch_ratio / mean_ratio
+        # a new care need is likelier with age; normalised over who is exposed at the start
+        band_ratio = np.array(cfg.home_care.need_band_ratio)
+        at_home, on_care = state == State.HOME, state == State.HOME_CARE
+        self.referral_band = band_ratio / (band_ratio[band[at_home]].mean()
+                                           if at_home.any() else 1.0)
+        self.to_care_home_band = band_ratio / (band_ratio[band[on_care]].mean()
+                                               if on_care.any() else 1.0)
+        self.los_norm = self._length_of_stay_norm(pop)
+        self._tables()
+
+    def _length_of_stay_norm(self, pop: Population) -> float:
+        """Mean of the stay ratios over admissions, so the average stay is los_mean_days."""
+        a = self.cfg.acute
+        band, frailty = pop.column("band"), pop.column("frailty")
+        weight = self.crisis_frailty[frailty] * self.crisis_norm[band]
+        ratio = np.array(a.los_frailty_ratio)[frailty] * np.array(a.los_band_ratio)[band]
+        return float((weight * ratio).sum() / max(weight.sum(), 1e-12)) or 1.0
+
+    def _tables(self):
+        """Plain-list lookup tables for the hot path."""
+        c, fr = self.cfg.crisis, self.cfg.frailty
+        avoid = self.cfg.avoidance.share if self.cfg.avoidance.direct_access else 0.0
+        self._crisis_base = [[float(self.crisis_norm[b] * self.crisis_frailty[f] / YEAR)
+                              for f in range(4)] for b in range(3)]
+        self._death_base = [[float(self.death_norm[b] * self.death_frailty[f] / YEAR)
+                             for f in range(4)] for b in range(3)]
+        self._care_home_crisis = {RESIDENTIAL: c.residential_rate_per_year / YEAR / (1 - avoid),
+                                  NURSING: c.nursing_rate_per_year / YEAR / (1 - avoid)}
+        self._up = [[float(self.onset[b]) if f == 0 else (fr.worsen_per_year / YEAR
+                     if f < 3 else 0.0) for f in range(4)] for b in range(3)]
+        self._down = [fr.improve_per_year / YEAR if f > 0 else 0.0 for f in range(4)]
+        self._referral = [[float(self.referral[f] * self.referral_band[b]) for f in range(4)]
+                          for b in range(3)]
+        self._to_care_home = [[float(self.to_care_home[f] * self.to_care_home_band[b])
+                               for f in range(4)] for b in range(3)]
+        self._package_end = self.cfg.home_care.package_end_per_year / YEAR
+        self._alone, self._unmet = c.lives_alone_ratio, c.unmet_need_ratio
+        self._readmit = c.readmission_ratio
+        self._managed = self.cfg.neighbourhood.crisis_hazard_ratio
+
+    def renormalise_deaths(self, pop: Population, other_deaths_by_band: np.ndarray) -> None:
+        """Reset community death rates so each band's total stays at the published rate.
+
+        ``other_deaths_by_band`` are last year's deaths through other routes (care homes,
+        hospital, intermediate care). Called once a year, as the population ages and its
+        frailty and care-home mix drift away from the start.
+        """
+        band, frailty, state = pop.column("band"), pop.column("frailty"), pop.column("state")
+        alive = state != DEAD
+        community = np.isin(state, [HOME, HOME_WAITING_CARE, HOME_CARE, REABLEMENT])
+        rates = np.array(self.cfg.mortality.band_rate_per_1000) / 1000
+        for b in range(3):
+            total = rates[b] * (alive & (band == b)).sum()
+            target = max(total - other_deaths_by_band[b], 0.1 * total)
+            weights = self.death_frailty[frailty[community & (band == b)]].sum()
+            if weights > 0:
+                self.death_norm[b] = target / weights
+        self._death_base = [[float(self.death_norm[b] * self.death_frailty[f] / YEAR)
+                             for f in range(4)] for b in range(3)]
+
+    def rates(self, pop: Population, i: int, t: float) -> tuple[float, float, float, float]:
+        """Hazards per day of person i: (crisis before season, death, frailty change, need).
+
+        Crisis: community people at home (normalised band x frailty x living alone x unmet
+        need x readmission window x case management) and care-home residents (their own
+        rates). Death: community people (care homes and hospitals have their own routes).
+        Need: a home-care referral for someone at home; a care-home referral or the end of the
+        package for a client.
+        """
+        s, b, f = pop.state[i], pop.band[i], pop.frailty[i]
+        frailty = self._up[b][f] + self._down[f]
+        if s <= HOME_CARE:
+            h = self._crisis_base[b][f]
+            if pop.alone[i]:
+                h *= self._alone
+            if pop.unmet[i]:
+                h *= self._unmet
+            if pop.readmit_until[i] > t:
+                h *= self._readmit
+            if pop.case_managed[i]:
+                h *= self._managed
+            if s == HOME:
+                need = self._referral[b][f]
+            elif s == HOME_CARE:
+                need = self._to_care_home[b][f] + self._package_end
+            else:
+                need = 0.0
+            return h, self._death_base[b][f], frailty, need
+        if s == REABLEMENT:
+            return 0.0, self._death_base[b][f], frailty, 0.0
+        if s == RESIDENTIAL or s == NURSING:
+            return self._care_home_crisis[s], 0.0, frailty, 0.0
+        return 0.0, 0.0, frailty, 0.0
+
+    def death_rate(self, pop: Population, i: int) -> float:
+        """The death part of :meth:`rates` alone (the yearly review changes only it)."""
+        s = pop.state[i]
+        if s <= HOME_CARE or s == REABLEMENT:
+            return self._death_base[pop.band[i]][pop.frailty[i]]
+        return 0.0
+
+    def frailty_change(self, pop: Population, i: int) -> tuple[float, float]:
+        """(worsen, improve) hazards per day."""
+        f = int(pop.frailty[i])
+        return self._up[int(pop.band[i])][f], self._down[f]
+
+    def care_home_share_of_need(self, pop: Population, i: int) -> float:
+        """Share of a home-care client's need hazard that is a care-home referral."""
+        to_ch = self._to_care_home[int(pop.band[i])][int(pop.frailty[i])]
+        return to_ch / (to_ch + self._package_end) if to_ch + self._package_end > 0 else 0.0
+
+    def care_home_remaining_days(self, u: float, elapsed_days: float, nursing: bool) -> float:
+        """Remaining care-home stay given uniform u and days already spent (Weibull)."""
+        scale = self.care_home_scale * (self.cfg.mortality.nursing_los_ratio if nursing else 1.0)
+        k = self.care_home_shape
+        h0 = (elapsed_days / scale) ** k
+        return scale * (h0 - math.log(u)) ** (1 / k) - elapsed_days
+
+    def equilibrium_elapsed(self, rng: np.random.Generator, n: int, nursing: np.ndarray):
+        """Days already spent in a care home by residents of a steady-state home."""
+        grid = np.linspace(0, 20 * self.care_home_scale, 4001)
+        k = self.care_home_shape
+        out = np.empty(n)
+        for flag in (False, True):
+            sel = nursing == flag
+            scale = self.care_home_scale * (self.cfg.mortality.nursing_los_ratio if flag else 1)
+            survival = np.exp(-((grid / scale) ** k))
+            cdf = np.concatenate([[0], np.cumsum((survival[1:] + survival[:-1]) / 2)])
+            cdf /= cdf[-1]
+            out[sel] = np.interp(rng.random(sel.sum()), cdf, grid)
+        return out
