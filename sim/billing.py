@@ -27,14 +27,17 @@ meaning packed into it.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-import pandas as pd
 import simpy
 
 from .config import Scenario
 from .costs import Ledger
 from .funding import FundingRules
 from .schema_base import YEAR
+
+if TYPE_CHECKING:   # pandas only types the budget table settled after the run
+    import pandas as pd
 
 DAYS_PER_WEEK = 7.0
 WEEKS_PER_YEAR = YEAR / DAYS_PER_WEEK

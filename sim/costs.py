@@ -17,9 +17,12 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from .records import records_frame
+
 PAYERS = ("nhs", "la", "pool", "provider", "self")
 LEDGER_COLUMNS = ("person", "service", "setting", "payer", "view", "start_day", "end_day",
                   "rate_gbp_per_day", "amount_gbp")
+DELAY_COLUMNS = ("person", "start_day", "end_day", "reason", "caused_by", "bed_payer")
 
 
 class Ledger:
@@ -94,12 +97,11 @@ class Ledger:
 
     def frame(self) -> pd.DataFrame:
         """The ledger as a DataFrame (one row per episode)."""
-        return pd.DataFrame(self.rows, columns=list(LEDGER_COLUMNS))
+        return records_frame(self.rows, LEDGER_COLUMNS)
 
     def delay_frame(self) -> pd.DataFrame:
         """The delayed-days records as a DataFrame."""
-        return pd.DataFrame(self.delays, columns=["person", "start_day", "end_day", "reason",
-                                                  "caused_by", "bed_payer"])
+        return records_frame(self.delays, DELAY_COLUMNS)
 
 
 def split_by_period(episodes: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:

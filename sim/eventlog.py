@@ -12,7 +12,12 @@ they are the bulk of the events and no KPI needs them.
 
 from __future__ import annotations
 
-import pandas as pd
+from typing import TYPE_CHECKING
+
+from .records import records_frame
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 COLUMNS = ("time_days", "person", "kind", "service", "payer", "value", "detail")
 
@@ -56,4 +61,4 @@ class EventLog:
 
     def frame(self) -> pd.DataFrame:
         """The log as a tidy DataFrame (one row per event)."""
-        return pd.DataFrame(self.records, columns=list(COLUMNS))
+        return records_frame(self.records, COLUMNS)

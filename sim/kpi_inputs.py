@@ -67,8 +67,7 @@ class KpiInputs:
     def costs(self, view: str) -> pd.DataFrame:
         """Costs of one ledger view ('cash' or 'resource') in the counting window, by
         service, setting and payer."""
-        chosen = self.ledger[self.ledger["view"] == view]
-        return monthly_costs(chosen, np.array([self.warmup, self.horizon]), ["window"], view)
+        return monthly_costs(self.ledger, np.array([self.warmup, self.horizon]), ["window"], view)
 
     @cached_property
     def cash(self) -> pd.DataFrame:

@@ -8,9 +8,12 @@ the day - so daily means integrate exactly to bed days and other KPIs.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 
 class Occupancy:
@@ -55,7 +58,10 @@ class Occupancy:
             self.days_closed = day + 1
 
     def frame(self, start: dt.date) -> pd.DataFrame:
-        """Wide table: one row per day, one column per series."""
+        """Wide table: one row per day, one column per series (pandas is imported here, after
+        the run, so the engine does not pay for it at start-up)."""
+        import pandas as pd
+
         n = self.days_closed
         out = pd.DataFrame(self.daily[:n], columns=self.keys)
         out.insert(0, "day", np.arange(n))

@@ -13,7 +13,6 @@ import math
 from enum import IntEnum
 
 import numpy as np
-from scipy.special import gammaincinv
 
 from .config import Scenario
 from .schema_base import YEAR
@@ -206,6 +205,8 @@ def package_hours(home_care, quantile):
     ``max_package_hours_per_week``. Drawn by inversion, so a person's keyed uniform gives the
     same package under every arrangement.
     """
+    from scipy.special import gammaincinv  # ~0.2 s to import: only once a population is built
+
     k = home_care.package_hours_shape
     hours = gammaincinv(k, quantile) * home_care.hours_per_week_mean / k
     return np.clip(np.round(hours), 1.0, home_care.max_package_hours_per_week)

@@ -22,7 +22,6 @@ from .kpi_inputs import KpiInputs
 from .kpis import compute
 from .outdir import write_folder
 from .population import SETTING, State
-from .stats import kpi_range, mean_interval
 
 #: why a medically fit person is still in an acute bed (the ``reason`` of a delay stretch)
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
@@ -190,6 +189,8 @@ def summarise(kpis: pd.DataFrame) -> pd.DataFrame:
     days never get a negative bound, shares stay in [0, 1]. ``replications`` lets a reader
     tell when there are too few for an interval (:func:`sim.stats.too_few`).
     """
+    from .stats import kpi_range, mean_interval  # scipy.stats: only once runs are done
+
     rows = []
     for kpi, group in kpis.groupby("kpi", sort=False):
         mean, lo, hi = mean_interval(group["value"], *kpi_range(str(kpi)))
