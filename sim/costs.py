@@ -14,8 +14,12 @@ for that step and the funder paying for the bed: the cost-shifting account.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 from .records import records_frame
 
@@ -107,43 +111,64 @@ class Ledger:
 def split_by_period(episodes: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
     """Spread each episode's cost over periods bounded by ``edges`` (days, ascending).
 
-    Returns one row per (episode, period) with ``period`` (index into edges) and ``cost_gbp``.
-    One-off charges fall in the period containing their day.
+    Returns one row per (episode, period) with a non-zero cost, in episode then period order:
+    ``row`` (position in ``episodes``), ``period`` (index into edges) and ``cost_gbp``. An
+    episode's cost in a period is its daily rate times the days it overlaps the period; a
+    one-off charge (end = start) falls in the period containing its day, clipped into the
+    first or last period. Only the periods an episode can overlap are expanded, so the work
+    grows with the episodes, not episodes x periods.
     """
-    if episodes.empty:
-        return episodes.assign(period=pd.Series(dtype=int), cost_gbp=pd.Series(dtype=float))
-    start = episodes["start_day"].to_numpy()
-    end = episodes["end_day"].to_numpy()
-    rate = episodes["rate_gbp_per_day"].to_numpy()
-    amount = episodes["amount_gbp"].to_numpy()
-    lo = edges[:-1]
-    hi = edges[1:]
-    overlap = np.clip(np.minimum(end[:, None], hi[None, :]) - np.maximum(start[:, None],
-                                                                          lo[None, :]), 0, None)
-    cost = overlap * rate[:, None]
-    one_off = (end == start)
-    if one_off.any():
-        idx = np.clip(np.searchsorted(edges, start[one_off], side="right") - 1, 0, len(lo) - 1)
-        cost[np.flatnonzero(one_off), idx] += amount[one_off]
-    rows, periods = np.nonzero(cost)
-    out = episodes.iloc[rows].drop(columns=["start_day", "end_day", "rate_gbp_per_day",
-                                            "amount_gbp"]).reset_index(drop=True)
-    out["period"] = periods
-    out["cost_gbp"] = cost[rows, periods]
-    return out
+    import pandas as pd
+
+    start = episodes["start_day"].to_numpy(dtype=float)
+    end = episodes["end_day"].to_numpy(dtype=float)
+    rate = episodes["rate_gbp_per_day"].to_numpy(dtype=float)
+    amount = episodes["amount_gbp"].to_numpy(dtype=float)
+    lo, hi = edges[:-1], edges[1:]
+    last = len(lo) - 1
+    one_off = end == start
+    spans = np.flatnonzero(~one_off)
+    # first and last period each lasting episode can overlap (NaN ends: every period)
+    first = np.clip(np.searchsorted(edges, start[spans], side="right") - 1, 0, last)
+    final = np.searchsorted(edges, end[spans], side="left") - 1
+    final = np.where(np.isnan(end[spans]), last, np.clip(final, 0, last))
+    first = np.where(np.isnan(start[spans]) | np.isnan(end[spans]), 0, first)
+    count = np.maximum(final - first + 1, 0)
+    rows = np.repeat(spans, count)
+    periods = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
+    overlap = np.clip(np.minimum(end[rows], hi[periods]) - np.maximum(start[rows], lo[periods]),
+                      0, None)
+    cost = overlap * rate[rows]
+    offs = np.flatnonzero(one_off)
+    off_period = np.clip(np.searchsorted(edges, start[offs], side="right") - 1, 0, last)
+    off_cost = 0.0 * rate[offs] + amount[offs]
+    rows = np.concatenate([rows, offs])
+    periods = np.concatenate([periods, off_period])
+    cost = np.concatenate([cost, off_cost])
+    keep = np.flatnonzero(cost != 0)
+    keep = keep[np.argsort(rows[keep], kind="stable")]   # two sorted runs: a linear merge
+    return pd.DataFrame({"row": rows[keep], "period": periods[keep], "cost_gbp": cost[keep]})
 
 
 def monthly_costs(ledger: pd.DataFrame, month_edges: np.ndarray, month_labels: list,
                   view: str = "cash") -> pd.DataFrame:
     """Cost per month x service x setting x payer for one view ('cash' or 'resource')."""
-    chosen = ledger[ledger["view"] == view]
-    parts = []
-    # chunk to bound the (episodes x months) matrix
-    for start in range(0, len(chosen), 20_000):
-        parts.append(split_by_period(chosen.iloc[start:start + 20_000], month_edges))
-    split = pd.concat(parts) if parts else split_by_period(chosen, month_edges)
-    table = (split.groupby(["period", "service", "setting", "payer"], as_index=False)
-             ["cost_gbp"].sum())
+    import pandas as pd
+
+    chosen = (ledger["view"] == view).to_numpy()
+    keys = ["service", "setting", "payer"]
+    numbers = ["start_day", "end_day", "rate_gbp_per_day", "amount_gbp"]
+    split = split_by_period(ledger.loc[chosen, numbers], month_edges)
+    rows = np.flatnonzero(chosen)[split["row"].to_numpy()]
+    # group on the keys' sorted codes: the same groups, order and sums as on the strings
+    columns, names = {"period": split["period"].to_numpy()}, {}
+    for key in keys:
+        codes, names[key] = pd.factorize(ledger[key], sort=True)
+        columns[key] = codes[rows]
+    columns["cost_gbp"] = split["cost_gbp"].to_numpy()
+    table = pd.DataFrame(columns).groupby(["period", *keys], as_index=False)["cost_gbp"].sum()
+    for key in keys:
+        table[key] = names[key].take(table[key].to_numpy()).array
     table.insert(0, "month", [month_labels[p] for p in table["period"]])
     return table.drop(columns="period")
 
@@ -151,6 +176,8 @@ def monthly_costs(ledger: pd.DataFrame, month_edges: np.ndarray, month_labels: l
 def cost_shifting(delays: pd.DataFrame, excess_bed_day_gbp: float, start: float,
                   end: float) -> pd.DataFrame:
     """Delayed bed days and their value by (reason, caused_by, bed_payer) inside [start, end)."""
+    import pandas as pd
+
     if delays.empty:
         return pd.DataFrame(columns=["reason", "caused_by", "bed_payer", "delayed_bed_days",
                                      "value_gbp", "shifted"])

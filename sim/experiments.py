@@ -21,7 +21,6 @@ from .config import Scenario
 from .model import Model
 from .results import ReplicationResult, Results, collect
 from .schema_base import YEAR
-from .stats import paired_summary
 from .workers import Pool
 
 
@@ -136,6 +135,8 @@ def paired_differences(base: Results, other: Results) -> pd.DataFrame:
     (other - base) with its 95% paired t-interval, and the % change with Fieller's interval
     (never below -100% for a quantity that cannot be negative).
     """
+    from .stats import paired_summary   # scipy.stats: imported only when comparing
+
     a = base.kpis.pivot(index="replication", columns="kpi", values="value")
     b = other.kpis.pivot(index="replication", columns="kpi", values="value")
     common = a.index.intersection(b.index)
