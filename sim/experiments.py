@@ -135,7 +135,7 @@ def paired_differences(base: Results, other: Results) -> pd.DataFrame:
     (other - base) with its 95% paired t-interval, and the % change with Fieller's interval
     (never below -100% for a quantity that cannot be negative).
     """
-    from .stats import paired_summary   # scipy.stats: imported only when comparing
+    from .stats import paired_summary  # scipy.stats: imported only when comparing
 
     a = base.kpis.pivot(index="replication", columns="kpi", values="value")
     b = other.kpis.pivot(index="replication", columns="kpi", values="value")
