@@ -114,9 +114,10 @@ def split_by_period(episodes: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
     Returns one row per (episode, period) with a non-zero cost, in episode then period order:
     ``row`` (position in ``episodes``), ``period`` (index into edges) and ``cost_gbp``. An
     episode's cost in a period is its daily rate times the days it overlaps the period; a
-    one-off charge (end = start) falls in the period containing its day, clipped into the
-    first or last period. Only the periods an episode can overlap are expanded, so the work
-    grows with the episodes, not episodes x periods.
+    one-off charge (end = start) falls in the period containing its day; one before the first
+    edge is left out (e.g. charged in the warm-up), one at or after the last edge falls in the
+    last period (charges made at the horizon). Only the periods an episode can overlap are
+    expanded, so the work grows with the episodes, not episodes x periods.
     """
     import pandas as pd
 
@@ -139,7 +140,7 @@ def split_by_period(episodes: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
     overlap = np.clip(np.minimum(end[rows], hi[periods]) - np.maximum(start[rows], lo[periods]),
                       0, None)
     cost = overlap * rate[rows]
-    offs = np.flatnonzero(one_off)
+    offs = np.flatnonzero(one_off & ~(start < edges[0]))   # none before the first period
     off_period = np.clip(np.searchsorted(edges, start[offs], side="right") - 1, 0, last)
     off_cost = 0.0 * rate[offs] + amount[offs]
     rows = np.concatenate([rows, offs])

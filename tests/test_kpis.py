@@ -147,3 +147,17 @@ def test_delay_shape_kpis_agree_with_the_discharge_table(runs):
             by_series = daily.groupby("series")["count"].sum()
             assert k["capacity_delay_share"] == pytest.approx(
                 by_series["delayed:service_capacity"] / by_series["acute_delayed"]), name
+
+
+def test_one_off_charges_count_in_the_period_of_their_day_and_never_before_the_first():
+    """A charge made in the warm-up is not a cost of the counting window (it was, before);
+    a charge at the horizon is the last period's; a stay is split by the days it overlaps."""
+    from sim.costs import split_by_period
+
+    episodes = pd.DataFrame({"start_day": [5.0, 12.0, 20.0, 8.0],
+                             "end_day": [5.0, 12.0, 20.0, 14.0],
+                             "rate_gbp_per_day": [0.0, 0.0, 0.0, 10.0],
+                             "amount_gbp": [100.0, 200.0, 400.0, 0.0]})
+    split = split_by_period(episodes, np.array([10.0, 15.0, 20.0]))
+    got = {(int(r), int(p)): c for r, p, c in split[["row", "period", "cost_gbp"]].to_numpy()}
+    assert got == {(1, 0): 200.0, (2, 1): 400.0, (3, 0): 40.0}
