@@ -100,7 +100,7 @@ class Billing:
         """Stop paying for person i's open episodes (all, or those of ``services``)."""
         keep = []
         for ep in self.episodes.pop(i, []):
-            if services is None or self.ledger.rows[ep][1] in services:
+            if services is None or self.ledger.service_of(ep) in services:
                 self.ledger.close(ep, self.env.now)
             else:
                 keep.append(ep)
