@@ -25,6 +25,7 @@ from .report_sections import (
     case_of,
     case_section,
     configs_section,
+    delay_table,
     esc,
     findings_section,
     kpi_tables,
@@ -108,7 +109,7 @@ def render_report(folder: Folder) -> str:
     sections = [("scenarios", "Scenarios", scenario_table(folder)),
                 ("findings", "Key findings", findings_section(folder)),
                 ("figures", "Figures", _figures(folder)),
-                ("kpis", "KPI tables", kpi_tables(folder)),
+                ("kpis", "KPI tables", kpi_tables(folder) + delay_table(folder)),
                 ("cost-shifting", "Cost-shifting account", shifting_table(folder)),
                 ("configs", "Resolved configs", configs_section(folder)),
                 ("stress", "Appendix: STRESS-DES report", stress_section(folder))]

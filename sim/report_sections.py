@@ -17,6 +17,7 @@ import pandas as pd
 
 from .kpis import CASH_BY_PAYER, KPIS, definition, label
 from .plots.data import Folder, get
+from .plots.delays import DELAYED_DAYS, cause_label, delay_by_pathway
 from .plots.style import PAYER_LABELS, fmt_gbp
 from .report_stress import parameter_rows, stress_des
 from .report_text import (
@@ -266,6 +267,58 @@ def shifting_table(folder: Folder) -> str:
     if not out:
         return "<p class=\"note\">No cost-shifting account in this folder.</p>"
     return "".join(out)
+
+
+def _delay_rows(name: str, table: pd.DataFrame, per: float, first: bool) -> list[list]:
+    """One report row per pathway of one scenario (its name only on the first row)."""
+    rows = []
+    for k, r in enumerate(table.itertuples()):
+        cause = (f"{cause_label(r.main_cause)} ({100 * r.main_cause_share:.0f}%)"
+                 if r.main_cause else "nobody waited")
+        cells = [r.group, f"{r.discharges / per:,.0f}", f"{100 * r.delayed_share:.1f}%",
+                 f"{r.mean_delay_days:.1f}", "none delayed" if np.isnan(
+                     r.mean_delay_delayed_days) else f"{r.mean_delay_delayed_days:.1f}",
+                 f"{r.p95_delay_days:.1f}", cause]
+        rows.append(([name if k == 0 else ""] if first else []) + cells)
+    return rows
+
+
+def delay_table(folder: Folder) -> str:
+    """Delay from medically fit to leaving by discharge pathway, per scenario
+    (:func:`sim.plots.delays.delay_by_pathway`, from discharges.parquet)."""
+    if not folder.runs:
+        return ""
+    several = len(folder.runs) > 1
+    rows, missing, units = [], [], set()
+    for run in folder.runs:
+        discharges = run.table("discharges")
+        if discharges is None or discharges.empty:
+            missing.append(run.name)
+            continue
+        n = run.replications or max(discharges["replication"].nunique(), 1)
+        years = float(run.section("run.years", 0) or 0)
+        units.add("a year" if years > 0 else "per replication")
+        rows += _delay_rows(run.name, delay_by_pathway(discharges), n * years if years > 0
+                            else n, several)
+    out = "<h3>Delay from medically fit to leaving hospital, by discharge pathway</h3>"
+    if rows:
+        unit = units.pop() if len(units) == 1 else "a year or per replication"
+        header = [*(["Scenario"] if several else []), "Pathway", f"Discharges {unit}",
+                  f"Delayed {DELAYED_DAYS:g} day or more", "Mean delay (days)",
+                  "Mean delay of the delayed (days)", "95th percentile (days)",
+                  "Main cause (share of delay days)"]
+        first = 2 if several else 1
+        out += (html_table(header, rows, numeric=set(range(first, first + 5)))
+                + "<p>Live discharges from an acute bed in the reporting window, pooled over "
+                  "replications; the delay is the time from medically fit to leaving. The "
+                  "curves are in the figure <a href=\"#fig-delay_survival\">delay_survival"
+                  "</a>. Pathway 0 includes returns to a care home and held home-care "
+                  "packages resumed.</p>")
+    if missing:
+        out += (f"<p class=\"note\">Not shown for {esc(', '.join(missing))}: "
+                "discharges.parquet is not in the results folder (written by every run since "
+                "caresim 0.2).</p>")
+    return out
 
 
 def _flatten(d, prefix=""):

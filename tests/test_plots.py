@@ -428,7 +428,7 @@ def test_catalogue_per_folder_kind(results, compare, sweep):
     drawn = {k.name for k, fig, _ in plots.figures(compare) if fig is not None}
     assert drawn == {"bed_use", "care_settings", "cash_by_service", "resource_use",
                      "cumulative_cost_difference", "budget_balance", "cost_shifting",
-                     "destinations", "setting_mix", "forest"}
+                     "destinations", "delay_survival", "setting_mix", "forest"}
     run = plots.load_folder(results["run"])
     drawn = {k.name for k, fig, _ in plots.figures(run) if fig is not None}
     assert "destinations" in drawn and "forest" not in drawn

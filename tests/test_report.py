@@ -110,7 +110,7 @@ def test_report_is_one_self_contained_file(reports, kind):
 
 def test_compare_report_content(reports):
     text = reports["compare"].read_text()
-    assert len(re.findall(r"<figure ", text)) == 10
+    assert len(re.findall(r"<figure ", text)) == 11
     findings = section(text, "findings")
     assert re.search(r"Delayed bed days a year \(medically fit, still in an acute bed\): "
                      r"[\d,]+ under fragmented; pooled [\d,]+ \([+-][\d.]+%\)", findings)
@@ -315,7 +315,7 @@ def test_four_scenario_report_reads_cleanly_at_1280_px_in_chromium(report4):
             assert page.locator("details pre").first.is_visible()
             overflowing = page.evaluate(OVERFLOW_JS)
             images = page.locator("figure img")
-            assert images.count() == 10             # every figure, destinations included
+            assert images.count() == 11             # every figure, destinations and delays included
             for i in range(images.count()):
                 img = images.nth(i)
                 img.scroll_into_view_if_needed()

@@ -13,7 +13,8 @@ import sys
 #: The figure kinds of :data:`sim.plots.KINDS`, in its order.
 FIGURE_KINDS = ("bed_use", "care_settings", "cash_by_service", "resource_use",
                 "cumulative_cost_difference", "budget_balance", "cost_shifting", "destinations",
-                "setting_mix", "forest", "tornado", "sobol", "morris", "lhs_scatter")
+                "delay_survival", "setting_mix", "forest", "tornado", "sobol", "morris",
+                "lhs_scatter")
 #: The file formats of :data:`sim.report.FORMATS`.
 FORMATS = ("png", "svg", "pdf")
 RESULTS_DIR_HELP = ("a folder written by caresim run, compare, sweep or case (e.g. "

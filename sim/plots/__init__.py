@@ -7,6 +7,7 @@ and are shared by every figure. ``KINDS`` names the figures ``caresim plot`` can
 
 from .catalogue import KINDS, Skip, figures
 from .data import Folder, ResultsError, RunData, SweepData, detect_kind, load_folder
+from .delays import delay_by_pathway, delay_survival, survival, survival_by_pathway
 from .money import (
                     budget_balance,
                     cash_by_service,
@@ -23,7 +24,8 @@ __all__ = [
     "DELAY_COLOURS", "KINDS", "PAYER_COLOURS", "SERIES_COLOURS", "SERVICE_COLOURS",
     "SETTING_COLOURS", "Folder", "ResultsError", "RunData", "Skip", "SweepData", "bed_use",
     "budget_balance", "care_settings", "cash_by_service", "cost_shifting",
-    "cumulative_cost_difference", "destinations", "detect_kind", "discharge_destinations",
+    "cumulative_cost_difference", "delay_by_pathway", "delay_survival", "destinations",
+    "detect_kind", "discharge_destinations",
     "figures", "forest", "lhs_scatter", "load_folder", "morris", "resource_use", "setting_mix",
-    "sobol", "tornado",
+    "sobol", "survival", "survival_by_pathway", "tornado",
 ]

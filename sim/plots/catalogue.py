@@ -13,7 +13,7 @@ import pandas as pd
 
 from ..kpis import KPIS
 from ..schema_base import YEAR
-from . import money, outcomes, sensitivity, timeseries
+from . import delays, money, outcomes, sensitivity, timeseries
 from .data import Folder
 
 SWEEP_ONLY = "sensitivity figures need a sweep folder (caresim sweep)"
@@ -116,6 +116,13 @@ def _destinations(f: Folder):
     return outcomes.destinations(pd.concat(tables, ignore_index=True), order=f.names)
 
 
+def _delay_survival(f: Folder):
+    discharges = _need(f.stacked("discharges"), "discharges.parquet (written by every run "
+                       "since caresim 0.2)")
+    return delays.delay_survival(discharges, order=f.names,
+                                 replications={r.name: r.replications for r in f.runs})
+
+
 def _setting_mix(f: Folder):
     daily = _need(f.stacked("daily"), "daily.parquet")
     return outcomes.setting_mix(daily, warmup_days=f.per_run("run.warmup_days"), order=f.names)
@@ -177,6 +184,10 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
     Kind("cost_shifting", "Who caused and who paid for delayed acute bed days.", _shifting),
     Kind("destinations", "Where people went when they left an acute bed, grouped by "
          "discharge pathway.", _destinations),
+    Kind("delay_survival", "Share of each pathway's live discharges still in hospital x days "
+         "after medically fit (log scale, pooled over replications): the height at 1 day is "
+         "the share delayed a day or more; a line that stays high to the right means more "
+         "long waits.", _delay_survival),
     Kind("setting_mix", "Mean number of people in each care setting over the reporting "
          "window.", _setting_mix),
     Kind("forest", "Paired change of each KPI against the base scenario, as % of the base "

@@ -76,6 +76,11 @@ DELAY_LABELS = {"assessment": "Assessment", "funding_decision": "Funding decisio
                 "service_capacity": "Service capacity", "dispute": "CHC/LA dispute",
                 "discharge_process": "Discharge process"}
 
+# --- discharge pathways (sim.discharge.choose_pathway; Tol muted, one hue each) ---------------
+PATHWAY_COLOURS = {0: "#332288", 1: "#44AA99", 2: "#999933", 3: "#882255"}
+PATHWAY_LABELS = {0: "P0 home, no new support", 1: "P1 home with new support",
+                  2: "P2 intermediate-care bed", 3: "P3 care home"}
+
 # scenarios are told apart by line style / marker (colour stays with the quantity)
 SCENARIO_LINESTYLES = ("-", "--", ":", "-.")
 SCENARIO_MARKERS = ("o", "s", "D", "^", "v", "P")
