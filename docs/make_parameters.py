@@ -196,6 +196,17 @@ ROWS: dict[str, list[Row]] = {
         Row("Discharge goes ahead during a CHC dispute, on interim LA funding",
             ("chc.interim_funding",), "", "national framework [m]: discharge should not wait "
             "for a dispute"),
+        Row("Choosing a care home in hospital: share of care-home discharges still choosing "
+            "once funding is agreed; days it takes (lognormal mean, coefficient of variation); "
+            "only the days it outlasts the wait for a vacancy delay discharge",
+            ("care_homes.choice_in_hospital_share", "care_homes.choice_days_mean",
+             "care_homes.choice_days_cv"), "30-70% / 3-14 d / 0.5-1.5",
+            "[e]; 'patient or family choice' was a reason of NHS England's delayed-transfers-"
+            "of-care returns until 2020 (about a tenth of delayed days [m], not verified); "
+            "choice policies offer an interim home after about a week if the chosen one has no "
+            "vacancy (NHS England and partners, 'Supporting patients' choices to avoid long "
+            "hospital stays', 2016; Scottish Government, 'Choosing a care home on discharge "
+            "from hospital')"),
     ],
     "costs": [
         Row("Acute bed day (block contract; the same value for a delayed day)",

@@ -9,7 +9,8 @@ between funders, such as an outcome payment to a fund holder; not spend on care)
 never summed together.
 
 Delayed bed days are recorded separately with the step that caused them, the funder responsible
-for that step and the funder paying for the bed: the cost-shifting account.
+for that step (or "patient" for a choice the person or family makes) and the funder paying for
+the bed: the cost-shifting account.
 """
 
 from __future__ import annotations
@@ -247,5 +248,12 @@ def cost_shifting(delays: pd.DataFrame, excess_bed_day_gbp: float, start: float,
              .groupby(["reason", "caused_by", "bed_payer"], as_index=False)["delayed_bed_days"]
              .sum())
     table["value_gbp"] = table["delayed_bed_days"] * excess_bed_day_gbp
-    table["shifted"] = table["caused_by"] != table["bed_payer"]
+    table["shifted"] = [is_shifted(c, b) for c, b in zip(table["caused_by"], table["bed_payer"])]
     return table
+
+
+def is_shifted(caused_by: str, bed_payer: str) -> bool:
+    """True if a delayed bed day's cost is shifted: one funder's step kept the person in a bed
+    another pays for. Days the person or family cause (``caused_by`` = "patient", choosing a
+    care home) are no funder's step, so never shifted."""
+    return caused_by in PAYERS and caused_by != bed_payer

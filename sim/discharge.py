@@ -1,10 +1,12 @@
 """From medically fit to leaving hospital: the pathway, the discharge process, readiness.
 
 :func:`discharge_process` runs the queued steps between "medically fit" and leaving -
-assessments, CHC, the funding decision, the wait for service capacity - each a delay with a
-reason and the body responsible for the step; while delayed a person may decondition onto a
-higher pathway (``acute.deconditioning_per_day``), which restarts the process for the new
-service. It returns a :class:`DischargeDecision`: where the person goes and who pays.
+assessments, CHC, the funding decision, the wait for service capacity and, for a care home,
+the person's or family's choice of home (it runs alongside the wait for a vacancy, so it
+delays only by the days it outlasts that wait) - each a delay with a reason and the body
+responsible for the step ("patient" for the choice); while delayed a person may decondition
+onto a higher pathway (``acute.deconditioning_per_day``), which restarts the process for the
+new service. It returns a :class:`DischargeDecision`: where the person goes and who pays.
 :func:`ready_to_leave` is the last step of every discharge: preparation
 (``acute.discharge_preparation_hours``), the daytime discharge window
 (``acute.discharge_hours``) and fewer discharges at weekends
@@ -109,6 +111,8 @@ def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
             if fees is None:
                 return DischargeDecision(pathway, "home_waiting_" + service)
             funding = funding._replace(fees=fees)
+        chosen_at = env.now + (care_home_choice_days(ctx, i)
+                               if service == "care_home" and not to_assess else 0.0)
         cap, amount = placements.capacity_for(ctx, i, service)
         ctx.people.set_delay(i, "service_capacity", rules.responsible(service))
         req = holding.acquire(cap, amount)
@@ -121,8 +125,28 @@ def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
                 continue
         else:
             yield req
+        if env.now < chosen_at:     # a place is free, the family is still choosing
+            ctx.people.set_delay(i, "choice", "patient")
+            yield env.timeout(chosen_at - env.now)
         yield from ready_to_leave(ctx, i)
         return DischargeDecision(pathway, service, funding, interim=to_assess and long_term)
+
+
+def care_home_choice_days(ctx: RunContext, i: int) -> float:
+    """Days the person or family takes to choose a care home once funding is agreed (0 if the
+    choice was made before, ``care_homes.choice_in_hospital_share``).
+
+    Lognormal with mean ``choice_days_mean`` and coefficient of variation ``choice_days_cv``.
+    Both draws are made at every care-home discharge from an acute bed, on the person's own
+    streams, so a person's k-th choice is the same under every arrangement and every share.
+    """
+    c = ctx.cfg.care_homes
+    chooses = ctx.streams.person_bernoulli("care_home_choice", i, c.choice_in_hospital_share)
+    z = ctx.streams.person_normal("care_home_choice_days", i)
+    if not chooses:
+        return 0.0
+    sigma = math.sqrt(math.log1p(c.choice_days_cv ** 2))
+    return c.choice_days_mean * math.exp(sigma * z - sigma ** 2 / 2)
 
 
 def _escalate(ctx: RunContext, i: int, pathway: int, rate: float):

@@ -47,7 +47,7 @@ from .schema_base import AGE_BANDS, YEAR
 from .services import Services
 
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
-                 "discharge_process")
+                 "discharge_process", "choice")
 WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours",
            "care_home_beds")
 FUNDED = ("acute_beds", "ic_beds", "reablement_places", "home_care_hours",

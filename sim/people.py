@@ -39,8 +39,8 @@ class DelayStretch(NamedTuple):
     """A medically-fit-but-delayed stretch in progress."""
 
     since: float
-    reason: str       # assessment, funding_decision, service_capacity, dispute, discharge_process
-    caused_by: str    # the body responsible for the step (nhs, la, pool, provider)
+    reason: str       # one of sim.results.DELAY_REASONS
+    caused_by: str    # who is responsible for the step (nhs, la, pool, provider; patient)
 
 
 class People:

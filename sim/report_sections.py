@@ -15,6 +15,7 @@ import re
 import numpy as np
 import pandas as pd
 
+from .costs import is_shifted
 from .kpis import CASH_BY_PAYER, KPIS, definition, label
 from .plots.data import Folder, get
 from .plots.delays import DELAYED_DAYS, cause_label, delay_by_pathway
@@ -254,9 +255,10 @@ def shifting_table(folder: Folder) -> str:
         g = g[g["delayed_bed_days"] > 0].sort_values("value_gbp", ascending=False)
         rows = [[r.reason.replace("_", " "), PAYER_LABELS.get(r.caused_by, r.caused_by),
                  PAYER_LABELS.get(r.bed_payer, r.bed_payer), f"{r.delayed_bed_days / per:,.0f}",
-                 fmt_gbp(r.value_gbp / per), "yes" if r.caused_by != r.bed_payer else "no"]
-                for r in g.itertuples()]
-        shifted = g.loc[g["caused_by"] != g["bed_payer"], "value_gbp"].sum() / per
+                 fmt_gbp(r.value_gbp / per), "yes" if is_shifted(r.caused_by, r.bed_payer)
+                 else "no"] for r in g.itertuples()]
+        moved = [is_shifted(c, b) for c, b in zip(g["caused_by"], g["bed_payer"])]
+        shifted = g.loc[moved, "value_gbp"].sum() / per
         total = g["value_gbp"].sum() / per
         share = f" ({100 * shifted / total:.0f}%)" if total else ""
         out.append(f"<h3>{esc(run.name)}</h3>" + html_table(

@@ -100,7 +100,8 @@ def stress_des(folder: Folder) -> list[tuple[str, str, list[tuple[str, str]]]]:
             ("2.1 Base model overview", ("Home (with or without home care) → crisis → urgent "
              "community response (admission avoided) or ED → wait for a bed (boarding) → acute "
              "treatment → medically fit → discharge process (assessment, funding decision, "
-             "service capacity; each step may delay) → pathway 0 home, 1 reablement or home "
+             "service capacity and, for a care home, the family's choice of home; each step "
+             "may delay) → pathway 0 home, 1 reablement or home "
              "care, 2 intermediate-care bed, 3 residential or nursing home; death possible in "
              "every setting; new people enter at the minimum age.")),
             ("2.2 Base model logic", _doc("model")),

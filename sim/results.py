@@ -25,7 +25,7 @@ from .population import SETTING, State
 
 #: why a medically fit person is still in an acute bed (the ``reason`` of a delay stretch)
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
-                 "discharge_process")
+                 "discharge_process", "choice")
 #: a delay stretch may start this much before a stay's medically fit time (computed as
 #: left - delay) and still lie inside the stay: float rounding, far below a second
 FIT_TOLERANCE_DAYS = 1e-9

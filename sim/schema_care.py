@@ -248,6 +248,19 @@ class CareHomes(Section):
     fnc_week_gbp: UnitGbp = field(254.06, "Funded Nursing Care paid by the NHS per nursing "
                                    "resident-week, 2025/26 (DHSC)." + UNIT_GBP_NOTE, probe=400.0,
                                    moves="spending")
+    choice_in_hospital_share: Probability = field(
+        0.5, "Share of care-home discharges from an acute bed where the person or family still "
+        "chooses a home once funding is agreed ([e], 0.3-0.7; 'patient or family choice' was "
+        "its own reason in NHS England's delayed-transfers-of-care returns to 2020). Choosing "
+        "runs alongside the wait for a vacancy, so only the days it outlasts that wait are "
+        "delayed days with reason 'choice'. Not in a discharge to assess (the choice is made "
+        "in the interim place).", probe=1.0)
+    choice_days_mean: Days = field(
+        7.0, "Mean days to visit and choose a care home, from funding agreed ([e], 3-14: local "
+        "choice policies offer an interim home after about a week)." + DAYS_NOTE, probe=30.0)
+    choice_days_cv: Annotated[float, Field(ge=0.0, le=4.0)] = field(
+        1.0, "Coefficient of variation of the days choosing takes (lognormal: a few families "
+        "take weeks; [e], 0.5-1.5; 0 = always the mean). At most 4.", probe=3.0)
 
 
 CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,

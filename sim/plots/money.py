@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
+from ..costs import is_shifted
 from ..stats import t_band
 from .style import (
     PAYER_COLOURS,
@@ -282,9 +283,10 @@ def cost_shifting(shifting: pd.DataFrame, order: list[str] | None = None,
     """Value of delayed bed days by causing step (and its funder) and the funder paying the bed.
 
     Bars are coloured by the PAYING funder; hatched bars are shifted costs (caused by another
-    body than the one paying for the bed). Values are per year (the mean over replications
-    of the reporting window divided by its ``years``, as the KPIs are), or per replication
-    when ``years`` is not given; the label gives £ and delayed bed days.
+    funder than the one paying for the bed; a person's or family's choice shifts nothing).
+    Values are per year (the mean over replications of the reporting window divided by its
+    ``years``, as the KPIs are), or per replication when ``years`` is not given; the label
+    gives £ and delayed bed days.
     """
     check_columns(shifting, ("replication", "reason", "caused_by", "bed_payer",
                              "delayed_bed_days", "value_gbp"), "cost_shifting")
@@ -311,7 +313,7 @@ def cost_shifting(shifting: pd.DataFrame, order: list[str] | None = None,
             left = 0.0
             rows = table[(table["reason"] == reason) & (table["caused_by"] == caused_by)]
             for row in rows.itertuples():
-                shifted = row.caused_by != row.bed_payer
+                shifted = is_shifted(row.caused_by, row.bed_payer)
                 payers_seen.add(row.bed_payer)
                 ax.barh(k, row.value_gbp, left=left, color=PAYER_COLOURS.get(row.bed_payer),
                         hatch="///" if shifted else None, edgecolor="white", linewidth=0.5,

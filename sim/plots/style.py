@@ -26,7 +26,8 @@ A4_WIDTH = 7.0   # inches: the text width of an A4 page with 2.5 cm margins is ~
 PAYER_COLOURS = {"nhs": "#0072B2", "la": "#E69F00", "pool": "#009E73", "self": "#CC79A7",
                  "provider": "#999999"}
 PAYER_LABELS = {"nhs": "NHS", "la": "Local authority", "pool": "Pooled fund",
-                "self": "Self-funders", "provider": "Integrated provider"}
+                "self": "Self-funders", "provider": "Integrated provider",
+                "patient": "Patient or family"}   # "patient": who causes a choice delay
 
 # --- services in the cost ledger (Tol muted) --------------------------------------------------
 SERVICE_COLOURS = {
@@ -68,13 +69,13 @@ SETTING_COLOURS = {"community": "#117733", "acute": "#332288", "residential": "#
 
 # --- reasons a medically fit person is still in an acute bed ---------------------------------
 DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
-                 "discharge_process")
+                 "discharge_process", "choice")
 DELAY_COLOURS = {"assessment": "#CC6677", "funding_decision": "#882255",
                  "service_capacity": "#DDCC77", "dispute": "#AA4499",
-                 "discharge_process": "#999933"}
+                 "discharge_process": "#999933", "choice": "#44AA99"}
 DELAY_LABELS = {"assessment": "Assessment", "funding_decision": "Funding decision",
                 "service_capacity": "Service capacity", "dispute": "CHC/LA dispute",
-                "discharge_process": "Discharge process"}
+                "discharge_process": "Discharge process", "choice": "Patient or family choice"}
 
 # --- discharge pathways (sim.discharge.choose_pathway; Tol muted, one hue each) ---------------
 PATHWAY_COLOURS = {0: "#332288", 1: "#44AA99", 2: "#999933", 3: "#882255"}
