@@ -30,7 +30,7 @@ from .hazard_clocks import CRISIS, DEATH, FRAILTY, HazardClocks
 from .hazards import Hazards
 from .neighbourhood import Neighbourhood
 from .occupancy import Occupancy
-from .people import Journeys, People
+from .people import DELAY_REASONS, Journeys, People
 from .population import (
     CARE_HOME,
     DEAD,
@@ -46,8 +46,6 @@ from .savings import Savings
 from .schema_base import AGE_BANDS, YEAR
 from .services import Services
 
-DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
-                 "discharge_process", "choice")
 WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours",
            "care_home_beds")
 FUNDED = ("acute_beds", "ic_beds", "reablement_places", "home_care_hours",

@@ -35,11 +35,17 @@ from .population import (
 IN_HOSPITAL = frozenset((ACUTE_BOARDING, ACUTE_TREATMENT, ACUTE_DELAYED))
 
 
+#: why a medically fit person is still in an acute bed (the ``reason`` of a delay stretch);
+#: the one list every table, series, KPI and figure of delays uses
+DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
+                 "discharge_process", "choice")
+
+
 class DelayStretch(NamedTuple):
     """A medically-fit-but-delayed stretch in progress."""
 
     since: float
-    reason: str       # one of sim.results.DELAY_REASONS
+    reason: str       # one of DELAY_REASONS
     caused_by: str    # who is responsible for the step (nhs, la, pool, provider; patient)
 
 

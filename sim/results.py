@@ -21,11 +21,9 @@ from .costs import cost_shifting, monthly_costs
 from .kpi_inputs import KpiInputs
 from .kpis import compute
 from .outdir import write_folder
+from .people import DELAY_REASONS
 from .population import SETTING, State
 
-#: why a medically fit person is still in an acute bed (the ``reason`` of a delay stretch)
-DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
-                 "discharge_process", "choice")
 #: a delay stretch may start this much before a stay's medically fit time (computed as
 #: left - delay) and still lie inside the stay: float rounding, far below a second
 FIT_TOLERANCE_DAYS = 1e-9

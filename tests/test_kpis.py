@@ -20,7 +20,7 @@ import sim
 from sim import kpis
 from sim.eventlog import COLUMNS, KINDS
 from sim.hospital import ARRIVALS
-from sim.results import DELAY_REASONS
+from sim.people import DELAY_REASONS
 from tests.conftest import small
 
 README = Path(__file__).resolve().parent.parent / "README.md"

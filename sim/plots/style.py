@@ -68,8 +68,6 @@ SETTING_COLOURS = {"community": "#117733", "acute": "#332288", "residential": "#
                    "queue": "#AA4499", "all": "#555555"}
 
 # --- reasons a medically fit person is still in an acute bed ---------------------------------
-DELAY_REASONS = ("assessment", "funding_decision", "service_capacity", "dispute",
-                 "discharge_process", "choice")
 DELAY_COLOURS = {"assessment": "#CC6677", "funding_decision": "#882255",
                  "service_capacity": "#DDCC77", "dispute": "#AA4499",
                  "discharge_process": "#999933", "choice": "#44AA99"}

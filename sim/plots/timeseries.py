@@ -6,10 +6,10 @@ import numpy as np
 import pandas as pd
 from matplotlib.patches import Patch
 
+from ..people import DELAY_REASONS
 from .style import (
     DELAY_COLOURS,
     DELAY_LABELS,
-    DELAY_REASONS,
     SCENARIO_LINESTYLES,
     SERIES_COLOURS,
     SERIES_LABELS,
