@@ -17,10 +17,14 @@ import sim
 from sim.schema_base import AGE_BANDS
 
 
+#: the default's estimates were set on seed 1; the checks run on a seed they were never set on
+OUT_OF_SAMPLE_SEED = 11
+
+
 @pytest.fixture(scope="module")
 def default_run():
-    return sim.run(sim.load_config("default"), replications=2, seed=1, progress=False,
-                   workers=2)
+    return sim.run(sim.load_config("default"), replications=2, seed=OUT_OF_SAMPLE_SEED,
+                   progress=False, workers=2)
 
 
 def _window(res):
