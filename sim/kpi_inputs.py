@@ -10,12 +10,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from .costs import monthly_costs
 from .schema_base import YEAR
+
+if TYPE_CHECKING:   # the unit costs section of the scenario, for the KPIs that value beds
+    from .schema_money import Costs
 
 
 @dataclass
@@ -25,7 +29,8 @@ class KpiInputs:
     ``log``: the whole event log (:meth:`sim.eventlog.EventLog.frame`); ``daily``: occupancy,
     one column per series (:meth:`sim.occupancy.Occupancy.frame`); ``ledger``: cost episodes;
     ``budgets`` and ``shifting``: the budget and cost-shifting tables; ``states``: each
-    person's state at the end; ``beds``: funded acute beds.
+    person's state at the end; ``beds``: funded acute beds; ``prices``: the scenario's unit
+    costs (``costs.*``), for the KPIs that value bed days.
     """
 
     log: pd.DataFrame
@@ -38,6 +43,7 @@ class KpiInputs:
     horizon: float
     start: pd.Timestamp
     beds: int
+    prices: Costs
 
     @cached_property
     def years(self) -> float:

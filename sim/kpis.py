@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from . import benefits
 from .costs import PAYERS
 from .kpi_inputs import KpiInputs
 from .population import CARE_HOME, State
@@ -277,9 +278,10 @@ def _registry() -> list[Kpi]:
             "acute beds closed by the bed-closure rule by the end of the run",
             "Acute beds closed by the end of the run", NON_NEGATIVE,
             lambda d: float(sum(d.whole_run("beds_closed")["value"].tolist()))),
-        Kpi("reinvested_gbp", money, "Underspend reinvested (£/yr)",
-            "cash underspend reinvested in capacity per year",
-            "Underspend reinvested in capacity a year", NON_NEGATIVE, _reinvested),
+        Kpi("reinvested_gbp", money, "Cash reinvested (£/yr)",
+            "cash reinvested in capacity per year: by default only cash released by closed "
+            "beds, or the whole underspend (`savings.reinvest_source`)",
+            "Cash reinvested in capacity a year", NON_NEGATIVE, _reinvested),
         Kpi("case_managed_mean", "people", "People case-managed (mean)",
             "mean number of people on a neighbourhood team's caseload",
             "People case-managed by a neighbourhood team on average", NON_NEGATIVE,
@@ -319,6 +321,26 @@ def _registry() -> list[Kpi]:
             "Assessor time a year at unit costs", NON_NEGATIVE,
             lambda d: float(d.resource.loc[d.resource["service"] == "assessment",
                                            "cost_gbp"].sum()) / d.years),
+        # bed days released, classed as a finance director classes them (sim.benefits)
+        Kpi("closed_bed_cash_gbp", money, "Block cash released by closed beds (£/yr)",
+            "acute block cash per year not paid because the bed-closure review closed beds: "
+            "beds closed x days closed x `costs.acute_bed_day_gbp` (cash-releasing)",
+            "Block cash released by closed beds a year", NON_NEGATIVE,
+            benefits.closed_bed_cash),
+        Kpi("empty_bed_value_gbp", money, "Empty funded beds at elective value (£/yr)",
+            "funded acute bed days per year left empty, valued at "
+            "`costs.elective_bed_day_gbp` (the elective or emergency activity they could "
+            "host; capacity freed, non-cash-releasing)",
+            "Empty funded acute beds valued at the activity they could host a year",
+            NON_NEGATIVE, benefits.empty_bed_value),
+        Kpi("escalation_cost_gbp", money, "Escalation beds (£/yr)",
+            "cash paid per year for escalation beds (a fall is cost avoided)",
+            "Cash paid for escalation beds a year", NON_NEGATIVE, benefits.escalation_cost),
+        Kpi("package_cost_gbp", money, "Care packages, public cash (£/yr)",
+            "public cash paid per year for home-care packages and care-home places (FNC and "
+            "CHC included, self-funders apart): a fall is cash released by packages not bought",
+            "Public cash paid for care packages and care-home places a year", NON_NEGATIVE,
+            benefits.package_cost),
     ]
     return k
 

@@ -8,12 +8,16 @@ care:
   the mean number of occupied acute beds over the period was below a threshold share of the
   funded beds, close a number of beds (never below a floor); the block contract shrinks from
   that day, and beds already occupied empty by attrition;
-* **reinvestment**: at each financial-year end, a share of each named budget's cash underspend
-  (plan less spend; never a notional bed-day value) buys recurrent capacity that arrives after a
-  lag: home-care hours or reablement places (paid as used, by the service's payer, whose
-  budget receives the reinvested money from the next year on), intermediate-care beds (a block
-  contract) or neighbourhood case-management places (a block contract), paid by the budget
-  whose underspend bought them.
+* **reinvestment**: at each financial-year end, a share of each named budget's *released
+  cash* (by default: block cash not paid that year for beds closed, less what earlier
+  reinvestments already committed from it, at most the budget's underspend) or of its whole
+  cash underspend (plan less spend, budget headroom and growth money included:
+  ``savings.reinvest_source``) buys recurrent capacity that arrives after a lag: home-care
+  hours or reablement places (paid as used, by the service's payer, whose budget receives the
+  reinvested money from the next year on), intermediate-care beds (a block contract) or
+  neighbourhood case-management places (a block contract), paid by the budget that reinvested.
+  Never a notional bed-day value. Each :class:`Reinvestment` records how much of it was
+  released cash and how much headroom.
 """
 
 from __future__ import annotations
@@ -31,11 +35,21 @@ class Reinvestment(NamedTuple):
 
     decided: float        # day of the decision (a financial-year end)
     arrives: float        # day the capacity comes into service
-    budget: str           # the budget whose underspend paid for it
-    underspend_gbp: float
+    budget: str           # the budget that paid for it
+    underspend_gbp: float  # the budget's cash underspend in the financial year ending
     amount_gbp: float     # recurrent gbp a year reinvested
     target: str           # home_care, reablement, intermediate_care or prevention
     units: float          # hours a week, places or beds bought
+    released_gbp: float = 0.0       # released cash not yet committed (closed beds' block cash)
+    from_released_gbp: float = 0.0  # the part of amount_gbp that is released cash
+    from_headroom_gbp: float = 0.0  # the rest: budget headroom or growth money
+
+    @property
+    def source(self) -> str:
+        """'released cash', 'headroom' or 'released cash and headroom'."""
+        parts = [name for name, gbp in (("released cash", self.from_released_gbp),
+                                        ("headroom", self.from_headroom_gbp)) if gbp > 0]
+        return " and ".join(parts) or "nothing"
 
 
 class Savings:
@@ -46,6 +60,8 @@ class Savings:
         self.cfg = ctx.cfg.savings
         self.acute_block: int | None = None
         self.reinvestments: list[Reinvestment] = []
+        self.closures: list[tuple[float, int, str]] = []   # (day, beds closed, paying budget)
+        self.committed: dict[str, float] = {}   # released cash already reinvested, a year
 
     def start(self) -> None:
         """Open the acute block contract and start the reviews."""
@@ -93,31 +109,53 @@ class Savings:
         m.billing.end_block(self.acute_block)
         self.acute_block = m.billing.acute_block(units)
         m.occupancy.add("funded:acute_beds", -count, t)
+        self.closures.append((t, count, m.rules.payer("acute")))
         m.log.record(t, -1, "beds_closed", "acute", m.rules.payer("acute"), count,
                      f"{units:g} funded beds after")
 
+    def released_cash(self, budget: str, start: float, end: float) -> float:
+        """Block cash ``budget`` did not pay in [start, end) because beds had been closed:
+        beds closed x days closed in the interval x the block price of an acute bed day."""
+        price = self.ctx.cfg.costs.acute_bed_day_gbp
+        return sum(count * price * max(0.0, end - max(t, start))
+                   for t, count, payer in self.closures if payer == budget)
+
     # --- reinvestment --------------------------------------------------------------------------
     def _reinvest(self, year: int, t: float) -> None:
-        """At a financial-year end: a share of each named budget's cash underspend buys capacity."""
+        """At a financial-year end: a share of each named budget's released cash (or of its
+        whole underspend) buys capacity."""
         m, rule = self.ctx, self.cfg
+        year_start = max([0.0] + [d for d in m.clock.financial_year_starts() if d < t])
         for budget in m.rules.funders:
             if budget not in rule.reinvest_from:
                 continue
             underspend = m.rules.plan_to_date(budget, t - 1e-9) - \
                 m.rules.spent_this_year(budget, t)
-            amount = rule.reinvest_share * underspend
+            committed = self.committed.get(budget, 0.0)
+            released = max(0.0, self.released_cash(budget, year_start, t) - committed)
+            if rule.reinvest_source == "released_cash":
+                # recurrent: what earlier years committed is paid from this year's release
+                wanted = rule.reinvest_share * (released + committed) - committed
+                amount = min(wanted, underspend)
+            else:
+                amount = rule.reinvest_share * underspend
             if amount <= 0:
                 continue
+            from_released = min(amount, released)
+            self.committed[budget] = committed + from_released
             arrives = t + rule.reinvest_lag_days
             units = m.billing.units_bought(amount, rule.reinvest_in)
             if rule.reinvest_in in ("home_care", "reablement"):
                 # paid as used by whoever pays for the service: the money moves to that budget
                 # (recurrent, from the next year), or the new capacity would be rationed
                 m.rules.move_budget(budget, m.rules.payer(rule.reinvest_in), amount, year + 1)
-            self.reinvestments.append(Reinvestment(t, arrives, budget, underspend, amount,
-                                                   rule.reinvest_in, units))
+            record = Reinvestment(t, arrives, budget, underspend, amount, rule.reinvest_in,
+                                  units, released, from_released, amount - from_released)
+            self.reinvestments.append(record)
             m.log.record(t, -1, "reinvestment", rule.reinvest_in, budget, amount,
-                         f"{units:g} units from day {arrives:g}")
+                         f"{units:g} units from day {arrives:g}; from {record.source}: "
+                         f"£{from_released:,.0f} released cash, "
+                         f"£{record.from_headroom_gbp:,.0f} headroom")
             if arrives < m.horizon:
                 m.env.timeout(rule.reinvest_lag_days).callbacks.append(
                     lambda _e, budget=budget, units=units: self._add_capacity(budget, units))

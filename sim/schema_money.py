@@ -206,22 +206,37 @@ class Savings(Section):
         0.8, "Never close below this share of the starting funded beds [e].", probe=0.99,
         probe_with={"savings.bed_closure": True, "savings.closure_occupancy_threshold": 0.99})
     reinvest_share: Probability = field(
-        0.0, "Share of a funder's year-end cash underspend reinvested in capacity (never "
-        "notional bed-day values).", probe=1.0, probe_with={"run.years": 1.5}, moves="accounts")
-    reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = field(
-        ["nhs", "la", "pool", "provider"], "Budgets whose underspend is reinvested.",
-        probe=["la"], probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
+        0.0, "Share of a funder's year-end cash reinvested in capacity: of the cash released by "
+        "closed beds, or of the whole underspend (`reinvest_source`); never notional bed-day "
+        "values.", probe=1.0, moves="accounts",
+        probe_with={"run.years": 1.5, "savings.bed_closure": True,
+                    "savings.closure_occupancy_threshold": 0.99})
+    reinvest_source: Literal["released_cash", "underspend"] = field(
+        "released_cash", "What a year-end reinvestment draws on: only cash actually released "
+        "that financial year (acute block cash no longer paid for beds closed, less what "
+        "earlier reinvestments already committed from it; at most the budget's underspend), "
+        "or the whole cash underspend, budget headroom and growth money included. Each "
+        "reinvestment records how much came from each.",
+        probe="underspend", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
         moves="accounts")
+    reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = field(
+        ["nhs", "la", "pool", "provider"], "Budgets whose released cash or underspend is "
+        "reinvested.", probe=["la"],
+        probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
+                    "run.years": 1.5}, moves="accounts")
     reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = field(
         "home_care", "What reinvested cash buys: home-care hours or reablement places (paid as "
         "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
         "case-management places (block).",
-        probe="intermediate_care", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
+        probe="intermediate_care",
+        probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
+                    "run.years": 1.5},
         moves="accounts")
     reinvest_lag_days: NonNegDays = field(
         90.0, "Days from the financial-year end to the bought capacity being in service "
         "(recruitment, procurement) [e]." + DAYS_NOTE, probe=10.0,
-        probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5}, moves="accounts")
+        probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
+                    "run.years": 1.5}, moves="accounts")
 
 
 class Costs(Section):
@@ -234,6 +249,13 @@ class Costs(Section):
     escalation_bed_day_gbp: UnitGbp = field(
         600.0, "Cash cost of an occupied escalation bed day (agency staff, [e])." + UNIT_GBP_NOTE,
         probe=900.0, moves="spending")
+    elective_bed_day_gbp: UnitGbp = field(
+        900.0, "Value of an acute bed day freed for elective or emergency activity (what the "
+        "activity a funded but empty bed could host would earn): reference costs 2016/17 "
+        "elective inpatient episode £3,684 (HFMA 2017) over a 5.2-day elective stay (Health "
+        "Foundation 2023), uprated; non-elective bed day with treatment £901 (NCC 2020/21, PQ "
+        "165361) [e: £700-£1,300]. Values capacity freed, never cash." + UNIT_GBP_NOTE,
+        probe=1300.0, moves="spending")
     excess_bed_day_gbp: UnitGbp = field(
         345.0, "Resource value of a delayed (excess) acute bed day." + UNIT_GBP_NOTE,
         probe=450.0, moves="spending")

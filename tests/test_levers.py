@@ -92,7 +92,7 @@ def test_bed_closure_turns_freed_beds_into_cash_at_a_price():
 def test_reinvested_capacity_arrives_after_the_lag_and_not_before():
     lag = 60.0
     cfg = small("fragmented", years=1.5, warmup_days=30.0, savings__reinvest_share=0.5,
-                savings__reinvest_lag_days=lag)
+                savings__reinvest_source="underspend", savings__reinvest_lag_days=lag)
     model = Model(cfg, seed=SEED, replication=0).run()
     assert model.savings.reinvestments, "a year-end underspend was expected"
     decided = model.savings.reinvestments[0][0]
@@ -105,10 +105,13 @@ def test_reinvested_capacity_arrives_after_the_lag_and_not_before():
     assert np.allclose(after, start + bought)
     # only cash is reinvested: a share of each budget's year-end balance in the budget table
     budgets = sim.results.collect(model, 0, SEED).budgets
-    for t, _arrives, budget, underspend, amount, _target, _units in model.savings.reinvestments:
-        year_end = budgets[(budgets["funder"] == budget) & (budgets["month"] == "2026-03")]
-        assert underspend == pytest.approx(float(year_end["balance_ytd_gbp"].iloc[0]), rel=1e-6)
-        assert amount == pytest.approx(0.5 * underspend)
+    for r in model.savings.reinvestments:
+        year_end = budgets[(budgets["funder"] == r.budget) & (budgets["month"] == "2026-03")]
+        assert r.underspend_gbp == pytest.approx(float(year_end["balance_ytd_gbp"].iloc[0]),
+                                                 rel=1e-6)
+        assert r.amount_gbp == pytest.approx(0.5 * r.underspend_gbp)
+        # no bed closed: all of it was headroom, and the record says so
+        assert r.from_headroom_gbp == pytest.approx(r.amount_gbp) and r.source == "headroom"
 
 
 def test_reinvesting_in_home_care_hours_serves_more_clients():
@@ -118,6 +121,7 @@ def test_reinvesting_in_home_care_hours_serves_more_clients():
     arms = [small("fragmented", people=people, years=2.0,
                   home_care__capacity_hours_per_week=tight, **extra)
             for extra in ({}, {"savings__reinvest_share": 1.0,
+                               "savings__reinvest_source": "underspend",
                                "savings__reinvest_from": ["nhs", "la"],
                                "savings__reinvest_lag_days": 30.0})]
     reps = 6
@@ -265,7 +269,8 @@ def test_contributions_given_as_shares_follow_the_funders_budget():
 ])
 def test_every_reinvestment_target_adds_its_capacity_after_the_lag(target, series, extra):
     cfg = small("fragmented", years=1.5, warmup_days=30.0, savings__reinvest_share=1.0,
-                savings__reinvest_in=target, savings__reinvest_lag_days=20.0, **extra)
+                savings__reinvest_source="underspend", savings__reinvest_in=target,
+                savings__reinvest_lag_days=20.0, **extra)
     model = Model(cfg, seed=SEED, replication=0).run()
     decided = model.savings.reinvestments[0][0]
     units = sum(r[6] for r in model.savings.reinvestments)
