@@ -16,7 +16,6 @@ import pytest
 import sim
 from sim.schema_base import AGE_BANDS
 
-
 #: the default's estimates were set on seed 1; the checks run on a seed they were never set on
 OUT_OF_SAMPLE_SEED = 11
 
