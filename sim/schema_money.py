@@ -231,7 +231,7 @@ class Savings(Section):
         probe="intermediate_care",
         probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
                     "run.years": 1.5},
-        moves="accounts")
+        moves="journeys")
     reinvest_lag_days: NonNegDays = field(
         90.0, "Days from the financial-year end to the bought capacity being in service "
         "(recruitment, procurement) [e]." + DAYS_NOTE, probe=10.0,

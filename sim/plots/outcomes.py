@@ -232,8 +232,10 @@ def forest(paired: pd.DataFrame, kpis: list[str] | None = None, labels: dict | N
         notes.append("A point without a bar has no interval: its base varies too much between "
                      "replications for a ratio.")
     if dropped:
-        notes.append("Not shown (base mean is zero; see the KPI tables): " + ", ".join(
-            (labels or {}).get(k, kpi_label(k)) for k in dropped) + ".")
+        named = [(labels or {}).get(k, kpi_label(k)) for k in dropped]
+        more = f" and {len(named) - 5} more" if len(named) > 6 else ""   # keep the note short
+        notes.append("Not shown (base mean is zero; see the KPI tables): "
+                     + ", ".join(named[:5] if more else named) + more + ".")
     if notes:
         note = "\n".join(textwrap.fill(text, 95) for text in notes)
         ax.annotate(note, xy=(0, 0), xycoords="axes fraction",
