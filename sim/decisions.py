@@ -57,14 +57,17 @@ def assess(ctx: RunContext, i: int, teams: list[str],
         ctx.billing.assessment(i, done_by, days * ctx.clock.working_day_hours)
 
 
+def assessment_delay(ctx: RunContext, i: int, service: str, team: str) -> None:
+    """Person i, medically fit, waits for ``team``'s assessment for ``service`` (a joint
+    assessment is the responsibility of whoever decides on the service)."""
+    ctx.people.set_delay(i, "assessment",
+                         ctx.rules.responsible(service) if team == "joint" else team)
+
+
 def assess_in_hospital(ctx: RunContext, i: int, service: str, long_term: bool):
     """The assessments before a discharge to ``service``, while delayed in hospital."""
-    def delayed_by(team):
-        ctx.people.set_delay(i, "assessment",
-                             ctx.rules.responsible(service) if team == "joint" else team)
-
     yield from assess(ctx, i, ctx.rules.assessment_teams(service, long_term),
-                      before_each=delayed_by)
+                      before_each=lambda team: assessment_delay(ctx, i, service, team))
 
 
 def _assess(ctx: RunContext, team, working_days: float):

@@ -76,14 +76,19 @@ def service_for(ctx: RunContext, i: int, pathway: int, had_package: bool) -> str
 
 
 def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
-                      holding: Holding):
-    """Steps from medically fit to leaving; returns a :class:`DischargeDecision`."""
+                      holding: Holding, plan=None):
+    """Steps from medically fit to leaving; returns a :class:`DischargeDecision`.
+
+    ``plan`` is a :class:`sim.discharge_planning.DischargePlan` made at admission (or None):
+    its service replaces the draw made here, and its early assessments replace those made
+    here, with only what is left of them at medically fit a delay.
+    """
     env, cfg, rules = ctx.env, ctx.cfg, ctx.rules
     rate = -math.log(1 - cfg.acute.deconditioning_per_day) \
         if cfg.acute.deconditioning_per_day < 1 else math.inf
     escalate_at = env.now + (ctx.streams.person_exponential("deconditioning", i, 1 / rate)
                              if rate > 0 else math.inf)
-    service = service_for(ctx, i, pathway, had_package)
+    service = plan.service if plan is not None else service_for(ctx, i, pathway, had_package)
     while True:
         if service in (None, "community_nursing"):
             yield from ready_to_leave(ctx, i)
@@ -92,8 +97,11 @@ def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
         to_assess = service in cfg.assessment.discharge_to_assess
         restart = service == "home_care" and had_package and \
             cfg.decision.package_change_without_referral
-        if not (to_assess or restart):
+        if plan is not None and plan.covers(service):
+            yield from plan.finish_assessments()
+        elif not (to_assess or restart):
             yield from assess_in_hospital(ctx, i, service, long_term)
+        plan = None
         if pathway in (1, 2) and env.now >= escalate_at:
             pathway, service, escalate_at = _escalate(ctx, i, pathway, rate)
             continue
@@ -128,7 +136,7 @@ def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
         if env.now < chosen_at:     # a place is free, the family is still choosing
             ctx.people.set_delay(i, "choice", "patient")
             yield env.timeout(chosen_at - env.now)
-        yield from ready_to_leave(ctx, i)
+        yield from ready_to_leave(ctx, i, service)
         return DischargeDecision(pathway, service, funding, interim=to_assess and long_term)
 
 
@@ -158,25 +166,51 @@ def _escalate(ctx: RunContext, i: int, pathway: int, rate: float):
     return pathway, service, escalate_at
 
 
-def ready_to_leave(ctx: RunContext, i: int):
+def ready_to_leave(ctx: RunContext, i: int, service: str | None = None):
     """Preparing to leave takes some hours; discharges happen in daytime hours and fewer at
-    weekends, so a ready person may wait."""
+    weekends, so a ready person may wait.
+
+    At a weekend the receiving ``service`` (if any) takes the person with the chance
+    :func:`weekend_acceptance`; on a day it does not, the person waits for the next day's
+    window with the place held, a ``service_capacity`` delay of the service's decision-maker.
+    """
     a = ctx.cfg.acute
     start, end = (h / 24.0 for h in a.discharge_hours)
     preparation = a.discharge_preparation_hours / 24.0
     caused_by = ctx.rules.commissioner("acute")
+    accepts = weekend_acceptance(ctx, service)
     if preparation > 0:
         ctx.people.set_delay(i, "discharge_process", caused_by)
         yield ctx.env.timeout(preparation)
     while True:
         now = ctx.env.now
         day, time_of_day = int(now), now - int(now)
+        reason, blamed = "discharge_process", caused_by
         if time_of_day < start - 1e-9:
             wait_until = day + start
-        elif time_of_day >= end - 1e-9 or ctx.clock.is_weekend(now) and \
-                not ctx.streams.person_bernoulli("weekend_discharge", i, a.weekend_discharge_ratio):
+        elif time_of_day >= end - 1e-9:
+            wait_until = day + 1 + start
+        elif ctx.clock.is_weekend(now):
+            hospital_ok = ctx.streams.person_bernoulli("weekend_discharge", i,
+                                                       a.weekend_discharge_ratio)
+            if accepts < 1 and not ctx.streams.person_bernoulli("weekend_acceptance", i,
+                                                                accepts):
+                reason, blamed = "service_capacity", ctx.rules.responsible(service)
+            elif hospital_ok:
+                return
             wait_until = day + 1 + start
         else:
             return
-        ctx.people.set_delay(i, "discharge_process", caused_by)
+        ctx.people.set_delay(i, reason, blamed)
         yield ctx.env.timeout(wait_until - now)
+
+
+def weekend_acceptance(ctx: RunContext, service: str | None) -> float:
+    """Chance that ``service`` takes a new person on a Saturday or Sunday, relative to a
+    weekday (1 for none or a service without a weekend limit)."""
+    cfg = ctx.cfg
+    ratios = {"care_home": cfg.care_homes.weekend_admission_ratio,
+              "home_care": cfg.home_care.weekend_start_ratio,
+              "reablement": cfg.reablement.weekend_start_ratio,
+              "intermediate_care": cfg.intermediate_care.weekend_admission_ratio}
+    return ratios.get(service, 1.0)

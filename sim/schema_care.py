@@ -13,6 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
+from .schema_assessment import Assessment, Decision  # noqa: F401  (sections of sim.schema)
 from .schema_base import (
     DAYS_NOTE,
     MAX_PEOPLE,
@@ -21,7 +22,6 @@ from .schema_base import (
     UNIT_GBP_NOTE,
     YEARLY_GBP_NOTE,
     Days,
-    Funder,
     Hours,
     NonNegDays,
     NonNegFloat,
@@ -30,11 +30,19 @@ from .schema_base import (
     Ratio,
     Section,
     UnitGbp,
-    Weekday,
     YearlyGbp,
     check_split,
     field,
 )
+
+#: the sources of the weekend acceptance ratios
+WEEKEND = (" Sources: Academy of Medical Royal Colleges 2012, Seven day consultant present "
+           "care (the care pathway is 'put into hibernation' over weekends, delaying "
+           "discharge); the 2003 delayed-discharges act counted only working days, community "
+           "care not being available at weekends. 1 = as on a weekday.")
+#: a place where many discharges go to each service, so a weekend limit meets some of them
+SERVICE_HEAVY = {"pathways.split_by_frailty": [[0.3, 0.3, 0.2, 0.2]] * 4,
+                 "pathways.p1_home_care_share": 0.5}
 
 
 class Avoidance(Section):
@@ -148,6 +156,11 @@ class Reablement(Section):
         probe=[0.2, 0.65, 0.15])
     episode_cost_gbp: UnitGbp = field(2100.0, "Cost per episode (ASC-FR 2023-24)." + UNIT_GBP_NOTE,
                                        probe=3000.0)
+    weekend_start_ratio: Probability = field(
+        0.5, "Chance that reablement starts a new person on a Saturday or Sunday relative to a "
+        "weekday ([e], 0.3-0.8: teams work 7 days with fewer staff); on a day it does not, "
+        "the person waits in hospital with the place held (service capacity)." + WEEKEND,
+        probe=0.0)
 
     @model_validator(mode="after")
     def _splits(self):
@@ -166,6 +179,11 @@ class IntermediateCare(Section):
     bed_day_cost_gbp: UnitGbp = field(200.0, "Cost of a funded IC bed day (block)."
                                               + UNIT_GBP_NOTE,
                                        probe=300.0, moves="spending")
+    weekend_admission_ratio: Probability = field(
+        0.7, "Chance that an intermediate-care unit admits on a Saturday or Sunday relative to "
+        "a weekday ([e], 0.5-0.9: units admit 7 days, fewer at weekends); on a day it does "
+        "not, the person waits in hospital with the bed held (service capacity)." + WEEKEND,
+        probe=0.0, probe_with=SERVICE_HEAVY)
 
     @model_validator(mode="after")
     def _splits(self):
@@ -222,6 +240,15 @@ class HomeCare(Section):
     client_contribution_share: Probability = field(
         0.15, "Share of an LA-funded package paid by the client under the means test [e].",
         probe=0.5, moves="spending")
+    weekend_start_ratio: Probability = field(
+        0.3, "Chance that a provider starts a new package on a Saturday or Sunday relative to a "
+        "weekday ([e], 0.2-0.6: new packages start on weekdays; rotas are set in the week); "
+        "on a day it does not, the person waits in hospital with the hours held (service "
+        "capacity)." + WEEKEND, probe=0.0,
+        probe_with={**SERVICE_HEAVY, "pathways.p1_reablement_share": 0.05,
+                    "pathways.p1_home_care_share": 0.9,
+                    "home_care.capacity_hours_per_week": 100_000.0,
+                    "decision.mode_by_funder": {"nhs": "coordinator", "la": "coordinator"}})
 
 
 class CareHomes(Section):
@@ -261,6 +288,11 @@ class CareHomes(Section):
     choice_days_cv: Annotated[float, Field(ge=0.0, le=4.0)] = field(
         1.0, "Coefficient of variation of the days choosing takes (lognormal: a few families "
         "take weeks; [e], 0.5-1.5; 0 = always the mean). At most 4.", probe=3.0)
+    weekend_admission_ratio: Probability = field(
+        0.2, "Chance that a care home admits a new resident from hospital on a Saturday or "
+        "Sunday relative to a weekday ([e], 0.1-0.4: homes rarely admit at weekends, when "
+        "managers and GP cover are off); on a day it does not, the person waits in hospital "
+        "with the bed held (service capacity)." + WEEKEND, probe=0.0, probe_with=SERVICE_HEAVY)
 
 
 CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,
@@ -293,72 +325,6 @@ class Chc(Section):
         True, "Discharge proceeds during a dispute on interim funding by the LA (national "
         "framework); false: the person waits in hospital for the dispute.", probe=False,
         probe_with=CHC_COMMON)
-
-
-class Assessment(Section):
-    nhs_assessors: int = field(10, "NHS discharge-team assessors on duty (FTE) [e]. At most "
-                                "10,000.", probe=25, gt=0, le=10_000)
-    la_social_workers: int = field(15, "Social workers assessing for hospital and community "
-                                    "(FTE) ([e] 8-25). At most 10,000.", probe=40, gt=0,
-                                    le=10_000)
-    assessment_days: Days = field(
-        0.5, "Working days of assessor time per separate assessment ([e] 0.5-1)." + DAYS_NOTE,
-        probe=2.0)
-    separate_assessments: int = field(
-        3, "Sequential assessments outside a joint scope (health, social care, financial ...): "
-        "3 fragmented vs 1 pooled, range 2-5 [e]; done by the teams of team_sequence in order.",
-        probe=5, ge=1, le=5)
-    team_sequence: list[Funder] = field(
-        ["nhs", "la", "la", "nhs", "la"], "Which team does each of the separate assessments in "
-        "turn (health, social care needs, financial, CHC checklist, ...) [e]; at least "
-        "separate_assessments entries (the first ones are used).", probe=["la", "la", "la", "la",
-                                                                      "la"])
-    working_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = field(
-        [9.0, 17.0], "Assessors' working day, start and end hour on weekdays [e]; hours 0 to "
-        "24.",
-        probe=[8.0, 20.0])
-    joint_assessment_days: Days = field(
-        1.0, "Working days for the single joint assessment that replaces the sequence [e]."
-             + DAYS_NOTE,
-        probe=3.0, active_in="pooled")
-    discharge_to_assess: list[Literal["reablement", "home_care", "care_home"]] = field(
-        [], "Services to which people are discharged to assess (Coventry's pull model): they "
-        "leave as soon as the service has room, on interim funding, and are assessed (and, for "
-        "a care home, CHC-checked) and decided on there, by the same assessors.",
-        probe=["reablement", "home_care", "care_home"])
-    interim_payer: Funder = field(
-        "nhs", "Funder that pays an interim discharge-to-assess package or care-home place until "
-        "the assessment and funding decision (NHS discharge funding, [e]).", probe="la",
-        probe_with={"assessment.discharge_to_assess": ["home_care"]}, moves="spending")
-
-    @model_validator(mode="after")
-    def _teams_and_hours(self):
-        if len(self.team_sequence) < self.separate_assessments:
-            raise ValueError(f"team_sequence has {len(self.team_sequence)} entries; "
-                             f"separate_assessments = {self.separate_assessments} needs as many")
-        if len(self.working_hours) != 2 or not self.working_hours[0] < self.working_hours[1]:
-            raise ValueError(f"working_hours must be [start, end] with start < end, got "
-                             f"{self.working_hours}")
-        return self
-
-
-class Decision(Section):
-    panel_weekdays: list[Weekday] = field(
-        ["Tue"], "Days the LA funding panel meets (weekly, [e]).", probe=["Mon", "Thu"])
-    panel_hour: Annotated[float, Field(ge=0.0, lt=24.0)] = field(
-        10.0, "Hour the panel meets on its days; its decisions take effect then [e]. From 0 "
-        "to under 24.",
-        probe=16.0)
-    coordinator_hours: Hours = field(
-        2.0, "Hours a coordinator takes to decide (same day) [e]. At most 87,660 hours (ten "
-        "years).", probe=48.0, active_in="pooled")
-    mode_by_funder: dict[Funder, Literal["panel", "coordinator"]] = field(
-        {"nhs": "coordinator", "la": "panel"}, "How each commissioner decides funding outside "
-        "a joint scope.", probe={"nhs": "coordinator", "la": "coordinator"})
-    package_change_without_referral: bool = field(
-        False, "A client whose package lapsed during a hospital stay gets it back from a "
-        "coordinator without new assessments or a funding decision (integrated provider "
-        "coordinators, [e]).", probe=True, probe_with={"home_care.hold_package_days": 0.0})
 
 
 class Neighbourhood(Section):

@@ -28,6 +28,11 @@ CHOICE_DAYS = 5.0
 CARE_HOME_HEAVY = {"pathways__split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4}
 #: care homes with beds for all of them, so a wait for a vacancy never hides the choice
 AMPLE_BEDS = {"care_homes__beds": 200_000}
+#: services admit at weekends as on weekdays, so no weekend wait hides a choice (their own test:
+#: tests/test_discharge_planning.py)
+ANY_DAY = {"care_homes__weekend_admission_ratio": 1.0, "home_care__weekend_start_ratio": 1.0,
+           "reablement__weekend_start_ratio": 1.0,
+           "intermediate_care__weekend_admission_ratio": 1.0}
 
 
 def _choosing_context(**overrides):
@@ -35,7 +40,8 @@ def _choosing_context(**overrides):
     and no CHC checklist is positive (so no CHC assessment comes before funding)."""
     settings = {"care_homes__choice_in_hospital_share": 1.0,
                 "care_homes__choice_days_mean": CHOICE_DAYS,
-                "care_homes__choice_days_cv": 0.0, "chc__checklist_positive_share": 0.0}
+                "care_homes__choice_days_cv": 0.0, "chc__checklist_positive_share": 0.0,
+                "care_homes__weekend_admission_ratio": 1.0}   # no weekend wait after choosing
     return bare_context(**{**settings, **overrides})
 
 
@@ -116,8 +122,8 @@ def test_choice_days_follow_the_configured_share_and_lognormal_mean():
 
 
 def _run(ample: bool = True, **overrides) -> sim.Results:
-    settings = {"run__replications": 1, **CARE_HOME_HEAVY, **(AMPLE_BEDS if ample else {}),
-                **overrides}
+    settings = {"run__replications": 1, **CARE_HOME_HEAVY, **ANY_DAY,
+                **(AMPLE_BEDS if ample else {}), **overrides}
     return run_once(small("fragmented", people=6000, years=1.5, warmup_days=30.0, **settings))
 
 
