@@ -22,6 +22,7 @@ from . import community_care, placements
 from .context import RunContext
 from .decisions import assess
 from .discharge import DischargeDecision, choose_pathway, discharge_process, ready_to_leave
+from .discharge_planning import DischargePlan, treatment
 from .population import (
     ACUTE_BOARDING,
     ACUTE_DELAYED,
@@ -92,10 +93,10 @@ def emergency_admission(ctx: RunContext, i: int):
             ctx.journeys.finish(i)
             ctx.die(i)
             return
-        yield env.timeout(stay)
+        plan = yield from treatment(ctx, i, stay, had_package)
         fit = env.now
         people.move(i, ACUTE_DELAYED)
-        decision = yield from _find_a_place(ctx, i, had_package, holding)
+        decision = yield from _find_a_place(ctx, i, had_package, holding, plan)
         delay = env.now - fit
         ctx.billing.delayed_days(i, delay)
         holding.release(bed)
@@ -119,19 +120,21 @@ def _payer(ctx: RunContext, decision: DischargeDecision) -> str:
     return decision.funding.fees.payer if decision.funding is not None else ""
 
 
-def _find_a_place(ctx: RunContext, i: int, had_package: bool, holding: Holding):
+def _find_a_place(ctx: RunContext, i: int, had_package: bool, holding: Holding,
+                  plan: DischargePlan | None = None):
     """Where a medically fit person goes: back to their care home, back to their held
-    package, or through the discharge process."""
+    package, or through the discharge process (on the pathway of a discharge planned from
+    admission, if there is one)."""
     if placements.in_care_home(ctx, i):
         yield from ready_to_leave(ctx, i)
         return DischargeDecision(0, "care_home_return")
-    pathway = choose_pathway(ctx, i)
+    pathway = plan.pathway if plan is not None else choose_pathway(ctx, i)
     if pathway >= 2 or not had_package:
         placements.end_home_care(ctx, i)
     if pathway <= 1 and ctx.pop.holds_package[i]:
         yield from ready_to_leave(ctx, i)
         return DischargeDecision(pathway, "home_care_resumed")
-    return (yield from discharge_process(ctx, i, pathway, had_package, holding))
+    return (yield from discharge_process(ctx, i, pathway, had_package, holding, plan))
 
 
 def take_acute_bed(ctx: RunContext, i: int, holding: Holding):

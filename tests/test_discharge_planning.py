@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import pytest
 
-from sim import hospital
 from sim.clock import Clock
 from sim.decisions import assess
 from sim.discharge import discharge_process, ready_to_leave
@@ -165,9 +164,6 @@ def test_services_closed_at_weekends_raise_service_capacity_days_and_empty_weeke
     assert all(clock.weekday[int(t)] < 5 for t in placed["left_day"])
 
 
-@pytest.mark.xfail(not hasattr(hospital, "treatment"), strict=True,
-                   reason="emergency_admission does not yet hand over through "
-                          "sim.discharge_planning.treatment (/work/notes/h5_hospital.patch)")
 def test_planning_from_admission_cuts_assessment_delay_days():
     """The same people, with and without their discharge planned from admission."""
     late, planned = (_run(assessment__planned_from_admission_share=share)

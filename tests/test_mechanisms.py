@@ -11,7 +11,6 @@ every check asks for an effect strictly on one side. Runs are shared between tes
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 from scipy import stats
 
