@@ -64,6 +64,14 @@ class Acute(Section):
     escalation_beds: int = field(
         25, "Escalation (surge) beds opened only when every funded bed is full, paid per "
         "occupied day ([e], ~6% of funded beds). At most 10,000.", probe=0, ge=0, le=10_000)
+    wards: int = field(
+        1, "Ward groups the funded beds are split into, equal in size (specialty bed pools of "
+        "the 65+ emergency take); an admission waits for a bed in its own group until placed "
+        "as an outlier (1 = one shared pool). At most 1,000.", probe=6, ge=1, le=1_000)
+    outlier_after_hours: Hours = field(
+        4.0, "Hours a patient boards (waits for a bed in their ward group) before the bed "
+        "manager places them in a free bed of any group; at once when every funded bed is "
+        "full. At most 87,660 hours (ten years).", probe=48.0, probe_with={"acute.wards": 6})
     los_mean_days: Days = field(
         8.0, "Population-average treatment length of stay until medically fit, days: King's Fund "
         "2012 mean total stay 9 d (6-13) less ~1 d of delay [e]." + DAYS_NOTE, probe=10.0)
