@@ -3,7 +3,8 @@
 * :func:`crisis` - handled at home by urgent community response or in a step-up
   intermediate-care bed when the arrangement gives community teams direct access
   (``avoidance.*``) and capacity is free; otherwise an emergency admission.
-* :func:`emergency_admission` - ED boarding until a funded bed (or an escalation bed) is free,
+* :func:`emergency_admission` - ED boarding until a funded bed of the person's ward group
+  (:mod:`sim.wards`; of any group once placed as an outlier) or an escalation bed is free,
   a lognormal treatment stay (``acute.los_*``), death in hospital
   (``mortality.in_hospital_death_share_by_band``), then the discharge process
   (:mod:`sim.discharge`) and the move to where it found a place.
@@ -138,18 +139,29 @@ def _find_a_place(ctx: RunContext, i: int, had_package: bool, holding: Holding,
 
 
 def take_acute_bed(ctx: RunContext, i: int, holding: Holding):
-    """Wait (ED boarding) for a funded bed, or an escalation bed once every funded bed is full."""
-    s = ctx.services
-    beds = holding.acquire(s.acute_beds)
+    """Wait (ED boarding) for a funded bed in the person's ward group; after
+    ``acute.outlier_after_hours`` (at once if every funded bed is full) take the first bed free
+    in any group, or an escalation bed once every funded bed is full.
+
+    Returns what the Holding holds: the ward group (:class:`sim.wards.Ward`; released to
+    whichever group's bed was taken) or ``services.escalation_beds``.
+    """
+    s, env = ctx.services, ctx.env
+    ward = s.acute_beds.ward_for(ctx.streams.person_uniform("ward", i))
+    beds = holding.acquire(ward)
+    if not beds.triggered and not s.acute_beds.full:
+        yield beds | env.timeout(ctx.cfg.acute.outlier_after_hours / 24.0)
+    if not beds.triggered:
+        s.acute_beds.place_anywhere(beds)        # an outlier: any group's bed
     if beds.triggered or s.escalation_beds.units <= 0:
         yield beds
-        return s.acute_beds
+        return ward
     surge = holding.acquire(s.escalation_beds)
     yield beds | surge
     if beds.triggered:
         holding.release(s.escalation_beds)
-        return s.acute_beds
-    holding.release(s.acute_beds)
+        return ward
+    holding.release(ward)
     ctx.billing.escalation_bed(i)
     return s.escalation_beds
 

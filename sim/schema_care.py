@@ -72,6 +72,17 @@ class Acute(Section):
     escalation_beds: int = field(
         25, "Escalation (surge) beds opened only when every funded bed is full, paid per "
         "occupied day ([e], ~6% of funded beds). At most 10,000.", probe=0, ge=0, le=10_000)
+    wards: int = field(
+        5, "Equal ward groups (specialty bed pools of the 65+ emergency take: medicine, older "
+        "people, respiratory/cardiology, stroke, orthopaedics; [e], 4-6) the funded beds are "
+        "split into; an admission waits for its own group's bed until placed as an outlier. "
+        "Small pools board more at the same occupancy (Bagust 1999 BMJ; Jones 2011). 1 = one "
+        "shared pool. At most 1,000.", probe=1, ge=1, le=1_000)
+    outlier_after_hours: Hours = field(
+        4.0, "Hours a patient boards before the bed manager places them in a free bed of any "
+        "ward group, at once when every funded bed is full ([e], 2-6 h: the 4-hour trolley "
+        "wait; outliers waited ~1 h longer in ED than inliers, Flinders 2013). No longer stay "
+        "for outliers (evidence mixed). At most 87,660 hours (ten years).", probe=48.0)
     los_mean_days: Days = field(
         8.0, "Population-average treatment length of stay until medically fit, days: King's Fund "
         "2012 mean total stay 9 d (6-13) less ~1 d of delay [e]." + DAYS_NOTE, probe=10.0)

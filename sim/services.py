@@ -1,7 +1,8 @@
 """Capacity-limited services: beds, places, home-care hours and assessment teams.
 
-Every capacity is a first-come-first-served counting pool (:class:`Capacity`): acute beds,
-intermediate-care beds, reablement places, care-home beds and home-care hours per week. A
+Every capacity is a first-come-first-served counting pool (:class:`Capacity`):
+intermediate-care beds, reablement places, care-home beds and home-care hours per week; acute
+beds are the same pool split into ward groups (:class:`sim.wards.AcuteBeds`). A
 counting design matters: ``simpy.Resource`` releases in O(capacity), too slow for thousands of
 care-home beds or home-care hours, and ``simpy.Container`` schedules two events per use.
 Assessment teams are ``simpy.Resource`` objects (tens of staff).
@@ -12,6 +13,8 @@ from __future__ import annotations
 from collections import deque
 
 import simpy
+
+from .wards import AcuteBeds
 
 
 class Capacity:
@@ -135,7 +138,7 @@ class Services:
     """All capacity pools of a place."""
 
     def __init__(self, env: simpy.Environment, cfg):
-        self.acute_beds = Capacity(env, "acute_beds", cfg.acute.beds)
+        self.acute_beds = AcuteBeds(env, "acute_beds", cfg.acute.beds, cfg.acute.wards)
         self.escalation_beds = Capacity(env, "escalation_beds", cfg.acute.escalation_beds)
         self.ic_beds = Capacity(env, "ic_beds", cfg.intermediate_care.beds)
         self.reablement = Capacity(env, "reablement", cfg.reablement.places)
