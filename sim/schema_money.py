@@ -128,7 +128,7 @@ class Pool(Section):
         "pool", "Who holds the fund: a pool hosted by the commissioners (over/underspend split by "
         "the risk-share rule), or an integrated provider on a capitated budget that keeps its "
         "own surplus or deficit (Torbay, Hammersmith & Fulham).", probe="provider",
-        active_in="pooled")
+        active_in="pooled", moves="spending")
     outcome_payment_share: Annotated[float, Field(ge=0.0, le=0.5)] = field(
         0.0, "Share of the yearly contributions paid to the fund holder only if the outcome "
         "target is met at the financial-year end (Tower Hamlets: a % of contract value); at "

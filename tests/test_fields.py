@@ -40,18 +40,25 @@ ACCOUNT_KPIS = {"risk_share_nhs_gbp", "risk_share_la_gbp", "outcome_payment_gbp"
 
 def _signature(res) -> dict[str, tuple]:
     """What a run's outputs say, by kind (sim.schema_base.MOVES): people's journeys (states,
-    admissions, delays and their causes), spending (cash and resource use) and the accounts
-    (budget plans and balances, risk shares, outcome payments, funded capacity)."""
+    admissions, delays and their reasons), spending (cash and resource use) and the accounts
+    (budget plans and balances, risk shares, outcome payments, funded capacity, the body
+    answerable for each delay)."""
     daily, kpis = res.daily, res.kpis
     funded = daily["series"].str.startswith("funded:")
     money = kpis["kpi"].str.endswith("_gbp")
     books = kpis["kpi"].isin(ACCOUNT_KPIS)
     shifting = res.cost_shifting
-    delays = shifting[["reason", "caused_by", "delayed_bed_days"]] if len(shifting) else shifting
+    # delayed days by reason are journeys; which body is answerable for them (caused_by, who
+    # commissions the service) is attribution, in the accounts
+    delays = (shifting.groupby("reason", sort=True)["delayed_bed_days"].sum().reset_index()
+              if len(shifting) else shifting)
+    answerable = (shifting[["reason", "caused_by", "bed_payer", "delayed_bed_days"]]
+                  if len(shifting) else shifting)
     return {"journeys": (_hash(daily[~funded]), _hash(kpis[~money & ~books]), _hash(delays)),
             "spending": (_hash(res.monthly_costs), _hash(res.monthly_resource),
                          _hash(kpis[money & ~books])),
-            "accounts": (_hash(res.budgets), _hash(daily[funded]), _hash(kpis[books]))}
+            "accounts": (_hash(res.budgets), _hash(daily[funded]), _hash(kpis[books]),
+                         _hash(answerable))}
 
 
 def _scaled(path: str, value):
