@@ -165,8 +165,10 @@ def place_config(place: PlaceFile) -> tuple[Scenario, float, dict[str, str]]:
     chosen = settings(place)
     changes = {path: value for path, (value, _) in chosen.items()}
     changes["name"] = place.name
+    pooled = f"; pool of {', '.join(place.pool.scope)}" if place.pool.scope else ""
     changes["description"] = (f"{place.name}: built by caresim place build from its "
-                              f"{PLACE_FILE} on the {DEFAULT_CONFIG} arrangement")
+                              f"{PLACE_FILE}: the {DEFAULT_CONFIG} default at the place's size "
+                              f"with its figures{pooled}")
     try:
         config = with_overrides(scaled(base, factor), changes)
     except ConfigError as err:
@@ -183,8 +185,8 @@ def config_text(config: Scenario, origins: dict[str, str], source: str) -> str:
     """The config as TOML: every field that differs from the schema or that a place sets,
     each with its origin; checked to load back as exactly ``config``."""
     defaults = Scenario()
-    lines = [f"{WRITTEN_BY} {config.name}` from {source}: the {DEFAULT_CONFIG} "
-             "arrangement (configs/fragmented.toml) with the place's figures.",
+    lines = [f"{WRITTEN_BY} {config.name}` from {source}: the {DEFAULT_CONFIG} default "
+             f"(configs/{DEFAULT_CONFIG}.toml) at the place's size, with its figures.",
              "# Each line says where its value came from; a field not listed is the schema "
              "default (`caresim validate --schema`).",
              "# Rebuilding replaces this file: edit place.toml, or copy this file before "

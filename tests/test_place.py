@@ -135,6 +135,17 @@ def test_a_section_75_schedule_pools_its_services(tmp_path, joint):
     assert config.funding.arrangement == ("pooled" if joint else "pooled_money_only")
 
 
+def test_the_shipped_example_place_builds_as_shipped(tmp_path):
+    shipped = Path(__file__).resolve().parents[1] / "experiments" / "places" / "eastmoor"
+    folder = tmp_path / "eastmoor"
+    folder.mkdir()
+    (folder / "place.toml").write_bytes((shipped / "place.toml").read_bytes())
+    assert build(folder) == 0
+    assert load_config(folder / "eastmoor.toml") == load_config(shipped / "eastmoor.toml")
+    assert (tomllib.loads((folder / "targets.toml").read_text(encoding="utf-8")) ==
+            tomllib.loads((shipped / "targets.toml").read_text(encoding="utf-8")))
+
+
 def test_the_targets_name_only_registry_kpis(tmp_path):
     folder = new_place(tmp_path)
     assert build(folder) == 0

@@ -9,7 +9,6 @@ lists every contradiction at once, one line each, with exit code 2.
 from __future__ import annotations
 
 import argparse
-import time
 
 
 def add_place(sub) -> None:
@@ -59,7 +58,6 @@ def cmd_place_new(args: argparse.Namespace) -> int:
 def cmd_place_build(args: argparse.Namespace) -> int:
     """Build the config and targets; print what came from where and what to run next."""
     from ..place_build import build_place
-    start = time.perf_counter()
     built = build_place(args.name, args.dir, args.out)
     size = built.config.population.size
     print(f"wrote {built.config_path}: {built.config.funding.arrangement}, {size:,} people "
@@ -67,7 +65,7 @@ def cmd_place_build(args: argparse.Namespace) -> int:
           "place.toml, the rest the default place's per person")
     print(f"wrote {built.targets_path}: {built.targets} calibration targets; "
           f"{built.skipped} observed figures skipped (no KPI; listed in the file)")
-    print(f"({time.perf_counter() - start:.1f} s) next:")
+    print("next:")
     print(f"  caresim validate {built.config_path}")
     print(f"  caresim run {built.config_path}")
     return 0
