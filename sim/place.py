@@ -195,18 +195,32 @@ def read_place(folder: str | Path) -> PlaceFile:
 
 def _problem(path: Path, error: dict) -> str:
     """One line for a pydantic problem: file, dotted field, value, what is allowed."""
+    parts = [p for p in error["loc"] if p != "[key]"]
     loc = ""
-    for part in error["loc"]:
+    for part in parts:
         loc += f"[{part}]" if isinstance(part, int) else (f".{part}" if loc else str(part))
+    if "[key]" in error["loc"]:
+        return (f"{path}: {loc}: unknown observed figure; the template's [observed] lists "
+                f"them: {', '.join(OBSERVED)}")
+    if error["type"] == "model_type" and loc.startswith("observed."):
+        return f"{path}: {loc} = {error['input']!r}: expected {{ value = ..., sd = ... }}"
     if error["type"] == "missing":
         return f"{path}: {loc}: required figure is missing"
     if loc.startswith("pool.scope[") and error["type"] == "literal_error":
         return (f"{path}: {loc} = {error['input']!r}: not a service the model has; "
                 f"services: {', '.join(SERVICES)}")
+    if error["type"] in ("model_type", "dict_type"):
+        return f"{path}: {loc} = {error['input']!r}: expected a table, [{loc}] in the template"
     if error["type"] == "extra_forbidden":
         return (f"{path}: {loc} = {error['input']!r}: unknown figure (check its spelling "
                 "against the template, `caresim place new`)")
     return f"{path}: {loc} = {error['input']!r}: {error['msg']}"
+
+
+def _table(data: dict, name: str) -> dict:
+    """A table of ``place.toml`` ({} when missing, or not a table: already reported)."""
+    table = data.get(name)
+    return table if isinstance(table, dict) else {}
 
 
 def _number(data: dict, dotted: str) -> float | None:
@@ -224,11 +238,13 @@ def contradictions(data: dict, source: str) -> list[str]:
 
     ``data`` is the raw ``place.toml``, so these are found alongside any bad single figure.
     """
-    n = lambda dotted: _number(data, dotted)  # noqa: E731
+    def n(dotted: str) -> float | None:
+        return _number(data, dotted)
+
     lines = []
     total = n("population.aged_65_plus")
     bands = {b: n(f"population.aged_{b}") for b in BANDS}
-    given = [b for b in BANDS if "aged_" + b in data.get("population", {})]
+    given = [b for b in BANDS if "aged_" + b in _table(data, "population")]
     if given and len(given) < 3:
         lines.append(f"{source}: population: give all three age bands (aged_65_74, aged_75_84, "
                      f"aged_85_plus) or none; only {', '.join('aged_' + b for b in given)} "
@@ -254,7 +270,7 @@ def contradictions(data: dict, source: str) -> list[str]:
         elif bands[b] is not None and alone > bands[b]:
             lines.append(f"{source}: population.living_alone_{b} = {alone:,.0f} is more than "
                          f"population.aged_{b} = {bands[b]:,.0f}")
-    acute = data.get("acute", {})
+    acute = _table(data, "acute")
     if ("general_acute_beds" in acute or "escalation_beds" in acute) != (
             "share_of_bed_days_65_plus" in acute):
         lines.append(f"{source}: acute: general_acute_beds and escalation_beds (all ages) need "
@@ -273,7 +289,7 @@ def _occupancy_and_residents(data: dict, source: str) -> list[str]:
                          "of beds, 0 to 1 (100%)")
     residents = _number(data, "observed.care_home_residents.value")
     beds = _number(data, "care_homes.beds")
-    if beds is None and "beds" not in data.get("care_homes", {}):
+    if beds is None and "beds" not in _table(data, "care_homes"):
         beds = _scaled_default(data, "care_homes.beds")
     if residents is not None and beds is not None and residents > beds:
         lines.append(f"{source}: observed.care_home_residents.value = {residents:,.0f} is more "
@@ -283,12 +299,12 @@ def _occupancy_and_residents(data: dict, source: str) -> list[str]:
 
 def _pool_money(data: dict, source: str) -> list[str]:
     lines = []
-    pool = data.get("pool", {})
+    pool = _table(data, "pool")
     for funder in ("nhs", "la"):
         amount = _number(data, f"pool.{funder}_contribution_gbp_per_year")
         key = f"budgets.{funder}_gbp_per_year"
         budget = _number(data, key)
-        if budget is None and funder + "_gbp_per_year" not in data.get("budgets", {}):
+        if budget is None and funder + "_gbp_per_year" not in _table(data, "budgets"):
             budget = _scaled_default(data, key)
         if amount and budget is not None and amount > budget * (1 + HEADROOM) + 0.5:
             lines.append(

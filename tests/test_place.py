@@ -213,6 +213,15 @@ REFUSALS = {
         {"nhs_assessors": "nhs_asessors = 10"}, "assessment.nhs_asessors = 10: unknown figure"),
     "beds without the 65+ share": (
         {"share_of_bed_days_65_plus": ""}, "need share_of_bed_days_65_plus"),
+    "an observed figure without its uncertainty": (
+        {"home_care_clients": "home_care_clients = { value = 1_870 }"},
+        "observed.home_care_clients.sd: required figure is missing"),
+    "an observed figure as a bare number": (
+        {"acute_occupancy": "acute_occupancy = 0.9"},
+        "observed.acute_occupancy = 0.9: expected { value = ..., sd = ... }"),
+    "an unknown observed figure": (
+        {"spend_la_gbp": "spend_la_gbpx = { value = 1, sd = 1 }"},
+        "observed.spend_la_gbpx: unknown observed figure"),
     "a figure of the wrong kind": (
         {"beds": 'beds = "sixty"'}, "intermediate_care.beds = 'sixty': Input should be a valid"),
 }
