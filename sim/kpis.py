@@ -132,6 +132,14 @@ def _long_delay_bed_share(d: KpiInputs) -> float:
     return float(delays[delays >= 7.0].sum() / delays.sum()) if delays.sum() > 0 else 0.0
 
 
+def _mean_delay_of_pathway(pathway: int):
+    """Mean days from medically fit to leaving over the live discharges on one pathway."""
+    def compute(d: KpiInputs) -> float:
+        discharges = d.of("discharge")
+        return _mean(discharges.loc[discharges["detail"] == str(pathway), "value"])
+    return compute
+
+
 def _capacity_delay_share(d: KpiInputs) -> float:
     delayed = float(d.window["acute_delayed"].sum())
     waiting = float(d.window["delayed:service_capacity"].sum())
@@ -297,6 +305,12 @@ def _registry() -> list[Kpi]:
             "share of the delayed days of live discharges accrued by people delayed 7 days or "
             "more", "The share of delayed days in delays of a week or more", SHARE,
             _long_delay_bed_share),
+        *[Kpi(f"mean_delay_p{n}_days", "days", f"Mean delay once fit, pathway {n} (days)",
+              f"mean days from medically fit to leaving, over live discharges on pathway {n} "
+              f"({label})", f"The mean delay on pathway {n} ({label})", NON_NEGATIVE,
+              _mean_delay_of_pathway(n))
+          for n, label in enumerate(("home, no new support", "home with new support",
+                                     "an intermediate-care bed", "a care home"))],
         Kpi("capacity_delay_share", "share", "Delayed days waiting for capacity",
             "share of delayed bed days spent waiting for service capacity (home care, "
             "reablement, intermediate care, a care home)",

@@ -73,8 +73,8 @@ OBSERVED_KPIS: dict[str, tuple[str | None, float, str]] = {
         "the pool's: cost_pool_gbp)"),
     "spend_chc_gbp": ("chc_cost_gbp", 1.0, "cash paid a year for NHS Continuing Healthcare"),
     **{f"mean_delay_pathway_{n}_days": (
-        None, 0.0, "no KPI by discharge pathway (the report's delay-by-pathway table shows "
-        "the model's)") for n in range(4)},
+        f"mean_delay_p{n}_days", 1.0, f"the same mean, over discharges on pathway {n}")
+       for n in range(4)},
     "care_home_occupancy": (
         None, 0.0, "no care-home occupancy KPI (care_home_residents_end / care_homes.beds is "
         "the nearest)"),

@@ -93,6 +93,15 @@ def test_delays_by_reason_sum_to_each_discharges_delay(runs):
                                    err_msg=name)
 
 
+def test_mean_delay_by_pathway_is_the_discharges_mean_on_that_pathway(runs):
+    """The four pathway KPIs (place calibration targets) agree with discharges.parquet."""
+    for name, res in runs.items():
+        d, k = res.discharges, res.kpis
+        for (rep, pathway), delays in d.groupby(["replication", "pathway"])["delay_days"]:
+            kpi = k[(k["replication"] == rep) & (k["kpi"] == f"mean_delay_p{pathway}_days")]
+            assert kpi["value"].item() == pytest.approx(delays.mean(), abs=1e-9), name
+
+
 def test_discharges_are_the_live_discharges_of_the_counting_window(runs):
     for res in runs.values():
         cfg, d = res.config, res.discharges
