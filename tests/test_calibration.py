@@ -79,6 +79,13 @@ def test_care_home_residents_steady_over_five_years(default_run):
     assert np.all((end / start - 1).abs() < 0.10), end / start
 
 
+def test_mean_delay_rises_with_the_pathway(default_run):
+    """P0 (home, no new support) < P1 (new support at home) < P2 (an intermediate-care bed)
+    < P3 (a care home), as in every published breakdown of discharge delays."""
+    by_pathway = np.array([_kpi(default_run, f"mean_delay_p{n}_days") for n in range(4)])
+    assert np.all(np.diff(by_pathway, axis=0) > 0), by_pathway
+
+
 def test_thirty_day_readmissions_near_15_percent(default_run):
     share = _kpi(default_run, "readmission_30d_share")
     assert np.all((share > 0.12) & (share < 0.18)), share
