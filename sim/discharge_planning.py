@@ -94,6 +94,8 @@ def plan_discharge(ctx: RunContext, i: int, stay: float,
     resume), for a discharge to assess, or for a package restarted without referral.
     """
     a = ctx.cfg.assessment
+    if a.planned_from_admission_share <= 0.0:   # off: no draw (its own stream; hot path)
+        return None
     if placements.in_care_home(ctx, i) or not ctx.streams.person_bernoulli(
             "discharge_planning", i, a.planned_from_admission_share):
         return None

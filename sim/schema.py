@@ -16,6 +16,7 @@ from typing import Annotated
 
 from pydantic import Field, model_validator
 
+from .schema_assessment import Assessment, Decision
 from .schema_base import (
     DAYS_NOTE,
     MAX_PEOPLE,
@@ -35,11 +36,9 @@ from .schema_base import (
 )
 from .schema_care import (
     Acute,
-    Assessment,
     Avoidance,
     CareHomes,
     Chc,
-    Decision,
     HomeCare,
     IntermediateCare,
     Neighbourhood,

@@ -13,7 +13,6 @@ from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from .schema_assessment import Assessment, Decision  # noqa: F401  (sections of sim.schema)
 from .schema_base import (
     DAYS_NOTE,
     MAX_PEOPLE,
