@@ -46,7 +46,7 @@ class RunContext:
     occupancy: Occupancy
     horizon: float
     admit: Callable[[int], object]
-    die: Callable[[int], None]
+    die: Callable[..., None]
 
     @property
     def pop(self):

@@ -28,7 +28,10 @@ KINDS = {
     "bed_stay": "an acute bed left (discharge or death); value = days in the bed",
     "discharge": "service = destination; payer of the package or place it leads to ('' if "
                  "none); value = days from medically fit to leaving; detail = pathway 0-3",
-    "death": "service = state at death; detail = age band",
+    "death": "service = state at death; value 1 for an excess death from delay harm (left out "
+             "of the yearly mortality review), else 0; detail = age band",
+    "delay_harm": "service 'frailty' (left hospital a level frailer; value = delayed days) or "
+                  "'death' (an excess death from delay, just before its death record)",
     "care_home_admission": "permanent placement; detail = source (hospital, ic, community)",
     "crisis_avoided": "service = route (urgent_response, step_up_bed)",
     "pathway_escalation": "a delayed patient deconditioned; value = new pathway",

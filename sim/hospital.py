@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 import simpy
 
-from . import community_care, placements
+from . import community_care, delay_harm, placements
 from .context import RunContext
 from .decisions import assess
 from .discharge import DischargeDecision, choose_pathway, discharge_process, ready_to_leave
@@ -109,6 +109,7 @@ def emergency_admission(ctx: RunContext, i: int):
         pop.last_discharge[i] = env.now
         ctx.journeys.finish(i)
         leave_hospital(ctx, i, decision, holding)
+        delay_harm.after_delay(ctx, i, delay)
     except simpy.Interrupt:
         holding.release_all()
         people.leave_bed(i)

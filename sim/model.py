@@ -22,6 +22,7 @@ from .clock import Clock
 from .config import Scenario
 from .context import RunContext
 from .costs import Ledger
+from .delay_harm import EXCESS_DEATH
 from .engine import Engine
 from .eventlog import EventLog
 from .fund import FundYear
@@ -59,6 +60,19 @@ def occupancy_series() -> list[str]:
             + [f"delayed:{r}" for r in DELAY_REASONS] + [f"waiting:{w}" for w in WAITING]
             + ["urgent_response", "case_managed"] + [f"alive:{b}" for b in AGE_BANDS]
             + [f"funded:{f}" for f in FUNDED])
+
+
+def other_deaths_by_band(deaths: list[tuple], since: float) -> np.ndarray:
+    """Deaths since ``since`` outside the community (hospital, care homes), by age band: the
+    channels with their own rates, taken out of each band's published total before the
+    community death rate is re-set. Excess deaths from delay harm are left out, so the review
+    does not cancel them."""
+    community = {"home", "home_waiting_care", "home_care", "reablement"}
+    other = np.zeros(3)
+    for t, _i, _kind, state, _payer, value, band in deaths:
+        if t >= since and state not in community and value != EXCESS_DEATH:
+            other[AGE_BANDS.index(band)] += 1
+    return other
 
 
 class Model:
@@ -181,14 +195,9 @@ class Model:
 
     def _yearly_mortality_review(self):
         """Keep each age band's death rate at the published figure as the population drifts."""
-        community = {"home", "home_waiting_care", "home_care", "reablement"}
         while True:
             yield self.env.timeout(YEAR)
-            since = self.env.now - YEAR
-            other = np.zeros(3)
-            for t, _i, _kind, state, _payer, _value, band in self.log.of("death"):
-                if t >= since and state not in community:
-                    other[AGE_BANDS.index(band)] += 1
+            other = other_deaths_by_band(self.log.of("death"), self.env.now - YEAR)
             self.hazards.renormalise_deaths(self.pop, other)
             alive = np.flatnonzero(self.pop.column("state") != DEAD)
             death_rate = self.hazards.death_rate
@@ -250,8 +259,9 @@ class Model:
             community_care.new_care_need(self.ctx, i)
         self.refresh(i)
 
-    def die(self, i: int) -> None:
-        """Death in the current state: release everything held and stop the clocks."""
+    def die(self, i: int, excess: bool = False) -> None:
+        """Death in the current state: release everything held and stop the clocks.
+        ``excess``: a death the published rates do not hold (harm from delay)."""
         t = self.env.now
         state = State(self.pop.state[i])
         if state == State.DEAD:
@@ -260,7 +270,8 @@ class Model:
         placements.release_holdings(self.ctx, i)
         self.billing.stop(i)
         band = AGE_BANDS[self.pop.band[i]]
-        self.log.record(t, i, "death", state.name.lower(), detail=band)
+        self.log.record(t, i, "death", state.name.lower(),
+                        value=EXCESS_DEATH if excess else 0.0, detail=band)
         self.occupancy.add("alive", -1, t)
         self.occupancy.add(f"alive:{band}", -1, t)
         self.people.move(i, State.DEAD)

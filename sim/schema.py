@@ -45,6 +45,7 @@ from .schema_care import (
     Pathways,
     Reablement,
 )
+from .schema_levers import DelayHarm
 from .schema_money import Budgets, Costs, Funding, Savings
 
 
@@ -224,6 +225,8 @@ class Scenario(Section):
     savings: Savings = Field(default_factory=Savings,
                              description="Cashable savings and reinvestment.")
     costs: Costs = Field(default_factory=Costs, description="Unit costs (2024/25 prices).")
+    delay_harm: DelayHarm = Field(default_factory=DelayHarm,
+                                  description="Harm from waiting in a bed once medically fit.")
 
     @model_validator(mode="after")
     def _consistent(self):
