@@ -112,7 +112,7 @@ class CarerWorkforce:
     def _hand_back_excess(self, post: int) -> None:
         """Hand packages back until the hours in use fit the hours deliverable."""
         while self.capacity.level < -1e-9:
-            held, at_home = self._candidates()
+            held, at_home = self.candidates()
             pool = held or at_home
             if not pool:
                 return          # only hours granted to people still leaving hospital
@@ -121,7 +121,7 @@ class CarerWorkforce:
             self.handed_back_hours += float(self.ctx.pop.package_hours[i])
             hand_back(self.ctx, i)
 
-    def _candidates(self) -> tuple[list[int], list[int]]:
+    def candidates(self) -> tuple[list[int], list[int]]:
         """Packages a provider can hand back: held for clients in hospital, and of clients at
         home who are not mid-process; each in id order."""
         ctx = self.ctx
