@@ -165,6 +165,22 @@ ROWS: dict[str, list[Row]] = {
             "planning figure of 27,000 so the default meets the calibration targets"),
         Row("Care-home beds, residential and nursing", ("care_homes.beds",), "2,100-2,700",
             "[e]: ~3.6% of 65+ in care homes [m] at ~90% occupancy"),
+        Row("Home-care workforce churn: carers leaving a year, mean days to recruit a "
+            "replacement, care hours a week a carer delivers; providers hand packages back when "
+            "the hours deliverable fall below those in use (off by default: turnover 0)",
+            ("home_care.carer_turnover_per_year", "home_care.recruitment_days_mean",
+             "home_care.hours_per_carer"), "central 0.32 / 155 d / 20 h; 0.25-0.40 / "
+            "90-240 d / 15-30 h",
+            "Skills for Care, State of the adult social care sector and workforce: turnover 29% "
+            "(2021/22), 30% (2022/23), higher in domiciliary care (Hussein 2016) [m]; vacancy "
+            "rate in domiciliary care 12.9% (2022/23), 11.9% (2023/24) [m]; recruitment days "
+            "[e] from vacancy share = r*T/(1+r*T); hours a carer [e]"),
+        Row("Care-home vacancies: days a vacated room is not usable (turnaround), share of "
+            "offers a home declines after its own assessment (off by default: 0)",
+            ("care_homes.vacancy_turnaround_days", "care_homes.decline_share"),
+            "central 4 d / 0.15; 2-7 d / 0.05-0.30",
+            "[e]; a mismatch between provision and the needs of people leaving hospital is a "
+            "named cause of delays (Health Soc Care Community 2023, PMC10084034) [m]"),
         Row("Hospital and community assessors (FTE): LA social workers, NHS discharge team",
             ("assessment.la_social_workers", "assessment.nhs_assessors"), "social workers 8-25",
             "[e]"),

@@ -6,7 +6,8 @@ assessments a discharge to assess moves out of hospital.
 * :func:`intermediate_care_stay` - a step-up or step-down bed (``intermediate_care.*``); ends
   at home, on home care, in a care home (after a funding decision) or in death.
 * :func:`new_care_need` and :func:`community_care_request` - a need arising at home: an
-  assessment, the funding decision and the wait for capacity (``home_care.*``).
+  assessment, the funding decision and the wait for capacity (``home_care.*``); also the wait
+  for a new provider after a package is handed back (:mod:`sim.care_market`).
 * :func:`start_interim_home_care` / :func:`assess_at_home`, :func:`start_interim_care_home` /
   :func:`assess_in_care_home` - discharge to assess (``assessment.discharge_to_assess``): the
   person leaves on interim funding (``assessment.interim_payer``); the same assessors assess
@@ -133,21 +134,30 @@ def new_care_need(ctx: RunContext, i: int) -> None:
             ctx.people.move(i, HOME)
 
 
-def community_care_request(ctx: RunContext, i: int, service: str, assessed: bool):
-    """Assessment, decision and the wait for capacity, for someone living at home."""
+def community_care_request(ctx: RunContext, i: int, service: str, assessed: bool,
+                           decided: bool = False):
+    """Assessment, decision and the wait for capacity, for someone living at home.
+
+    ``decided``: a package a provider handed back (:mod:`sim.care_market`): its funding
+    stands, so only the wait for a new provider's hours remains.
+    """
     holding = Holding(ctx.env, ctx.occupancy)
     referred = ctx.env.now
     try:
-        if not assessed:
+        if not (assessed or decided):
             yield from assess(ctx, i, ["joint"] if ctx.rules.joint(service) else ["la"])
         fees = care_home_fees(ctx, i) if service == "care_home" else \
             Fees(ctx.rules.payer(service))
-        fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
+        if decided:
+            fees = home_care_fees(ctx, i)       # as agreed before: the person or the payer
+        else:
+            fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
         cap, amount = placements.capacity_for(ctx, i, service)
         yield holding.acquire(cap, amount)
         holding.keep(cap)
         ctx.journeys.finish(i)
-        ctx.log.record(ctx.env.now, i, "referral_to_care", service, value=ctx.env.now - referred)
+        ctx.log.record(ctx.env.now, i, "referral_to_care", service, value=ctx.env.now - referred,
+                       detail="handback" if decided else "")
         if service == "care_home":
             placements.end_home_care(ctx, i)    # a client moving into a care home
         _start(ctx, i, service, fees, source="community")

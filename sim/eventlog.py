@@ -38,7 +38,10 @@ KINDS = {
     "chc_dispute": "value = days to resolve; detail 'eligible' or 'not_eligible'",
     "rationed": "a funding decision held back by rationing; service, payer; detail 'waiting' "
                 "(for funds) or 'refused' (below the eligibility threshold)",
-    "referral_to_care": "care started after a referral at home; service; value = days waited",
+    "referral_to_care": "care started after a referral at home; service; value = days waited; "
+                        "detail 'handback' when re-brokering a handed-back package",
+    "handback": "a provider short of carers handed a package back; service 'home_care'; payer "
+                "of the package; value = hours a week; detail 'at_home' or 'in_hospital'",
     "beds_closed": "person -1; value = acute beds closed at a review",
     "reinvestment": "person -1; service = target; payer = budget; value = gbp a year",
     "statutory_risk": "person -1; payer = fund; value = shortfall gbp on that day",

@@ -18,6 +18,7 @@ import numpy as np
 
 from . import community_care, hospital, placements
 from .billing import Billing
+from .care_market import CarerWorkforce
 from .clock import Clock
 from .config import Scenario
 from .context import RunContext
@@ -90,9 +91,12 @@ class Model:
                                              * (self.horizon / YEAR + 1)) + 16
         self.pop = Population(expected)
         self.ledger = Ledger()
-        self.services = Services(self.env, cfg)
+        self.services = Services(self.env, cfg, self.streams)
         self.funding = FundingRules(cfg, self.env, self.clock, self.ledger)
         self.occupancy = Occupancy(occupancy_series(), self.clock.days)
+        # carers in post at the start (home-care hours deliverable), before the starting clients
+        self.workforce = CarerWorkforce(self.env, cfg, self.streams,
+                                        self.services.home_care_hours, self.occupancy)
         self.log = EventLog(states=event_log)
         self.billing = Billing(cfg, self.funding, self.ledger, self.env)
         self._init_population()
@@ -119,11 +123,12 @@ class Model:
         people = draw_people(cfg, rng, cfg.population.size, 0.0, entrants=False)
         pick_initial_states(cfg, self.streams.generator("initial_states"), people)
         state, hours = people["state"], people["package_hours"]
-        # the starting stock cannot exceed the capacity the place has
+        # the starting stock cannot exceed the capacity the place has (for home care, the hours
+        # the carers in post at the start deliver)
         in_home = np.flatnonzero(np.isin(state, [State.RESIDENTIAL, State.NURSING]))
         state[in_home[cfg.care_homes.beds:]] = State.HOME
         on_care = np.flatnonzero(state == State.HOME_CARE)
-        over = np.cumsum(hours[on_care]) > cfg.home_care.capacity_hours_per_week
+        over = np.cumsum(hours[on_care]) > self.services.home_care_hours.units
         state[on_care[over]] = State.HOME
         people["package_hours"] = np.where(state == State.HOME_CARE, hours, 0.0)
         self._initial_ids = self.pop.add(people)
@@ -147,6 +152,7 @@ class Model:
         self.savings.start()
         self.neighbourhood.start()
         self.fund_year.start()
+        self.workforce.start(ctx)
         for i, e in zip(ch, elapsed):
             placements.start_care_home(ctx, int(i), nursing=pop.state[i] == NURSING,
                                        source=None, elapsed_days=float(e))

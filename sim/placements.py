@@ -39,7 +39,7 @@ def start_home_care(ctx: RunContext, i: int, fees: Fees | None = None, initial: 
     pop = ctx.pop
     hours = pop.package_hours[i] if pop.package_hours[i] > 0 else package_size(ctx, i)
     if initial:
-        ctx.services.home_care_hours.request(hours)
+        ctx.services.home_care_hours.occupy(hours)
     pop.package_suspended_since[i] = math.nan
     ctx.people.move(i, HOME_CARE)
     pop.package_hours[i] = hours
@@ -97,7 +97,7 @@ def start_care_home(ctx: RunContext, i: int, nursing: bool, source: str | None,
     starting resident, ``source=None``), with its fees and who pays them."""
     env, ch, pop = ctx.env, ctx.cfg.care_homes, ctx.pop
     if source is None:
-        ctx.services.care_home_beds.request(1)
+        ctx.services.care_home_beds.occupy(1)
     else:
         ctx.log.record(env.now, i, "care_home_admission", "care_home", detail=source)
     state = NURSING if nursing else RESIDENTIAL
@@ -162,7 +162,7 @@ def release_holdings(ctx: RunContext, i: int) -> None:
     end_home_care(ctx, i)
     if in_care_home(ctx, i):
         ctx.pop.care_home_kind[i] = NO_CARE_HOME
-        ctx.services.care_home_beds.release(1)
+        ctx.services.care_home_beds.vacate(1)     # usable again after its turnaround
         ctx.billing.leave_care_home(i)
 
 

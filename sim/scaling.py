@@ -5,7 +5,9 @@ Scaling a place by a factor multiplies every field that grows with its size
 governance, the beds a savings review closes), so that rates per person, occupancy shares and
 money per person stay as they were. Counts are rounded to whole units (at least one, unless
 there were none); assessment teams are rounded up so that a small place keeps a workable team
-(they run at ~80% load); home-care hours are whole hours a week. ``caresim run/compare/sweep
+(they run at ~80% load); home-care hours are whole hours a week. Properties of a unit, not of
+the place, are not scaled (``home_care.hours_per_carer``: a smaller place has fewer carers, each
+delivering the same hours). ``caresim run/compare/sweep
 --scale F``, :func:`scaled` (the Python API), case files' ``scale`` and the test suite's small
 places all go through :func:`scale_overrides`.
 """

@@ -5,8 +5,9 @@ source row in docs/PARAMETERS.md and states its upper bound (see :mod:`sim.schem
 metadata holds a probe value (and the settings under which the field acts) that the
 field-activity test uses to show the field changes some output. The run and the people
 (population, frailty, crises, deaths) live here with :class:`Scenario`; the care services in
-:mod:`sim.schema_care`; budgets, the funding arrangement, savings and unit costs in
-:mod:`sim.schema_money`. Loading, overrides and error messages live in :mod:`sim.config`.
+:mod:`sim.schema_care`, their market's churn in :mod:`sim.schema_market`; budgets, the funding
+arrangement, savings and unit costs in :mod:`sim.schema_money`. Loading, overrides and error
+messages live in :mod:`sim.config`.
 """
 
 from __future__ import annotations
@@ -37,15 +38,14 @@ from .schema_base import (
 from .schema_care import (
     Acute,
     Avoidance,
-    CareHomes,
     Chc,
-    HomeCare,
     IntermediateCare,
     Neighbourhood,
     Pathways,
     Reablement,
 )
 from .schema_levers import DelayHarm
+from .schema_market import CareHomeMarket, HomeCareMarket
 from .schema_money import Budgets, Costs, Funding, Savings
 
 
@@ -213,8 +213,10 @@ class Scenario(Section):
     reablement: Reablement = Field(default_factory=Reablement, description="Reablement.")
     intermediate_care: IntermediateCare = Field(default_factory=IntermediateCare,
                                                 description="Intermediate-care beds.")
-    home_care: HomeCare = Field(default_factory=HomeCare, description="Home care.")
-    care_homes: CareHomes = Field(default_factory=CareHomes, description="Care homes.")
+    home_care: HomeCareMarket = Field(default_factory=HomeCareMarket,
+                                      description="Home care and its workforce.")
+    care_homes: CareHomeMarket = Field(default_factory=CareHomeMarket,
+                                       description="Care homes and their vacancies.")
     chc: Chc = Field(default_factory=Chc, description="NHS Continuing Healthcare.")
     assessment: Assessment = Field(default_factory=Assessment, description="Assessments.")
     decision: Decision = Field(default_factory=Decision, description="Funding decisions.")
