@@ -6,7 +6,8 @@ metadata holds a probe value (and the settings under which the field acts) that 
 field-activity test uses to show the field changes some output. The run and the people
 (population, frailty, crises, deaths) live here with :class:`Scenario`; the care services in
 :mod:`sim.schema_care`; budgets, the funding arrangement, savings and unit costs in
-:mod:`sim.schema_money`. Loading, overrides and error messages live in :mod:`sim.config`.
+:mod:`sim.schema_money`; where the run starts in :mod:`sim.schema_start`. Loading, overrides
+and error messages live in :mod:`sim.config`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .schema_care import (
     Reablement,
 )
 from .schema_money import Budgets, Costs, Funding, Savings
+from .schema_start import Start, check_capacity
 
 
 class Run(Section):
@@ -224,10 +226,13 @@ class Scenario(Section):
     savings: Savings = Field(default_factory=Savings,
                              description="Cashable savings and reinvestment.")
     costs: Costs = Field(default_factory=Costs, description="Unit costs (2024/25 prices).")
+    start: Start = Field(default_factory=Start,
+                         description="Where the run starts: prevalence or today's snapshot.")
 
     @model_validator(mode="after")
     def _consistent(self):
         if self.savings.reinvest_in == "prevention" and not self.neighbourhood.case_management:
             raise ValueError("savings.reinvest_in = 'prevention' buys neighbourhood case-"
                              "management places: set neighbourhood.case_management = true")
+        check_capacity(self)
         return self
