@@ -7,13 +7,16 @@ Prevalence mode (the default) is guarded bit for bit by tests/test_backtest.py.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
 
 import sim
+from sim import cli
 from sim.config import ConfigError
 from sim.model import Model
+from sim.place import SnapshotFigures
 from sim.scaling import scaled
 
 from .conftest import small
@@ -185,3 +188,67 @@ def test_frailer_people_fill_care_homes_and_hospital_beds():
     everyone = frailty.mean()
     assert frailty[roles["care_home"]].mean() > everyone + 0.3
     assert frailty[roles["acute_treatment"]].mean() > everyone + 0.2
+
+
+# --- caresim place build: today's counts ---------------------------------------------------
+def _place_with_snapshot(tmp_path, changes: dict[str, str] | None = None):
+    """The template place with its [snapshot] lines uncommented (and ``key = value`` edits)."""
+    folder = tmp_path / "shire"
+    assert cli.main(["place", "new", "shire", "--dir", str(folder)]) == 0
+    path = folder / "place.toml"
+    text = path.read_text(encoding="utf-8").replace("# [snapshot]", "[snapshot]")
+    for key in SnapshotFigures.model_fields:
+        text = re.sub(rf"(?m)^# ({key} = )", r"\1", text)
+    for key, line in (changes or {}).items():
+        text, found = re.subn(rf"(?m)^{key} = .*$", line, text, count=1)
+        assert found, key
+    path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def test_place_build_writes_today_s_counts_as_the_start(tmp_path):
+    folder = _place_with_snapshot(tmp_path)
+    assert cli.main(["place", "build", "shire", "--dir", str(folder)]) == 0
+    built = sim.load_config(folder / "shire.toml").start
+    example = sim.load_config("experiments/start_today.toml").start
+    assert built == example      # the template's example counts are the worked example's
+
+
+def test_the_untouched_template_starts_at_prevalence(tmp_path):
+    folder = tmp_path / "vale"
+    assert cli.main(["place", "new", "vale", "--dir", str(folder)]) == 0
+    assert cli.main(["place", "build", "vale", "--dir", str(folder)]) == 0
+    assert sim.load_config(folder / "vale.toml").start.mode == "prevalence"
+    assert "[start]" not in (folder / "vale.toml").read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("changes, expected", [
+    ({"delayed_awaiting_care_home": "delayed_awaiting_care_home = 400"},
+     "snapshot.delayed_awaiting_* = 444 patients is more than the 65+ in acute beds"),
+    ({"acute_occupied_beds": "acute_occupied_beds = 800"},
+     "snapshot.acute_occupied_beds = 800 is more than acute.general_acute_beds + "
+     "acute.escalation_beds = 742"),
+    ({"nursing_residents": "nursing_residents = 1_200"},
+     "snapshot.residential_residents + nursing_residents = 2,496 is more than the care-home "
+     "beds (2,400, care_homes.beds)"),
+    ({"intermediate_care_occupied_beds": "intermediate_care_occupied_beds = 61"},
+     "snapshot.intermediate_care_occupied_beds = 61 is more than the intermediate-care beds "
+     "(60, intermediate_care.beds)"),
+    ({"reablement_clients": "reablement_clients = 251"},
+     "snapshot.reablement_clients = 251 is more than the reablement places (250, "
+     "intermediate_care.reablement_places)"),
+    ({"acute_occupied_beds": ""},
+     "snapshot.delayed_awaiting_* need snapshot.acute_occupied_beds"),
+    ({"home_care_clients": "home_care_clients = 2_600"},
+     "start.home_care = 2600 clients need 31,195 hours a week"),
+    ({"waiting_for_care_home": "waiting_for_care_home = -3"},
+     "snapshot.waiting_for_care_home = -3: Input should be greater than or equal to 0"),
+])
+def test_place_build_refuses_counts_that_contradict_capacities(tmp_path, capsys, changes,
+                                                               expected):
+    folder = _place_with_snapshot(tmp_path, changes)
+    capsys.readouterr()
+    assert cli.main(["place", "build", "shire", "--dir", str(folder)]) == 2
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 1 and expected in err[0], err
+    assert sorted(p.name for p in folder.iterdir()) == ["place.toml"]   # nothing written
