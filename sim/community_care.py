@@ -33,13 +33,15 @@ from .population import HOME, HOME_CARE, HOME_WAITING_CARE, IC_BED, REABLEMENT
 from .services import Holding
 
 
-def reablement_episode(ctx: RunContext, i: int):
-    """Reablement (its place already held); ends independent, on home care, or readmitted."""
+def reablement_episode(ctx: RunContext, i: int, duration: float | None = None):
+    """Reablement (its place already held); ends independent, on home care, or readmitted.
+    ``duration``: the days left of an episode under way at a snapshot start."""
     env, r, streams = ctx.env, ctx.cfg.reablement, ctx.streams
     ctx.people.move(i, REABLEMENT)
     ctx.billing.reablement_episode(i)
-    duration = min(streams.person_exponential("reablement_days", i, r.duration_mean_days),
-                   r.max_days)
+    if duration is None:
+        duration = min(streams.person_exponential("reablement_days", i, r.duration_mean_days),
+                       r.max_days)
     outcome = streams.person_choice("reablement_outcome", i, r.outcome_split)
     try:
         if outcome == 2:
@@ -63,16 +65,19 @@ def reablement_episode(ctx: RunContext, i: int):
         ctx.journeys.start(i, community_care_request(ctx, i, "home_care", assessed=True))
 
 
-def intermediate_care_stay(ctx: RunContext, i: int, step_up: bool, has_bed: bool = False):
-    """An intermediate-care bed stay (step-up from home or step-down from hospital)."""
+def intermediate_care_stay(ctx: RunContext, i: int, step_up: bool, has_bed: bool = False,
+                           stay: float | None = None):
+    """An intermediate-care bed stay (step-up from home or step-down from hospital);
+    ``stay``: the days left of a stay under way at a snapshot start."""
     env, ic, streams = ctx.env, ctx.cfg.intermediate_care, ctx.streams
     holding = Holding(env, ctx.occupancy)
     if not has_bed:
         ctx.services.ic_beds.request(1)
     ctx.people.move(i, IC_BED)
     ctx.billing.intermediate_care_stay(i)
-    stay = streams.person_exponential("ic_days", i, ic.los_mean_days / 2) + \
-        streams.person_exponential("ic_days", i, ic.los_mean_days / 2)
+    if stay is None:
+        stay = streams.person_exponential("ic_days", i, ic.los_mean_days / 2) + \
+            streams.person_exponential("ic_days", i, ic.los_mean_days / 2)
     outcome = streams.person_choice("ic_outcome", i, ic.outcome_split)
 
     def leave_bed():

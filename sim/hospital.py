@@ -7,7 +7,9 @@
   (:mod:`sim.wards`; of any group once placed as an outlier) or an escalation bed is free,
   a lognormal treatment stay (``acute.los_*``), death in hospital
   (``mortality.in_hospital_death_share_by_band``), then the discharge process
-  (:mod:`sim.discharge`) and the move to where it found a place.
+  (:mod:`sim.discharge`) and the move to where it found a place; :func:`stay_in_bed` and
+  :func:`discharge` are its parts once in a bed (a snapshot start, :mod:`sim.start`, enters
+  them with the stay so far).
 * :data:`ARRIVALS` - each destination a discharge can lead to, mapped to the function that
   starts the person there.
 """
@@ -86,33 +88,49 @@ def emergency_admission(ctx: RunContext, i: int):
         ctx.billing.admission(i)
         people.move(i, ACUTE_TREATMENT)
         stay = treatment_length_of_stay(ctx, i)
-        death_share = ctx.cfg.mortality.in_hospital_death_share_by_band[pop.band[i]]
-        if ctx.streams.person_bernoulli("hospital_death", i, death_share):
-            yield env.timeout(stay * ctx.streams.person_uniform("hospital_death_time", i))
-            holding.release_all()
-            people.leave_bed(i)
-            ctx.journeys.finish(i)
-            ctx.die(i)
-            return
-        plan = yield from treatment(ctx, i, stay, had_package)
-        fit = env.now
-        people.move(i, ACUTE_DELAYED)
-        decision = yield from _find_a_place(ctx, i, had_package, holding, plan)
-        delay = env.now - fit
-        ctx.billing.delayed_days(i, delay)
-        holding.release(bed)
-        people.leave_bed(i)
-        if bed is ctx.services.escalation_beds:
-            ctx.billing.stop(i, ("escalation",))
-        ctx.log.record(env.now, i, "discharge", decision.destination, _payer(ctx, decision),
-                       delay, str(decision.pathway))
-        pop.last_discharge[i] = env.now
-        ctx.journeys.finish(i)
-        leave_hospital(ctx, i, decision, holding)
-        delay_harm.after_delay(ctx, i, delay)
+        yield from stay_in_bed(ctx, i, stay, had_package, bed, holding)
     except simpy.Interrupt:
         holding.release_all()
         people.leave_bed(i)
+
+
+def stay_in_bed(ctx: RunContext, i: int, stay: float, had_package: bool, bed,
+                holding: Holding):
+    """In an acute bed (``bed`` held by ``holding``): ``stay`` days of treatment (or death
+    in hospital), the discharge process, and leaving. The caller handles interruptions."""
+    env, people = ctx.env, ctx.people
+    death_share = ctx.cfg.mortality.in_hospital_death_share_by_band[ctx.pop.band[i]]
+    if ctx.streams.person_bernoulli("hospital_death", i, death_share):
+        yield env.timeout(stay * ctx.streams.person_uniform("hospital_death_time", i))
+        holding.release_all()
+        people.leave_bed(i)
+        ctx.journeys.finish(i)
+        ctx.die(i)
+        return
+    plan = yield from treatment(ctx, i, stay, had_package)
+    fit = env.now
+    people.move(i, ACUTE_DELAYED)
+    decision = yield from _find_a_place(ctx, i, had_package, holding, plan)
+    discharge(ctx, i, decision, fit, bed, holding)
+
+
+def discharge(ctx: RunContext, i: int, decision: DischargeDecision, fit: float, bed,
+              holding: Holding) -> None:
+    """Leave the acute bed (``bed``), medically fit since ``fit``, for where the discharge
+    process found a place. Days delayed before the run (a snapshot start) are not billed."""
+    env, pop = ctx.env, ctx.pop
+    delay = env.now - fit
+    ctx.billing.delayed_days(i, env.now - max(fit, 0.0))
+    holding.release(bed)
+    ctx.people.leave_bed(i)
+    if bed is ctx.services.escalation_beds:
+        ctx.billing.stop(i, ("escalation",))
+    ctx.log.record(env.now, i, "discharge", decision.destination, _payer(ctx, decision),
+                   delay, str(decision.pathway))
+    pop.last_discharge[i] = env.now
+    ctx.journeys.finish(i)
+    leave_hospital(ctx, i, decision, holding)
+    delay_harm.after_delay(ctx, i, delay)
 
 
 def _payer(ctx: RunContext, decision: DischargeDecision) -> str:

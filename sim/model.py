@@ -1,9 +1,10 @@
 """The model of one replication: it builds the run context and runs the clock.
 
-The model owns the set-up (the starting population at published prevalence, capacity pools,
-funding rules, billing, the hazard clocks) and the place-wide processes (entrants each year,
-the yearly mortality review, age-band changes, closing each day's occupancy). The journey
-itself lives in the journey modules, which see only the :class:`~sim.context.RunContext`:
+The model owns the set-up (the starting population at published prevalence or, with ``start.mode
+= "snapshot"``, at today's position: :mod:`sim.start_choice`, :mod:`sim.start`; capacity pools,
+funding rules, billing, the hazard clocks) and the place-wide processes (entrants each year, the
+yearly mortality review, age-band changes, closing each day's occupancy). The journey itself
+lives in the journey modules, which see only the :class:`~sim.context.RunContext`:
 :mod:`sim.hospital` (crisis, admission, treatment, leaving), :mod:`sim.discharge` (pathway and
 the discharge process), :mod:`sim.decisions` (assessments, CHC, funding decisions),
 :mod:`sim.community_care` (reablement, intermediate care, referrals, discharge to assess) and
@@ -16,7 +17,7 @@ import gc
 
 import numpy as np
 
-from . import community_care, hospital, placements
+from . import community_care, hospital, placements, start, start_choice
 from .billing import Billing
 from .care_market import CarerWorkforce
 from .clock import Clock
@@ -121,6 +122,12 @@ class Model:
         cfg = self.cfg
         rng = self.streams.generator("population")
         people = draw_people(cfg, rng, cfg.population.size, 0.0, entrants=False)
+        self.snapshot = None
+        if cfg.start.mode == "snapshot":    # today's position (sim.start_choice)
+            self.snapshot = start_choice.choose(cfg, self.streams.generator("snapshot"),
+                                                 people)
+            self._initial_ids = self.pop.add(people)
+            return
         pick_initial_states(cfg, self.streams.generator("initial_states"), people)
         state, hours = people["state"], people["package_hours"]
         # the starting stock cannot exceed the capacity the place has (for home care, the hours
@@ -162,6 +169,8 @@ class Model:
                 placements.start_home_care(ctx, i, initial=True)
             if self.neighbourhood.active:
                 self.neighbourhood.update(i)
+        if self.snapshot is not None:
+            start.place(ctx, self.snapshot, self.streams.generator("snapshot_times"))
         self._schedule_band_changes_at_start()
         # everyone's hazard clocks at once (what refresh(i) does for one person)
         rates = np.array([self.hazards.rates(pop, i, 0.0) for i in ids]).reshape(-1, 4)

@@ -8,7 +8,8 @@ holds or can download, each line naming its unit and the public table it comes f
 :class:`~sim.config.ConfigError` listing every problem at once, one line each: a wrong type,
 a negative or missing required figure, an unknown key, and figures that contradict each other
 (age bands that do not sum to the 65+ total, occupancy above 100%, more care-home residents
-than beds, a pool contribution larger than the partner's budget ...). :mod:`sim.place_build`
+than beds, a pool contribution larger than the partner's budget, today's counts above the
+capacities that hold them ...). :mod:`sim.place_build`
 turns a :class:`PlaceFile` into a config and calibration targets.
 """
 
@@ -105,6 +106,31 @@ class PoolFigures(Figures):
     joint_assessment: bool = False
 
 
+class SnapshotFigures(Figures):
+    """Today's position (optional): counts on one day, people aged 65+ unless named."""
+
+    acute_occupied_beds: Count | None = None
+    delayed_awaiting_home_care: Count = 0
+    delayed_awaiting_reablement: Count = 0
+    delayed_awaiting_intermediate_care: Count = 0
+    delayed_awaiting_care_home: Count = 0
+    intermediate_care_occupied_beds: Count = 0
+    reablement_clients: Count = 0
+    home_care_clients: Count = 0
+    residential_residents: Count = 0
+    nursing_residents: Count = 0
+    waiting_for_home_care: Count = 0
+    waiting_for_care_home: Count = 0
+
+
+#: snapshot figures of a capacity's users -> (capacity figure, its config field, label)
+SNAPSHOT_CAPACITY = {
+    "intermediate_care_occupied_beds": ("intermediate_care.beds", "", "intermediate-care beds"),
+    "reablement_clients": ("intermediate_care.reablement_places", "reablement.places",
+                           "reablement places"),
+    "care_home_residents": ("care_homes.beds", "", "care-home beds")}
+
+
 class Observation(Figures):
     value: Annotated[float, Field(ge=0.0)]
     sd: Annotated[float, Field(gt=0.0)]
@@ -133,6 +159,7 @@ class PlaceFile(Figures):
     assessment: AssessmentFigures = AssessmentFigures()
     budgets: BudgetFigures = BudgetFigures()
     pool: PoolFigures = PoolFigures()
+    snapshot: SnapshotFigures | None = None
     observed: dict[ObservedName, Observation] = {}
 
 
@@ -277,6 +304,7 @@ def contradictions(data: dict, source: str) -> list[str]:
                      "share_of_bed_days_65_plus, and it needs general_acute_beds")
     lines += _occupancy_and_residents(data, source)
     lines += _pool_money(data, source)
+    lines += _snapshot_counts(data, source)
     return lines
 
 
@@ -314,6 +342,52 @@ def _pool_money(data: dict, source: str) -> list[str]:
         if amount and isinstance(pool.get("scope", []), list) and not pool.get("scope"):
             lines.append(f"{source}: pool.{funder}_contribution_gbp_per_year = {amount:,.0f} "
                          "but pool.scope is empty: name the services the pool pays for")
+    return lines
+
+
+def _capacity(data: dict, figure: str, field: str) -> float | None:
+    """The place's own capacity ``figure``, else the default place's config ``field`` (the
+    same path if empty) scaled to its size."""
+    table, _, key = figure.partition(".")
+    return _number(data, figure) if key in _table(data, table) else \
+        _scaled_default(data, field or figure)
+
+
+def _snapshot_counts(data: dict, source: str) -> list[str]:
+    """Today's counts that do not fit the place's capacities (or their own totals)."""
+    snap = _table(data, "snapshot")
+    if not snap:
+        return []
+    lines = []
+    delayed = sum(_number(data, f"snapshot.{k}") or 0.0 for k in snap if k.startswith("delayed_"))
+    occupied = _number(data, "snapshot.acute_occupied_beds")
+    share = _number(data, "acute.share_of_bed_days_65_plus")
+    if "acute_occupied_beds" in snap and "share_of_bed_days_65_plus" not in _table(data, "acute"):
+        lines.append(f"{source}: snapshot.acute_occupied_beds (all ages) needs "
+                     "acute.share_of_bed_days_65_plus")
+    elif occupied is not None and share is not None:
+        beds = (_number(data, "acute.general_acute_beds") or 0.0) + \
+            (_number(data, "acute.escalation_beds") or 0.0)
+        if "general_acute_beds" in _table(data, "acute") and occupied > beds:
+            lines.append(f"{source}: snapshot.acute_occupied_beds = {occupied:,.0f} is more than "
+                         f"acute.general_acute_beds + acute.escalation_beds = {beds:,.0f}")
+        if delayed > round(occupied * share):
+            lines.append(f"{source}: snapshot.delayed_awaiting_* = {delayed:,.0f} patients is "
+                         f"more than the 65+ in acute beds (snapshot.acute_occupied_beds x "
+                         f"acute.share_of_bed_days_65_plus = {round(occupied * share):,.0f})")
+    elif delayed:
+        lines.append(f"{source}: snapshot.delayed_awaiting_* need snapshot.acute_occupied_beds "
+                     "(the delayed are among the people in acute beds)")
+    counts = {k: _number(data, f"snapshot.{k}") for k in snap}
+    counts["care_home_residents"] = (counts.get("residential_residents") or 0.0) + \
+        (counts.get("nursing_residents") or 0.0)
+    for key, (dotted, field, label) in SNAPSHOT_CAPACITY.items():
+        count, limit = counts.get(key), _capacity(data, dotted, field)
+        if count is not None and limit is not None and count > limit:
+            name = "residential_residents + nursing_residents" if key.startswith("care") \
+                else key
+            lines.append(f"{source}: snapshot.{name} = {count:,.0f} is more than the {label} "
+                         f"({limit:,.0f}, {dotted})")
     return lines
 
 

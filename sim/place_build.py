@@ -9,9 +9,10 @@ beds for the 65+ are the place's general and acute beds times the 65+ share of b
 non-empty pool scope (the Better Care Fund / Section 75 schedule) pools those services with
 the schedule's contributions and risk share, as ``pooled_money_only`` does, and with
 ``joint_assessment`` also gives them one joint assessment and a coordinator's decision, as
-``pooled`` does; anything else (an integrated provider, neighbourhood teams) is left to an
-edit of the written config. The config is written with a comment on every line saying where
-its value came from, and read back to check it loads as exactly the config built.
+``pooled`` does; a ``[snapshot]`` table of today's counts starts the run there (``[start]``,
+:func:`snapshot_settings`); anything else (an integrated provider, neighbourhood teams) is
+left to an edit of the written config. The config is written with a comment on every line
+saying where its value came from, and read back to check it loads as exactly the config built.
 
 The ``[observed]`` figures become ``targets.toml``: one ``[targets.KPI]`` table (``value``,
 ``sd``) per figure with a KPI of the same meaning in :data:`sim.kpis.KPIS`
@@ -145,6 +146,7 @@ def settings(place: PlaceFile) -> dict[str, tuple[Any, str]]:
     if a.escalation_beds is not None:
         out["acute.escalation_beds"] = (round(a.escalation_beds * a.share_of_bed_days_65_plus),
                                         "acute.escalation_beds x share_of_bed_days_65_plus")
+    out.update(snapshot_settings(place))
     pool = place.pool
     if pool.scope:
         source = "pool (Better Care Fund / Section 75 schedule)"
@@ -155,6 +157,41 @@ def settings(place: PlaceFile) -> dict[str, tuple[Any, str]]:
         for key in ("scope", "nhs_contribution_gbp_per_year", "la_contribution_gbp_per_year",
                     "risk_share", "nhs_fixed_share", "host"):
             out[f"funding.pool.{key}"] = (getattr(pool, key), f"pool.{key}")
+    return out
+
+
+#: ``[snapshot]`` figure -> the ``[start]`` count it sets unchanged.
+SNAPSHOT_DIRECT = {
+    "delayed_awaiting_home_care": "acute_delayed_home_care",
+    "delayed_awaiting_reablement": "acute_delayed_reablement",
+    "delayed_awaiting_intermediate_care": "acute_delayed_intermediate_care",
+    "delayed_awaiting_care_home": "acute_delayed_care_home",
+    "intermediate_care_occupied_beds": "intermediate_care",
+    "reablement_clients": "reablement",
+    "home_care_clients": "home_care",
+    "residential_residents": "residential",
+    "nursing_residents": "nursing",
+    "waiting_for_home_care": "waiting_home_care",
+    "waiting_for_care_home": "waiting_care_home",
+}
+
+
+def snapshot_settings(place: PlaceFile) -> dict[str, tuple[Any, str]]:
+    """``[start]`` from today's counts (none without a ``[snapshot]`` table): the 65+ in
+    acute beds are the occupied G&A beds times the 65+ share of bed days; those under
+    treatment are the rest once the delayed are taken out."""
+    snap = place.snapshot
+    if snap is None:
+        return {}
+    out: dict[str, tuple[Any, str]] = {"start.mode": ("snapshot", "[snapshot] given")}
+    for figure, count in SNAPSHOT_DIRECT.items():
+        out[f"start.{count}"] = (getattr(snap, figure), f"snapshot.{figure}")
+    if snap.acute_occupied_beds is not None:
+        in_beds = round(snap.acute_occupied_beds * place.acute.share_of_bed_days_65_plus)
+        delayed = sum(getattr(snap, f) for f in SNAPSHOT_DIRECT if f.startswith("delayed_"))
+        out["start.acute_treatment"] = (
+            in_beds - delayed, "snapshot.acute_occupied_beds x acute.share_of_bed_days_65_plus "
+            "less snapshot.delayed_awaiting_*")
     return out
 
 
@@ -177,7 +214,8 @@ def place_config(place: PlaceFile) -> tuple[Scenario, float, dict[str, str]]:
     scaled_note = (f"the default place x {factor:.6g} (sim.scaling)" if factor != 1
                    else "the default place")
     for path in SCALED_FIELDS:
-        origins.setdefault(path, scaled_note)
+        if not path.startswith("start."):   # counts come only from the place's [snapshot]
+            origins.setdefault(path, scaled_note)
     return config, factor, origins
 
 

@@ -198,15 +198,6 @@ def pick_initial_states(cfg: Scenario, rng: np.random.Generator, people: dict) -
 
 
 def package_hours(home_care, quantile):
-    """Hours a week of home-care packages at the given quantiles (0-1) of their distribution.
-
-    One distribution for starting clients and new packages alike: gamma with mean
-    ``hours_per_week_mean`` and shape ``package_hours_shape``, in whole hours from 1 to
-    ``max_package_hours_per_week``. Drawn by inversion, so a person's keyed uniform gives the
-    same package under every arrangement.
-    """
-    from scipy.special import gammaincinv  # ~0.2 s to import: only once a population is built
-
-    k = home_care.package_hours_shape
-    hours = gammaincinv(k, quantile) * home_care.hours_per_week_mean / k
-    return np.clip(np.round(hours), 1.0, home_care.max_package_hours_per_week)
+    """Hours a week of home-care packages at the given quantiles (0-1) of their distribution
+    (the law of :meth:`sim.schema_care.HomeCare.package_hours`)."""
+    return home_care.package_hours(quantile)

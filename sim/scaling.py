@@ -2,14 +2,14 @@
 
 Scaling a place by a factor multiplies every field that grows with its size
 (:data:`SCALED_FIELDS`: people, entrants, capacities, teams, budgets, pool contributions and
-governance, the beds a savings review closes), so that rates per person, occupancy shares and
-money per person stay as they were. Counts are rounded to whole units (at least one, unless
-there were none); assessment teams are rounded up so that a small place keeps a workable team
-(they run at ~80% load); home-care hours are whole hours a week. Properties of a unit, not of
-the place, are not scaled (``home_care.hours_per_carer``: a smaller place has fewer carers, each
-delivering the same hours). ``caresim run/compare/sweep
---scale F``, :func:`scaled` (the Python API), case files' ``scale`` and the test suite's small
-places all go through :func:`scale_overrides`.
+governance, the beds a savings review closes, the counts of a snapshot start), so that rates per
+person, occupancy shares and money per person stay as they were. Counts are rounded to whole
+units (at least one, unless there were none); assessment teams are rounded up so that a small
+place keeps a workable team (they run at ~80% load); home-care hours are whole hours a week.
+Properties of a unit, not of the place, are not scaled (``home_care.hours_per_carer``: a smaller
+place has fewer carers, each delivering the same hours). ``caresim run/compare/sweep --scale
+F``, :func:`scaled` (the Python API), case files' ``scale`` and the test suite's small places
+all go through :func:`scale_overrides`.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import math
 from typing import Any
 
 from .config import Scenario, with_overrides
+from .schema_start import COUNTS
 
 #: The place: people, entrants, capacities, teams and budgets.
 PLACE_FIELDS = (
@@ -28,10 +29,13 @@ PLACE_FIELDS = (
 #: What the partners put into a pooled budget.
 POOL_CONTRIBUTIONS = ("funding.pool.nhs_contribution_gbp_per_year",
                       "funding.pool.la_contribution_gbp_per_year")
+#: The people of a snapshot start (:mod:`sim.schema_start`): counts grow with the place.
+START_FIELDS = tuple(f"start.{name}" for name in COUNTS)
 #: Fields that grow with the size of the place; scaling multiplies them. Add new absolute
 #: capacities and budgets here (tests/test_cases.py guards the naming patterns it knows).
 SCALED_FIELDS = PLACE_FIELDS + POOL_CONTRIBUTIONS + (
-    "funding.pool.governance_cost_gbp_per_year", "savings.beds_closed_per_review")
+    "funding.pool.governance_cost_gbp_per_year", "savings.beds_closed_per_review") \
+    + START_FIELDS
 #: Teams rounded up, so that a small place keeps a workable team (they run at ~80% load).
 ROUNDED_UP = ("assessment.nhs_assessors", "assessment.la_social_workers")
 #: Float fields kept in whole units (at least one).

@@ -6,8 +6,9 @@ metadata holds a probe value (and the settings under which the field acts) that 
 field-activity test uses to show the field changes some output. The run and the people
 (population, frailty, crises, deaths) live here with :class:`Scenario`; the care services in
 :mod:`sim.schema_care`, their market's churn in :mod:`sim.schema_market`; budgets, the funding
-arrangement, savings and unit costs in :mod:`sim.schema_money`. Loading, overrides and error
-messages live in :mod:`sim.config`.
+arrangement, savings and unit costs in :mod:`sim.schema_money`; where the run starts in
+:mod:`sim.schema_start`; the levers of integrated care (harm from delay) in
+:mod:`sim.schema_levers`. Loading, overrides and error messages live in :mod:`sim.config`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .schema_care import (
 from .schema_levers import DelayHarm
 from .schema_market import CareHomeMarket, HomeCareMarket
 from .schema_money import Budgets, Costs, Funding, Savings
+from .schema_start import Start, check_capacity
 
 
 class Run(Section):
@@ -229,10 +231,13 @@ class Scenario(Section):
     costs: Costs = Field(default_factory=Costs, description="Unit costs (2024/25 prices).")
     delay_harm: DelayHarm = Field(default_factory=DelayHarm,
                                   description="Harm from waiting in a bed once medically fit.")
+    start: Start = Field(default_factory=Start,
+                         description="Where the run starts: prevalence or today's snapshot.")
 
     @model_validator(mode="after")
     def _consistent(self):
         if self.savings.reinvest_in == "prevention" and not self.neighbourhood.case_management:
             raise ValueError("savings.reinvest_in = 'prevention' buys neighbourhood case-"
                              "management places: set neighbourhood.case_management = true")
+        check_capacity(self)
         return self

@@ -260,6 +260,21 @@ class HomeCare(Section):
                     "home_care.capacity_hours_per_week": 100_000.0,
                     "decision.mode_by_funder": {"nhs": "coordinator", "la": "coordinator"}})
 
+    def package_hours(self, quantile):
+        """Hours a week of home-care packages at the given quantiles (0-1) of their law.
+
+        One law for starting clients and new packages alike: gamma with mean
+        ``hours_per_week_mean`` and shape ``package_hours_shape``, in whole hours from 1 to
+        ``max_package_hours_per_week``. Drawn by inversion, so a person's keyed uniform gives
+        the same package under every arrangement.
+        """
+        import numpy as np
+        from scipy.special import gammaincinv  # ~0.2 s to import: only when packages are drawn
+
+        k = self.package_hours_shape
+        hours = gammaincinv(k, quantile) * self.hours_per_week_mean / k
+        return np.clip(np.round(hours), 1.0, self.max_package_hours_per_week)
+
 
 class CareHomes(Section):
     beds: int = field(2400, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at 90%). "
