@@ -88,6 +88,9 @@ def emergency_admission(ctx: RunContext, i: int):
         ctx.billing.admission(i)
         people.move(i, ACUTE_TREATMENT)
         stay = treatment_length_of_stay(ctx, i)
+        boarded = env.now - arrived
+        if boarded > 0:   # treatment began while boarding (acute.boarding_treatment_share)
+            stay = max(stay - ctx.cfg.acute.boarding_treatment_share * boarded, 0.0)
         yield from stay_in_bed(ctx, i, stay, had_package, bed, holding)
     except simpy.Interrupt:
         holding.release_all()

@@ -82,6 +82,14 @@ class Acute(Section):
         "ward group, at once when every funded bed is full ([e], 2-6 h: the 4-hour trolley "
         "wait; outliers waited ~1 h longer in ED than inliers, Flinders 2013). No longer stay "
         "for outliers (evidence mixed). At most 87,660 hours (ten years).", probe=48.0)
+    boarding_treatment_share: Probability = field(
+        0.75, "Share of the time a patient boards (waits in ED or a corridor for a ward bed) "
+        "that counts as treatment: the inpatient team starts care at the decision to admit, so "
+        "a patient who boarded longer needs less time in the ward bed ([e], 0.5-1; RCEM 2023 "
+        "'corridor care': admitted patients are treated in ED while they wait; 0 = treatment "
+        "starts only in a bed, a pure queue). It keeps the hospital from gridlocking when beds "
+        "run out: the longer the boarding, the shorter the stay that follows.", probe=0.0,
+        probe_with={"acute.beds": 250, "acute.escalation_beds": 0})
     los_mean_days: Days = field(
         8.0, "Population-average treatment length of stay until medically fit, days: King's Fund "
         "2012 mean total stay 9 d (6-13) less ~1 d of delay [e]." + DAYS_NOTE, probe=10.0)

@@ -196,3 +196,21 @@ def test_bed_closure_reviews_close_beds_across_the_groups(wards):
     assert max(beds.funded) - min(beds.funded) <= 1
     occ = model.occupancy
     assert occ.daily[occ.days_closed - 1, occ.index["funded:acute_beds"]] == beds.units
+
+
+# --- treatment while boarding keeps an overfull hospital from gridlocking ----------------------
+def test_treatment_while_boarding_shortens_boarding_when_beds_run_out():
+    """Too few beds for the take (the small place's beds cut by 40%, no escalation): with
+    treatment starting only in a bed (share 0) the queue for beds is a pure overloaded queue;
+    when boarding time counts as treatment, the stay that follows shortens as boarding grows,
+    so waits for a bed fall in every one of 5 paired replications (a sign test)."""
+    people, reps = 6000, 5
+    beds = max(1, round(420 * people / 55_200 * 0.6))
+    pure = small("fragmented", people=people, acute__beds=beds, acute__escalation_beds=0,
+                 acute__boarding_treatment_share=0.0)
+    treated = small("fragmented", people=people, acute__beds=beds, acute__escalation_beds=0,
+                    acute__boarding_treatment_share=0.75)
+    before, after = (_per_replication(cfg, "mean_boarding_wait_hours", reps)
+                     for cfg in (pure, treated))
+    assert (after < before).all(), after - before
+    assert before.mean() > 24          # the case is an overloaded hospital
