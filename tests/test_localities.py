@@ -13,13 +13,15 @@ import simpy
 from scipy import stats
 
 import sim
-from sim import localities
+from sim import care_market, localities, placements
 from sim.localities import Areas, CareHomeAreas
 from sim.model import Model
+from sim.population import State
 from sim.scaling import SCALED_FIELDS, scale_overrides
 from sim.services import Capacity, CareHomeBeds
 
 from .conftest import run_once, small
+from .test_start import SNAPSHOT as SNAPSHOT_START
 from .test_theory import erlang_c_wait_days
 
 LOCAL = {"home_care__localities": 8, "care_homes__localities": 4,
@@ -180,6 +182,52 @@ def test_home_care_hours_stay_in_their_patch_at_every_hour():
     m.run()
     assert breaches == []
     assert max(waits) > 0 and len(pools) == 8          # the hours bind
+
+
+def test_a_patch_short_of_carers_hands_back_only_its_own_clients(monkeypatch):
+    """Carers leave fast in 8 patches: every package handed back is of a client of a patch
+    whose hours in use exceed the hours its carers in post deliver."""
+    cfg = small(people=3000, years=0.5, warmup_days=20.0, home_care__localities=8,
+                home_care__carer_turnover_per_year=3.0)
+    m = Model(cfg, seed=2, replication=0)
+    pools, seen = m.services.home_care_hours, []
+    original = care_market.hand_back
+
+    def recording(ctx, i):
+        k = placements.locality_of(ctx, i, "home_care")
+        seen.append((k, [p.level < -1e-9 for p in pools.pools]))
+        original(ctx, i)
+
+    monkeypatch.setattr(care_market, "hand_back", recording)
+    m.run()
+    assert len(seen) > 20 and len({k for k, _ in seen}) > 1, seen
+    assert all(short[k] for k, short in seen)
+
+
+def test_a_snapshot_starts_everyone_in_their_own_locality():
+    """A snapshot start with services in localities: each reablement team and home-care patch
+    holds at least its own people's places and hours (and those granted at t = 0 to people
+    who were queued), each care-home locality its residents; nobody's request is left
+    queueing for a place they already have (only the delayed and waiting queue)."""
+    m = Model(small(people=6000, **SNAPSHOT_START, **LOCAL), seed=1, replication=0)
+    m.start()
+    ctx, pop, s = m.ctx, m.pop, m.services
+    state = pop.column("state")
+    on = {"reablement": np.flatnonzero(state == State.REABLEMENT),
+          "home_care": np.flatnonzero(pop.column("holds_package"))}
+    for service, pools, amount in (("reablement", s.reablement, np.ones(pop.n)),
+                                   ("home_care", s.home_care_hours,
+                                    pop.column("package_hours"))):
+        where = np.array([placements.locality_of(ctx, int(i), service) for i in on[service]])
+        for k, pool in enumerate(pools.pools):
+            assert amount[on[service][where == k]].sum() <= pool.in_use + 1e-6
+        queued = SNAPSHOT_START[f"start__acute_delayed_{service}"] + \
+            SNAPSHOT_START.get(f"start__waiting_{service}", 0)
+        assert pools.queue_length <= queued
+    residents = np.flatnonzero(pop.column("care_home_kind") >= 0)
+    beds = np.bincount(pop.column("care_home_locality")[residents], minlength=4)
+    assert [p.in_use for p in s.care_home_beds.pools] == beds.tolist()
+    assert all(p.in_use <= p.units for p in s.care_home_beds.pools)
 
 
 def test_reinvested_units_are_spread_over_the_localities_and_serve_their_queues():
