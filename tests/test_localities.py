@@ -303,6 +303,16 @@ def test_localities_raise_delays_for_capacity_at_the_same_total_capacity(kpi):
     assert (after > before).all(), after - before
 
 
+def test_a_wider_search_sooner_shortens_waits_for_a_care_home():
+    """Care homes in 4 localities, beds tight: families who take a bed in any locality at
+    once (out_of_area_after_days = 0) wait less for capacity than those who hold out 60 days,
+    in every one of 5 paired replications (a sign test, p = 1/32)."""
+    arms = [small("fragmented", people=6000, care_homes__beds=220, care_homes__localities=4,
+                  care_homes__out_of_area_after_days=days) for days in (0.0, 60.0)]
+    soon, late = (per_replication(cfg, "capacity_delay_share", 5) for cfg in arms)
+    assert (late > soon).all(), late - soon
+
+
 def test_scaling_keeps_the_number_of_localities():
     base = sim.with_overrides(sim.load_config("default"), {
         "home_care.localities": 8, "care_homes.localities": 4, "reablement.localities": 4})
