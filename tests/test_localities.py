@@ -158,7 +158,9 @@ def test_a_bed_out_of_area_only_after_the_wait_and_never_a_wait_past_it_with_a_b
 
 def test_home_care_hours_stay_in_their_patch_at_every_hour():
     """Checked every hour of a place with 8 patches and tight hours: no patch has more hours
-    in use than it has, and the hours of the packages its clients hold are its own."""
+    in use than it has, the hours of the packages its clients hold are its own, and the
+    occupancy's ``waiting:home_care_hours`` and ``funded:home_care_hours`` are the totals over
+    the patches."""
     cfg = small(people=3000, years=0.5, warmup_days=20.0,
                 home_care__capacity_hours_per_week=1100.0, **LOCAL)
     m = Model(cfg, seed=2, replication=0)
@@ -177,6 +179,10 @@ def test_home_care_hours_stay_in_their_patch_at_every_hour():
                         hours[patch == k].sum() > pool.in_use + 1e-6:
                     breaches.append((m.env.now, k))
             waits.append(pools.queue_length)
+            occ = m.occupancy
+            if occ.count[occ.index["waiting:home_care_hours"]] != pools.queue_length or \
+                    occ.count[occ.index["funded:home_care_hours"]] != pytest.approx(pools.units):
+                breaches.append((m.env.now, "totals"))
 
     m.env.process(watch())
     m.run()
