@@ -23,6 +23,10 @@ hospital loses the held package and needs a new one on discharge. Each handback 
 the hours the carers in post deliver. Clients mid-process (a discharge-to-assess assessment or
 a care-home referral at home) are not handed back: their package is about to change anyway.
 
+With ``home_care.localities`` above 1 the hours are split into patches
+(:mod:`sim.localities`): each patch has its own posts (post k works patch k // posts per
+patch), and a carer who leaves hands back packages of that patch's clients only.
+
 With ``carer_turnover_per_year = 0`` (the default) nothing is drawn or scheduled.
 """
 
@@ -64,7 +68,10 @@ class CarerWorkforce:
         self.handed_back_hours = 0.0
         if not self.active:
             return
-        self.posts = max(1, round(nominal / hc.hours_per_carer))
+        self.patches = hc.localities
+        # each patch's posts (sim.localities); post k works patch k // per_patch
+        self.per_patch = max(1, round(nominal / self.patches / hc.hours_per_carer))
+        self.posts = self.per_patch * self.patches
         self.hours = nominal / self.posts
         self.stay_days = YEAR / hc.carer_turnover_per_year
         self.recruit_days = hc.recruitment_days_mean
@@ -72,8 +79,14 @@ class CarerWorkforce:
         self._vacant_at_start = [streams.person_uniform("carer_post", k) < share
                                  for k in range(self.posts)]
         self.vacant = sum(self._vacant_at_start)
-        capacity.remove_units(self.vacant * self.hours)
+        for k in range(self.patches):
+            posts = self._vacant_at_start[k * self.per_patch:(k + 1) * self.per_patch]
+            self.capacity.area(k).remove_units(sum(posts) * self.hours)
         occupancy.add(FUNDED, -self.vacant * self.hours, 0.0)
+
+    def patch(self, post: int):
+        """The hours pool of the patch a post works."""
+        return self.capacity.area(post // self.per_patch)
 
     @property
     def deliverable_hours(self) -> float:
@@ -98,7 +111,7 @@ class CarerWorkforce:
     def _leave(self, post: int) -> None:
         t = self.env.now
         self.vacant += 1
-        self.capacity.remove_units(self.hours)
+        self.patch(post).remove_units(self.hours)
         self.occupancy.add(FUNDED, -self.hours, t)
         self._hand_back_excess(post)
         self._after("carer_recruited", post, self.recruit_days, self._recruit)
@@ -106,28 +119,32 @@ class CarerWorkforce:
     def _recruit(self, post: int) -> None:
         self.vacant -= 1
         self.occupancy.add(FUNDED, self.hours, self.env.now)
-        self.capacity.add_units(self.hours)      # waiting requests are served in order
+        self.patch(post).add_units(self.hours)   # waiting requests are served in order
         self._after("carer_leaves", post, self.stay_days, self._leave)
 
     def _hand_back_excess(self, post: int) -> None:
         """Hand packages back until the hours in use fit the hours deliverable."""
-        while self.capacity.level < -1e-9:
-            held, at_home = self.candidates()
-            pool = held or at_home
-            if not pool:
+        pool = self.patch(post)
+        while pool.level < -1e-9:
+            held, at_home = self.candidates(post // self.per_patch)
+            clients = held or at_home
+            if not clients:
                 return          # only hours granted to people still leaving hospital
             u = self.streams.person_uniform("home_care_handback", post)
-            i = pool[min(int(u * len(pool)), len(pool) - 1)]
+            i = clients[min(int(u * len(clients)), len(clients) - 1)]
             self.handed_back_hours += float(self.ctx.pop.package_hours[i])
             hand_back(self.ctx, i)
 
-    def candidates(self) -> tuple[list[int], list[int]]:
-        """Packages a provider can hand back: held for clients in hospital, and of clients at
-        home who are not mid-process; each in id order."""
+    def candidates(self, patch: int | None = None) -> tuple[list[int], list[int]]:
+        """Packages a provider can hand back (in ``patch``, or anywhere): held for clients in
+        hospital, and of clients at home who are not mid-process; each in id order."""
         ctx = self.ctx
         pop = ctx.pop
         held, at_home = [], []
         for i in np.flatnonzero(pop.column("holds_package")).tolist():
+            if patch is not None and self.patches > 1 and \
+                    placements.locality_of(ctx, i, "home_care") != patch:
+                continue
             if not math.isnan(pop.package_suspended_since[i]):
                 held.append(i)
             elif pop.state[i] == HOME_CARE and not ctx.journeys.busy(i):

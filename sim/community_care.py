@@ -37,6 +37,7 @@ def reablement_episode(ctx: RunContext, i: int, duration: float | None = None):
     """Reablement (its place already held); ends independent, on home care, or readmitted.
     ``duration``: the days left of an episode under way at a snapshot start."""
     env, r, streams = ctx.env, ctx.cfg.reablement, ctx.streams
+    team = placements.capacity_for(ctx, i, "reablement")[0]   # its locality's place
     ctx.people.move(i, REABLEMENT)
     ctx.billing.reablement_episode(i)
     if duration is None:
@@ -46,16 +47,16 @@ def reablement_episode(ctx: RunContext, i: int, duration: float | None = None):
     try:
         if outcome == 2:
             yield env.timeout(duration * streams.person_uniform("reablement_readmit", i))
-            ctx.services.reablement.release(1)
+            team.release(1)
             ctx.journeys.finish(i)
             ctx.people.move(i, HOME)
             ctx.journeys.start(i, ctx.admit(i))
             return
         yield env.timeout(duration)
     except simpy.Interrupt:
-        ctx.services.reablement.release(1)
+        team.release(1)
         return
-    ctx.services.reablement.release(1)
+    team.release(1)
     ctx.journeys.finish(i)
     if outcome == 0:
         ctx.people.move(i, HOME)
@@ -96,9 +97,8 @@ def intermediate_care_stay(ctx: RunContext, i: int, step_up: bool, has_bed: bool
             fees = care_home_fees(ctx, i) if service == "care_home" else \
                 Fees(ctx.rules.payer("home_care"))
             fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
-            cap, amount = placements.capacity_for(ctx, i, service)
-            yield holding.acquire(cap, amount)
-            holding.keep(cap)
+            yield holding.acquire(*placements.capacity_for(ctx, i, service))
+            placements.keep(ctx, i, holding, service)
             leave_bed()
             ctx.journeys.finish(i)
             _start(ctx, i, service, fees, source="ic")
@@ -157,9 +157,8 @@ def community_care_request(ctx: RunContext, i: int, service: str, assessed: bool
             fees = home_care_fees(ctx, i)       # as agreed before: the person or the payer
         else:
             fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
-        cap, amount = placements.capacity_for(ctx, i, service)
-        yield holding.acquire(cap, amount)
-        holding.keep(cap)
+        yield holding.acquire(*placements.capacity_for(ctx, i, service))
+        placements.keep(ctx, i, holding, service)
         ctx.journeys.finish(i)
         ctx.log.record(ctx.env.now, i, "referral_to_care", service, value=ctx.env.now - referred,
                        detail="handback" if decided else "")

@@ -251,7 +251,7 @@ def _waiting_at_home(service: str) -> Callable:
 
 
 def _reablement(ctx: RunContext, i: int, decision, holding) -> None:
-    holding.keep(ctx.services.reablement)
+    placements.keep(ctx, i, holding, "reablement")
     ctx.journeys.start(i, community_care.reablement_episode(ctx, i))
     if "reablement" in ctx.cfg.assessment.discharge_to_assess:
         # assessed during reablement: the same assessor time, nobody waiting in a bed
@@ -259,7 +259,7 @@ def _reablement(ctx: RunContext, i: int, decision, holding) -> None:
 
 
 def _home_care(ctx: RunContext, i: int, decision: DischargeDecision, holding) -> None:
-    holding.keep(ctx.services.home_care_hours)
+    placements.keep(ctx, i, holding, "home_care")
     if decision.interim:
         community_care.start_interim_home_care(ctx, i)
     else:
@@ -273,7 +273,7 @@ def _intermediate_care(ctx: RunContext, i: int, decision, holding) -> None:
 
 
 def _care_home(ctx: RunContext, i: int, decision: DischargeDecision, holding) -> None:
-    holding.keep(ctx.services.care_home_beds)
+    placements.keep(ctx, i, holding, "care_home")
     if decision.interim:
         community_care.start_interim_care_home(ctx, i)
     else:

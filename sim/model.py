@@ -135,8 +135,19 @@ class Model:
         in_home = np.flatnonzero(np.isin(state, [State.RESIDENTIAL, State.NURSING]))
         state[in_home[cfg.care_homes.beds:]] = State.HOME
         on_care = np.flatnonzero(state == State.HOME_CARE)
-        over = np.cumsum(hours[on_care]) > self.services.home_care_hours.units
-        state[on_care[over]] = State.HOME
+        patches = cfg.home_care.localities
+        if patches > 1:     # each client in their own patch (sim.localities); ids start at 0
+            draws = np.full(len(state), np.nan)
+            draws[on_care] = [self.streams.person_uniform("locality", int(i)) for i in on_care]
+            people["locality_draw"] = draws
+            patch = np.minimum((draws[on_care] * patches).astype(int), patches - 1)
+        else:
+            patch = np.zeros(len(on_care), dtype=int)
+        pools = self.services.home_care_hours
+        for k in range(patches):
+            mine = on_care[patch == k]
+            over = np.cumsum(hours[mine]) > pools.area(k).units
+            state[mine[over]] = State.HOME
         people["package_hours"] = np.where(state == State.HOME_CARE, hours, 0.0)
         self._initial_ids = self.pop.add(people)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import math
 
+from . import localities
 from .billing import Fees
 from .context import RunContext
 from .decisions import FeePlan, care_home_fees, home_care_fees
@@ -39,7 +40,7 @@ def start_home_care(ctx: RunContext, i: int, fees: Fees | None = None, initial: 
     pop = ctx.pop
     hours = pop.package_hours[i] if pop.package_hours[i] > 0 else package_size(ctx, i)
     if initial:
-        ctx.services.home_care_hours.occupy(hours)
+        capacity_for(ctx, i, "home_care")[0].occupy(hours)
     pop.package_suspended_since[i] = math.nan
     ctx.people.move(i, HOME_CARE)
     pop.package_hours[i] = hours
@@ -85,7 +86,7 @@ def end_home_care(ctx: RunContext, i: int) -> None:
     pop.interim[i] = False
     if pop.holds_package[i]:
         pop.holds_package[i] = False
-        ctx.services.home_care_hours.release(float(pop.package_hours[i]))
+        capacity_for(ctx, i, "home_care")[0].release(float(pop.package_hours[i]))
         ctx.billing.stop(i, ("home_care",))
 
 
@@ -97,7 +98,12 @@ def start_care_home(ctx: RunContext, i: int, nursing: bool, source: str | None,
     starting resident, ``source=None``), with its fees and who pays them."""
     env, ch, pop = ctx.env, ctx.cfg.care_homes, ctx.pop
     if source is None:
-        ctx.services.care_home_beds.occupy(1)
+        beds = ctx.services.care_home_beds
+        k = locality_of(ctx, i, "care_home")
+        if beds.area(k).level < 1:       # a starting resident placed where there is room
+            k = max(range(ctx.cfg.care_homes.localities), key=lambda j: beds.area(j).level)
+        pop.care_home_locality[i] = k
+        beds.area(k).occupy(1)
     else:
         ctx.log.record(env.now, i, "care_home_admission", "care_home", detail=source)
     state = NURSING if nursing else RESIDENTIAL
@@ -162,15 +168,40 @@ def release_holdings(ctx: RunContext, i: int) -> None:
     end_home_care(ctx, i)
     if in_care_home(ctx, i):
         ctx.pop.care_home_kind[i] = NO_CARE_HOME
-        ctx.services.care_home_beds.vacate(1)     # usable again after its turnaround
+        beds = ctx.services.care_home_beds.area(int(ctx.pop.care_home_locality[i]))
+        beds.vacate(1)     # usable again after its turnaround
         ctx.billing.leave_care_home(i)
 
 
 
+LOCAL = {"home_care": "home_care_hours", "reablement": "reablement",
+         "care_home": "care_home_beds"}
+
+
+def locality_of(ctx: RunContext, i: int, service: str) -> int:
+    """Person i's locality for a service in localities (:mod:`sim.localities`)."""
+    n = getattr(ctx.cfg, service + "s" if service == "care_home" else service).localities
+    return localities.locality(ctx.pop, ctx.streams, i, n)
+
+
 def capacity_for(ctx: RunContext, i: int, service: str):
-    """The capacity pool a service takes and how much of it: (pool, units)."""
+    """The capacity pool a service takes and how much of it: (pool, units). A service in
+    localities takes its pool in the person's own locality."""
     s = ctx.services
+    if service == "intermediate_care":
+        return s.ic_beds, 1.0
+    pool = getattr(s, LOCAL[service]).area(locality_of(ctx, i, service))
     if service == "home_care":
-        return s.home_care_hours, float(ctx.pop.package_hours[i] or package_size(ctx, i))
-    return {"reablement": s.reablement, "intermediate_care": s.ic_beds,
-            "care_home": s.care_home_beds}[service], 1.0
+        return pool, float(ctx.pop.package_hours[i] or package_size(ctx, i))
+    return pool, 1.0
+
+
+def keep(ctx: RunContext, i: int, holding, service: str) -> None:
+    """Hand the capacity a holding was granted for ``service`` over to person i; a care-home
+    bed is kept with its locality (out of area, if it was granted there)."""
+    cap, _amount = capacity_for(ctx, i, service)
+    kept = holding.keep(cap)
+    if service == "care_home":
+        beds = ctx.services.care_home_beds
+        away = beds.settle(kept[0]) if kept and isinstance(beds, localities.CareHomeAreas) else None
+        ctx.pop.care_home_locality[i] = locality_of(ctx, i, service) if away is None else away

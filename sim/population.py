@@ -106,6 +106,7 @@ class Population:
         ("care_home_since", np.float64, -1.0),
         ("case_managed", np.bool_, False),   # on a neighbourhood team's caseload
         ("zone", np.int16, -1),               # neighbourhood zone, drawn when first needed
+        ("locality_draw", np.float64, math.nan),  # area of the place (sim.localities), ditto
         # journey facts (see sim.people, sim.placements)
         ("in_bed_since", np.float64, math.nan),          # in an acute bed since (NaN: not)
         ("last_discharge", np.float64, -math.inf),       # last left an acute bed at
@@ -113,6 +114,7 @@ class Population:
         ("package_suspended_since", np.float64, math.nan),  # package held during a stay since
         ("interim", np.bool_, False),                    # discharged to assess, undecided
         ("care_home_kind", np.int8, -1),                 # RESIDENTIAL or NURSING place held
+        ("care_home_locality", np.int8, 0),              # locality of the care-home bed held
     )
     DTYPES = {name: dtype for name, dtype, _fill in COLUMNS}
 

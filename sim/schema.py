@@ -43,10 +43,9 @@ from .schema_care import (
     IntermediateCare,
     Neighbourhood,
     Pathways,
-    Reablement,
 )
 from .schema_levers import DelayHarm
-from .schema_market import CareHomeMarket, HomeCareMarket
+from .schema_market import CareHomeMarket, HomeCareMarket, ReablementTeams
 from .schema_money import Budgets, Costs, Funding, Savings
 from .schema_start import Start, check_capacity
 
@@ -212,7 +211,8 @@ class Scenario(Section):
     avoidance: Avoidance = Field(default_factory=Avoidance, description="Admission avoidance.")
     acute: Acute = Field(default_factory=Acute, description="Acute hospital.")
     pathways: Pathways = Field(default_factory=Pathways, description="Discharge pathways.")
-    reablement: Reablement = Field(default_factory=Reablement, description="Reablement.")
+    reablement: ReablementTeams = Field(default_factory=ReablementTeams,
+                                        description="Reablement and its locality teams.")
     intermediate_care: IntermediateCare = Field(default_factory=IntermediateCare,
                                                 description="Intermediate-care beds.")
     home_care: HomeCareMarket = Field(default_factory=HomeCareMarket,

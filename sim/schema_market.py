@@ -4,11 +4,12 @@ Real care markets are not one perfectly shared pool with slack. Home-care worker
 replaced after a recruitment lag, so the hours a market can deliver move, and providers hand
 packages back when they fall below the hours taken on (:mod:`sim.care_market`); a vacated
 care-home room is not usable at once, and a home may decline a person it is offered
-(:class:`sim.services.CareHomeBeds`). The fields extend the ``[home_care]`` and ``[care_homes]``
-sections (:class:`HomeCareMarket`, :class:`CareHomeMarket`, wired into
-:class:`sim.schema.Scenario`). Each is off by default (0), which reproduces a market without
-churn exactly; the descriptions give the central evidence values, which the recalibration of
-issue 13 uses.
+(:class:`sim.pools.CareHomeBeds`); and each market is split into localities a person is
+served in (:mod:`sim.localities`). The fields extend the ``[home_care]``, ``[care_homes]`` and
+``[reablement]`` sections (:class:`HomeCareMarket`, :class:`CareHomeMarket`,
+:class:`ReablementTeams`, wired into :class:`sim.schema.Scenario`). Each is off by default (0,
+or one locality), which reproduces a market without churn exactly; the descriptions give the
+central evidence values, which the recalibration of issue 13 uses.
 """
 
 from __future__ import annotations
@@ -18,12 +19,18 @@ from typing import Annotated
 from pydantic import Field
 
 from .schema_base import DAYS_NOTE, RATE_NOTE, Days, NonNegDays, Probability, Rate, field
-from .schema_care import CareHomes, HomeCare
+from .schema_care import CareHomes, HomeCare, Reablement
 
 #: carers leaving fast enough that hours bind in a small place (the probes' setting)
 CHURN = {"home_care.carer_turnover_per_year": 2.0}
 #: a care-home market with fewer beds than the starting residents, so vacancies always bind
 FULL_HOMES = {"care_homes.beds": 2000}
+#: care homes in localities (the out-of-area field's setting)
+LOCAL_HOMES = {**FULL_HOMES, "care_homes.localities": 4}
+#: scarce reablement places, so that a locality's team can be full while another has room
+FEW_PLACES = {"reablement.places": 12}
+LOCALITIES_NOTE = (" 1 = one shared pool (the default). Localities are areas of the place: "
+                   "their number is not scaled. At most 100.")
 
 
 class HomeCareMarket(HomeCare):
@@ -51,6 +58,12 @@ class HomeCareMarket(HomeCare):
         "care staff work full time, many on zero-hours contracts, and travel between visits "
         "is not care time). A property of a carer, not of the place: it is not scaled. Acts "
         "only with carer_turnover_per_year above 0. At most 168.", probe=60.0, probe_with=CHURN)
+    localities: Annotated[int, Field(ge=1, le=100)] = field(
+        1, "Equal patches the home-care hours and carers are split into; a client's package "
+        "takes hours in their own patch only, and a carer who leaves hands back packages "
+        "only in theirs (sim.localities). Councils commission home care by zone or patch and "
+        "carers travel within it ([e], 4-12; central value 8 in the issue-13 measurements)."
+        + LOCALITIES_NOTE, probe=8)
 
 
 class CareHomeMarket(CareHomes):
@@ -70,3 +83,21 @@ class CareHomeMarket(CareHomes):
         "stays open for the next arrival; the declined person keeps their place and waits "
         "for the next vacancy. Central evidence value 0.15 ([e], 0.05-0.30). 0 = never (the "
         "default).", probe=0.5)
+    localities: Annotated[int, Field(ge=1, le=100)] = field(
+        1, "Equal localities the care-home beds are split into; a person waits for a bed in "
+        "their own locality until out_of_area_after_days, as a family looks for a home "
+        "within reach ([e], 3-8; central value 4 in the issue-13 measurements)."
+        + LOCALITIES_NOTE, probe=4, probe_with=FULL_HOMES)
+    out_of_area_after_days: NonNegDays = field(
+        14.0, "Days after which a person waiting for a care home takes a vacancy in any "
+        "locality: the family widens the search ([e], 7-28; central value 14). Acts only with "
+        "localities above 1." + DAYS_NOTE, probe=0.0, probe_with=LOCAL_HOMES)
+
+
+class ReablementTeams(Reablement):
+    """``[reablement]``: the places, episodes and outcomes, and the locality teams."""
+
+    localities: Annotated[int, Field(ge=1, le=100)] = field(
+        1, "Equal locality teams the reablement places are split into; a person takes a place "
+        "of their own locality's team only ([e], 3-8; central value 4 in the issue-13 "
+        "measurements)." + LOCALITIES_NOTE, probe=4, probe_with=FEW_PLACES)

@@ -8,6 +8,10 @@ places) gives each their capacity and journey, in this order:
   every funded bed is taken. People under treatment continue it for the time left
   (:func:`sim.hospital.stay_in_bed`); their bed stay began at minus the time so far.
 * intermediate-care beds and reablement places, with the time left of the stay.
+* with services in localities (:mod:`sim.localities`), each person's place is in their own
+  locality: home-care clients and people in reablement take their patch's hours or team's
+  place even where the snapshot fills it beyond its units (it takes nobody new until back
+  within them); a care-home resident whose locality is full takes a bed where there is room.
 * the queues - people delayed in hospital for a service (medically fit, their assessments and
   funding decision done) and people waiting at home for home care or a care home join the
   service's FIFO queue at t = 0, in a random order, ahead of every later arrival. The delayed
@@ -89,7 +93,9 @@ def _start_stays(ctx: RunContext, roles: dict[str, np.ndarray],
                               s.reablement_days_so_far_mean, scale=r.duration_mean_days,
                               cap=r.max_days / r.duration_mean_days)
     for i, rest in zip(ids.tolist(), left.tolist()):
-        ctx.services.reablement.request(1)
+        # its own locality team's place: a team the snapshot fills beyond its places takes
+        # nobody new until it is back within them (never a request left queueing)
+        placements.capacity_for(ctx, i, "reablement")[0].occupy(1)
         ctx.journeys.start(i, community_care.reablement_episode(ctx, i, duration=rest))
 
 
@@ -141,8 +147,7 @@ def _waiting_at_home(ctx: RunContext, i: int, service: str, holding: Holding, re
     except simpy.Interrupt:
         holding.release_all()
         return
-    cap, _amount = placements.capacity_for(ctx, i, service)
-    holding.keep(cap)
+    placements.keep(ctx, i, holding, service)
     ctx.journeys.finish(i)
     if service == "care_home":
         fees = care_home_fees(ctx, i)
