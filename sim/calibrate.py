@@ -17,7 +17,9 @@ the final emulators do not rule out, with their KPI means), ``calibration.json``
 the estimate and the plausible range, from a large sample of the final not-ruled-out region;
 per target the observed value and sd, the model's mean at the estimate and the 95% range of
 single runs at the plausible points; per wave its runs and the share of the box left) and
-``calibration.html`` (:mod:`sim.calibrate_report`).
+``calibration.html`` (:mod:`sim.calibrate_report`), and ``region.parquet``: a uniform sample of
+the parameter values the final emulators do not rule out (for drawing from the plausible
+region), with their implausibility.
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ STATE = "calibrate-state.json"
 SHRINK = 0.9
 #: Candidates drawn to sample (and measure) the region not ruled out.
 N_CANDIDATES = 20_000
+#: Points of that sample kept in region.parquet.
+REGION_ROWS = 5_000
 
 
 def prepare_folder(out: Path, spec: CalibrationSpec, settings: dict) -> None:
@@ -84,7 +88,9 @@ def wave_experiment(spec: CalibrationSpec, wave: int, unit: np.ndarray, replicat
     return Experiment.model_validate({
         "name": f"calibrate-wave{wave}", "base": spec.config_source, "set": scale,
         "seed": seed, "replications": replications, "crn": True, "scenarios": scenarios,
-        "analysis": {"kpis": [t.kpi for t in spec.targets], "bootstrap_resamples": 10}})
+        "store": ["kpis", "yearly_kpis"] if spec.yearly else ["kpis"],
+        "analysis": {"kpis": sorted({t.kpi for t in spec.targets}),
+                     "bootstrap_resamples": 10}})
 
 
 def point_id(wave: int, i: int) -> str:
@@ -98,15 +104,22 @@ def wave_points(out: Path, wave: int) -> np.ndarray | None:
     return np.array(json.loads(path.read_text())["unit"], float) if path.exists() else None
 
 
-def read_wave(folder: Path, wave: int, unit: np.ndarray, kpis: list[str]) -> pd.DataFrame:
-    """Per-replication KPI values of a finished wave: wave, point, index, replication, kpis."""
-    runs = pd.read_parquet(folder / "kpis.parquet")
-    runs = runs[runs["kpi"].isin(kpis)]
+def read_wave(folder: Path, wave: int, keys: list[str]) -> pd.DataFrame:
+    """Per-replication outputs of a finished wave: wave, point, index, replication and one
+    column per target key (``kpi``, or ``kpi@year`` from the runs' yearly KPIs)."""
+    runs = pd.read_parquet(folder / "kpis.parquet", columns=["point", "replication", "kpi",
+                                                             "value"])
+    if any("@" in k for k in keys):
+        yearly = pd.concat([pd.read_parquet(p) for p in
+                            sorted((folder / "runs" / "yearly_kpis").glob("*.parquet"))])
+        yearly["kpi"] = yearly["kpi"] + "@" + yearly["year"].astype(str)
+        runs = pd.concat([runs, yearly[runs.columns]], ignore_index=True)
+    runs = runs[runs["kpi"].isin(keys)]
     wide = runs.pivot_table(index=["point", "replication"], columns="kpi", values="value")
     wide = wide.reset_index()
     wide["index"] = wide["point"].str.rpartition("-")[2].astype(int)
     wide["wave"] = wave
-    return wide[["wave", "point", "index", "replication", *kpis]]
+    return wide[["wave", "point", "index", "replication", *keys]]
 
 
 class Calibration:
@@ -115,7 +128,8 @@ class Calibration:
     def __init__(self, spec: CalibrationSpec, replications: int, seed: int):
         self.spec, self.replications, self.seed = spec, replications, seed
         self.targets = spec.run_targets()
-        self.kpis = [t.kpi for t in self.targets]
+        self.holdout = spec.run_targets(spec.holdout)
+        self.kpis = [t.key for t in self.targets]     # the outputs emulated
         self.d = len(spec.params)
         self.runs = pd.DataFrame()
         self.unit: dict[str, np.ndarray] = {}
@@ -149,15 +163,16 @@ class Calibration:
                                                       for k in self.kpis}, var, self.seed))
         return int(keep.sum())
 
-    def region(self) -> np.ndarray:
-        """A sample of the region not ruled out (unit cube), from a large Latin hypercube."""
+    def region(self) -> tuple[np.ndarray, np.ndarray]:
+        """A uniform sample of the region not ruled out (unit cube; from a large Latin
+        hypercube) and the implausibility of each of its points."""
         return plausible_candidates(self.emulators, self.targets, self.d, N_CANDIDATES,
-                                    self.seed + 7919)[0]
+                                    self.seed + 7919)
 
     def run_implausibility(self) -> pd.Series:
         """Implausibility of each evaluated point from its own runs' means (no emulator)."""
         means, _, var = self.points()
-        cols = [implausibility_of(t, means[t.kpi], var[t.kpi] * (1 + 1 / self.replications))
+        cols = [implausibility_of(t, means[t.key], var[t.key] * (1 + 1 / self.replications))
                 for t in self.targets]
         return pd.Series(combine(np.column_stack(cols)), index=means.index)
 
@@ -204,9 +219,10 @@ def calibrate(spec: CalibrationSpec, out: str | Path, waves: int = 3,
                 raise RuntimeError(f"wave {wave}: {summary['runs_failed']} run(s) failed: see "
                                    f"{out / f'wave{wave}' / 'failures.parquet'}; rerun the "
                                    "same command to retry them")
-            cal.add(read_wave(out / f"wave{wave}", wave, unit, cal.kpis), wave, unit)
+            keys = cal.kpis + [t.key for t in cal.holdout]
+            cal.add(read_wave(out / f"wave{wave}", wave, keys), wave, unit)
             fitted = cal.fit()
-            share = len(cal.region()) / N_CANDIDATES
+            share = len(cal.region()[0]) / N_CANDIDATES
             history.append({"wave": wave, "points": len(unit),
                             "runs_done": summary["runs_done"],
                             "runs_skipped": summary["runs_skipped"], "emulated_from": fitted,
@@ -227,19 +243,29 @@ def calibrate(spec: CalibrationSpec, out: str | Path, waves: int = 3,
     return result
 
 
-def _interval(values: np.ndarray) -> tuple[float, float]:
-    return float(np.quantile(values, 0.025)), float(np.quantile(values, 0.975))
+def _against(t, factor: float, runs: pd.Series, at_best: float) -> dict:
+    """A target against the model: observed, sd, the mean at the estimate and the 95% range
+    of single runs (``runs``), at the config's own size."""
+    values = runs.to_numpy(float) / factor
+    return {"observed": t.value, "sd": t.sd, "discrepancy": t.discrepancy,
+            "model_mean": float(at_best) / factor,
+            "model_low": float(np.quantile(values, .025)),
+            "model_high": float(np.quantile(values, .975))}
 
 
 def write_outputs(cal: Calibration, out: Path, history: list[dict], stopped: str) -> dict:
-    """calibrated.toml, plausible.parquet, calibration.json and calibration.html."""
+    """calibrated.toml, plausible.parquet, region.parquet, calibration.json and
+    calibration.html."""
     spec = cal.spec
     means, x, _ = cal.points()
     emulated = implausibility(cal.emulators, cal.targets, x)
     observed = cal.run_implausibility()
     best = str(observed.idxmin())
     estimate = spec.values(cal.unit[best])
-    region = cal.region()
+    region, region_imp = cal.region()
+    sample = pd.DataFrame({p.path: p.scale(region[:, j]) for j, p in enumerate(spec.params)})
+    sample["implausibility"] = region_imp
+    atomic.write_parquet(sample.head(REGION_ROWS), out / "region.parquet")
     params = {}
     for j, p in enumerate(spec.params):
         inside = [float(v) for v in p.scale(region[:, j])] if len(region) else []
@@ -251,19 +277,17 @@ def write_outputs(cal: Calibration, out: Path, history: list[dict], stopped: str
     for pid in plausible:
         row = {"point": pid, "wave": int(pid[1:].partition("-")[0]),
                **spec.values(cal.unit[pid]), "implausibility": float(observed[pid])}
-        row.update({k: float(means.loc[pid, k]) / spec.kpi_factor(k) for k in cal.kpis})
+        row.update({t.key: float(means.loc[pid, t.key]) / spec.kpi_factor(t.kpi)
+                    for t in spec.targets})
         rows.append(row)
     columns = ["point", "wave", *[p.path for p in spec.params], "implausibility", *cal.kpis]
     atomic.write_parquet(pd.DataFrame(rows, columns=columns), out / "plausible.parquet")
     runs = cal.runs.set_index("point")
     spread = runs.loc[list(plausible) or [best]]
+    at_best = runs.loc[[best]].mean(numeric_only=True)
     targets = {}
     for t in spec.targets:
-        f = spec.kpi_factor(t.kpi)
-        low, high = _interval(spread[t.kpi].to_numpy() / f)
-        targets[t.kpi] = {"observed": t.value, "sd": t.sd, "discrepancy": t.discrepancy,
-                          "model_mean": float(means.loc[best, t.kpi]) / f,
-                          "model_low": low, "model_high": high}
+        targets[t.key] = _against(t, spec.kpi_factor(t.kpi), spread[t.key], at_best[t.key])
     result = {"config": spec.config_source, "scale": spec.scale, "params": params,
               "targets": targets, "waves": history, "stopped": stopped, "cutoff": CUTOFF,
               "implausibility": which_measure(len(cal.targets)),
@@ -271,6 +295,14 @@ def write_outputs(cal: Calibration, out: Path, history: list[dict], stopped: str
               "plausible_points": len(plausible), "evaluated_points": len(means),
               "replications": cal.replications,
               "nroy_share": len(region) / N_CANDIDATES}
+    if spec.holdout:
+        held = {t.key: _against(t, spec.kpi_factor(t.kpi), spread[t.key], at_best[t.key])
+                for t in spec.holdout}
+        for h in held.values():   # covered: the observed +- 2 sd meets the predicted 95%
+            h["covered"] = bool(h["model_low"] - 2 * h["sd"] <= h["observed"]
+                                <= h["model_high"] + 2 * h["sd"])
+        result["holdout"] = {"year": spec.holdout_year, "targets": held,
+                             "coverage": sum(h["covered"] for h in held.values()) / len(held)}
     calibrated = with_overrides(spec.config, estimate)
     notes = {path: (f"calibrated: plausible {v['low']:.4g} to {v['high']:.4g} (prior "
                     f"{v['prior_low']:g} to {v['prior_high']:g})" if v["low"] is not None

@@ -20,11 +20,12 @@ from .report import CSS
 from .report_sections import esc
 
 
-def _img(fig, alt: str) -> str:
+def _img(fig, alt: str, caption: str) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=130)
     data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}"></figure>'
+    return (f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
+            f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 def _num(x) -> str:
@@ -37,7 +38,7 @@ def _table(head: list[str], rows: list[list]) -> str:
             + f"</tr>{cells}</table></div>")
 
 
-def render(result: dict, plausible: pd.DataFrame) -> str:
+def render(result: dict, plausible: pd.DataFrame, region: pd.DataFrame) -> str:
     """The HTML of the page."""
     targets = [[k, _num(t["observed"]), _num(t["sd"]), _num(t["model_mean"]),
                 f"{_num(t['model_low'])} to {_num(t['model_high'])}",
@@ -61,10 +62,18 @@ def render(result: dict, plausible: pd.DataFrame) -> str:
     parts += ["<h2>Targets against the model</h2>",
               _table(["target", "observed", "sd", "model at estimate",
                       "model 95% (plausible runs)", "sds off"], targets),
-              _img(targets_figure(result), "targets against the model"),
+              _img(targets_figure(result), "targets against the model",
+                   "Each target in its own observation sds: the observed value +- 2 sd (grey), "
+                   "95% of single runs at the plausible evaluated points (blue; at the "
+                   "estimate when none is plausible) and the mean at the estimate (orange)."),
               "<h2>Plausible parameter values</h2>",
               _table(["parameter", "estimate", "plausible range", "prior range"], params),
-              _img(pairs_figure(plausible, result["params"]), "pairs plot of plausible points"),
+              _img(pairs_figure(plausible, result["params"], region),
+                   "pairs plot of the plausible region",
+                   "Grey: a uniform sample of the parameter values the emulators do not rule "
+                   "out (region.parquet), with each parameter's histogram; dots: evaluated "
+                   "points still plausible (plausible.parquet; darker = closer to the "
+                   "targets); cross: the estimate; dashed: the plausible range."),
               "<h2>Waves</h2>",
               _table(["wave", "points", "runs done", "runs on disk", "box still plausible",
                       "time"], waves)]
@@ -85,4 +94,5 @@ def render(result: dict, plausible: pd.DataFrame) -> str:
 def write_report(out: Path, result: dict) -> Path:
     """Write ``out/calibration.html`` (atomically) from the calibration's outputs."""
     plausible = pd.read_parquet(out / "plausible.parquet")
-    return atomic.write_text(out / "calibration.html", render(result, plausible))
+    region = pd.read_parquet(out / "region.parquet")
+    return atomic.write_text(out / "calibration.html", render(result, plausible, region))

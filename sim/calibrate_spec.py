@@ -11,6 +11,16 @@
     sd = 400.0                         # observation uncertainty, above 0
     discrepancy = 0.0                  # optional: model discrepancy sd (default 0)
 
+    [targets.delayed_bed_days.by_year]  # or a figure per year (backcasting): the calendar
+    2023 = { value = 12100.0, sd = 1800.0 }   # year each simulated year of the counting
+    2024 = { value = 12400.0, sd = 1800.0 }   # window starts in (sim.kpis_yearly)
+
+A KPI's yearly figures are matched year by year, except the year ``holdout_year``
+(``--holdout-year``), which is held out: the calibrated model's prediction of it is reported
+instead (a backcast). Yearly figures are for flows and window means, not for the KPIs of the
+population at the end of the run (:data:`sim.kpis_yearly.STOCKS`), and only for years the
+run's counting window covers whole.
+
 :func:`load_spec` reads and checks it against the config: every mistake (a missing file, an
 unknown field or KPI, a field that is not a number, ``low >= high``, a bound the field does
 not allow, ``sd <= 0``) is one line naming the file, the key, the value and what is allowed,
@@ -29,6 +39,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import pandas as pd
+
 from .config import (
     ConfigError,
     build,
@@ -41,8 +53,10 @@ from .config import (
 from .designs import Param
 from .history_matching import Target
 from .kpis import KPIS
+from .kpis_yearly import STOCKS, year_windows
 from .scaling import SCALED_FIELDS, scale_overrides, value_at
 from .schema import Scenario
+from .schema_base import YEAR
 
 #: KPI units that do not grow with the size of the place.
 INTENSIVE_UNITS = ("share", "days", "hours")
@@ -58,6 +72,13 @@ class CalibrationSpec:
     params: list[Param]
     targets: list[Target]
     scale: float = 1.0
+    holdout: tuple[Target, ...] = ()
+    holdout_year: int | None = None
+
+    @property
+    def yearly(self) -> bool:
+        """Whether the runs must give KPIs per year."""
+        return any(t.year is not None for t in (*self.targets, *self.holdout))
 
     def param_factor(self, path: str) -> float:
         """What a parameter is multiplied by for the runs (the scale if it grows with it)."""
@@ -86,17 +107,20 @@ class CalibrationSpec:
             out[path] = param.cast(value * factor) if factor != 1 else value
         return out
 
-    def run_targets(self) -> list[Target]:
-        """The targets at the size of the runs."""
+    def run_targets(self, targets: list[Target] | tuple[Target, ...] | None = None
+                    ) -> list[Target]:
+        """The targets (or ``targets``) at the size of the runs."""
         return [Target(t.kpi, t.value * self.kpi_factor(t.kpi), t.sd * self.kpi_factor(t.kpi),
-                       t.discrepancy * self.kpi_factor(t.kpi)) for t in self.targets]
+                       t.discrepancy * self.kpi_factor(t.kpi), t.year)
+                for t in (self.targets if targets is None else targets)]
 
     @property
     def fingerprint(self) -> str:
         """A hash of everything that decides the runs (guards resuming an --out)."""
         blob = json.dumps([self.config.model_dump(mode="json"),
                            [(p.path, p.low, p.high) for p in self.params],
-                           [(t.kpi, t.value, t.sd, t.discrepancy) for t in self.targets],
+                           [(t.key, t.value, t.sd, t.discrepancy) for t in self.targets],
+                           [(t.key, t.value, t.sd) for t in self.holdout],
                            self.scale], sort_keys=True, default=str)
         return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
@@ -147,7 +171,27 @@ def _params(raw, config: Scenario, where: str) -> tuple[list[Param], list[str]]:
     return out, errors
 
 
-def _targets(raw, where: str) -> tuple[list[Target], list[str]]:
+def _target(kpi: str, t, key: str, year: int | None, errors: list[str]) -> Target | None:
+    """One checked target (None, with its problem added to ``errors``, if it is wrong)."""
+    if not isinstance(t, dict) or not {"value", "sd"} <= set(t) or set(t) - TARGET_KEYS:
+        errors.append(f"{key} = {t!r}: expected a table with value and sd (and optionally "
+                      "discrepancy), numbers" + ("" if year else "; or a by_year table"))
+        return None
+    if not all(_number(t[k]) for k in t):
+        errors.append(f"{key} = {t!r}: value, sd and discrepancy must be finite numbers")
+    elif t["sd"] <= 0:
+        errors.append(f"{key}.sd = {t['sd']!r}: must be above 0 (the observation's "
+                      "uncertainty)")
+    elif t.get("discrepancy", 0) < 0:
+        errors.append(f"{key}.discrepancy = {t['discrepancy']!r}: must be 0 or more")
+    else:
+        return Target(kpi, float(t["value"]), float(t["sd"]),
+                      float(t.get("discrepancy", 0.0)), year)
+    return None
+
+
+def _targets(raw, where: str, years: list[int]) -> tuple[list[Target], list[str]]:
+    """The targets of the file; ``years``: the calendar years the runs cover whole."""
     out, errors = [], []
     if not isinstance(raw, dict) or not raw:
         return [], [f"{where}: no [targets.KPI] table: give at least one observed KPI with "
@@ -157,27 +201,48 @@ def _targets(raw, where: str) -> tuple[list[Target], list[str]]:
         if kpi not in KPIS:
             errors.append(f"{key}: unknown KPI (known: {', '.join(KPIS)})")
             continue
-        if not isinstance(t, dict) or not {"value", "sd"} <= set(t) or set(t) - TARGET_KEYS:
-            errors.append(f"{key} = {t!r}: expected a table with value and sd (and optionally "
-                          "discrepancy), numbers")
+        if not (isinstance(t, dict) and set(t) == {"by_year"}):
+            out.append(_target(kpi, t, key, None, errors))
             continue
-        if not all(_number(t[k]) for k in t):
-            errors.append(f"{key} = {t!r}: value, sd and discrepancy must be finite numbers")
+        if kpi in STOCKS or not isinstance(t["by_year"], dict) or not t["by_year"]:
+            why = (f"{kpi} counts people at the end of the run and has no yearly value"
+                   if kpi in STOCKS else "expected a table of year = { value, sd }")
+            errors.append(f"{key}.by_year = {t['by_year']!r}: {why}")
             continue
-        if t["sd"] <= 0:
-            errors.append(f"{key}.sd = {t['sd']!r}: must be above 0 (the observation's "
-                          "uncertainty)")
-            continue
-        if t.get("discrepancy", 0) < 0:
-            errors.append(f"{key}.discrepancy = {t['discrepancy']!r}: must be 0 or more")
-            continue
-        out.append(Target(kpi, float(t["value"]), float(t["sd"]),
-                          float(t.get("discrepancy", 0.0))))
-    return out, errors
+        for year, figure in t["by_year"].items():
+            if not (str(year).isdigit() and int(year) in years):
+                errors.append(f"{key}.by_year.{year}: not a year the runs cover whole (the "
+                              f"counting window's years: {', '.join(map(str, years))}; "
+                              "run.start_date, run.warmup_days and run.years set them)")
+                continue
+            out.append(_target(kpi, figure, f"{key}.by_year.{year}", int(year), errors))
+    return [t for t in out if t is not None], errors
 
 
-def load_spec(config: str | Path, targets: str | Path, scale: float = 1.0) -> CalibrationSpec:
-    """Read and check a config and its targets file; ConfigError with one line per problem."""
+def _holdout(targets: list[Target], year: int | None, where: str
+             ) -> tuple[list[Target], list[Target], list[str]]:
+    """(matched, held out, problems) for ``--holdout-year year``."""
+    if year is None:
+        return targets, [], []
+    held = [t for t in targets if t.year == year]
+    kept = [t for t in targets if t.year != year]
+    years = sorted({t.year for t in targets if t.year is not None})
+    if not held:
+        return kept, held, [f"--holdout-year {year}: {where} has no [targets.KPI.by_year] "
+                            f"figure for {year} (years given: "
+                            f"{', '.join(map(str, years)) or 'none'})"]
+    if not kept:
+        return kept, held, [f"--holdout-year {year}: every target of {where} is of {year}; "
+                            "keep targets of other years to calibrate on"]
+    return kept, held, []
+
+
+def load_spec(config: str | Path, targets: str | Path, scale: float = 1.0,
+              holdout_year: int | None = None) -> CalibrationSpec:
+    """Read and check a config and its targets file; ConfigError with one line per problem.
+
+    ``holdout_year``: the year whose yearly targets are held out for a backcast.
+    """
     targets = Path(targets)
     if not targets.is_file():
         raise ConfigError([f"--targets {targets}: file not found"])
@@ -186,13 +251,20 @@ def load_spec(config: str | Path, targets: str | Path, scale: float = 1.0) -> Ca
     where = str(targets)
     unknown = [k for k in data if k not in ("params", "targets")]
     params, errors = _params(data.get("params"), cfg, where)
-    found, more = _targets(data.get("targets"), where)
+    years = [y for y, _, _ in year_windows(pd.Timestamp(cfg.run.start_date),
+                                           float(round(cfg.run.warmup_days)),
+                                           float(round(cfg.run.warmup_days
+                                                       + cfg.run.years * YEAR)))]
+    found, more = _targets(data.get("targets"), where, years)
     errors += more + [f"{where}: [{k}]: unknown table (allowed: params, targets)"
                       for k in unknown]
     if errors:
         raise ConfigError(errors)
+    found, held, errors = _holdout(found, holdout_year, where)
+    if errors:
+        raise ConfigError(errors)
     source = str(Path(config).resolve()) if Path(config).is_file() else str(config)
-    return CalibrationSpec(source, cfg, params, found, scale)
+    return CalibrationSpec(source, cfg, params, found, scale, tuple(held), holdout_year)
 
 
 def config_text(config: Scenario, notes: dict[str, str], header: list[str]) -> str:

@@ -45,12 +45,19 @@ MANY_TARGETS = 6
 
 @dataclass(frozen=True)
 class Target:
-    """An observed figure: KPI name, value, observation sd and model discrepancy sd."""
+    """An observed figure: KPI name, value, observation sd, model discrepancy sd, and the
+    year it was observed in (None: the whole counting window)."""
 
     kpi: str
     value: float
     sd: float
     discrepancy: float = 0.0
+    year: int | None = None
+
+    @property
+    def key(self) -> str:
+        """The name of its emulator and model output: ``kpi`` or ``kpi@year``."""
+        return self.kpi if self.year is None else f"{self.kpi}@{self.year}"
 
 
 @dataclass
@@ -90,7 +97,7 @@ def fit_emulator(kpi: str, x: np.ndarray, y: np.ndarray, replication_var: float 
 
 def fit_emulators(x: np.ndarray, means: dict[str, np.ndarray],
                   replication_var: dict[str, float], seed: int = 0) -> dict[str, Emulator]:
-    """One emulator per KPI of ``means`` (kpi -> point means at ``x``)."""
+    """One emulator per output of ``means`` (target key -> point means at ``x``)."""
     return {k: fit_emulator(k, x, y, replication_var.get(k, 0.0), seed)
             for k, y in means.items()}
 
@@ -109,7 +116,7 @@ def target_implausibility(emulators: dict[str, Emulator], targets: list[Target],
     """Implausibility of each target at each point (n x targets)."""
     cols = []
     for t in targets:
-        em = emulators[t.kpi]
+        em = emulators[t.key]
         mean, var = em.predict(x)
         cols.append(implausibility_of(t, mean, var + em.replication_var))
     return np.column_stack(cols)
@@ -158,22 +165,16 @@ def plausible_candidates(waves: list[dict[str, Emulator]], targets: list[Target]
 def sample_plausible(waves: list[dict[str, Emulator]], targets: list[Target], d: int, n: int,
                      seed: int, n_candidates: int = 20_000, cutoff: float = CUTOFF
                      ) -> tuple[np.ndarray, float]:
-    """Up to ``n`` points of the NROY region, spread over it, and the share of the prior box
-    that is NROY.
+    """Up to ``n`` points of the NROY region and the share of the prior box that is NROY.
 
-    Rejection sampling from a Latin hypercube of ``n_candidates``; of the survivors, ``n`` are
-    picked by a greedy maximin rule (each next point the farthest from those chosen), so the
-    wave covers the region rather than its densest part. Fewer than ``n`` come back only when
+    Rejection sampling from a Latin hypercube of ``n_candidates``; of the survivors (a uniform
+    sample of the region) ``n`` are picked at random, so the wave covers the region as it is
+    rather than its edges (which a maximin pick favours). Fewer than ``n`` come back only when
     fewer candidates survive; none when the region is empty.
     """
     x, _ = plausible_candidates(waves, targets, d, n_candidates, seed, cutoff)
     share = len(x) / n_candidates
     if len(x) <= n:
         return x, share
-    chosen = [0]
-    dist = np.linalg.norm(x - x[0], axis=1)
-    while len(chosen) < n:
-        nxt = int(np.argmax(dist))
-        chosen.append(nxt)
-        dist = np.minimum(dist, np.linalg.norm(x - x[nxt], axis=1))
-    return x[chosen], share
+    pick = np.random.default_rng(seed).choice(len(x), size=n, replace=False)
+    return x[np.sort(pick)], share

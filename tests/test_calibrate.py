@@ -236,3 +236,68 @@ def test_missing_files_and_a_foreign_out_are_refused_in_one_line(tmp_path, capsy
         assert code == 2 and len(err.splitlines()) == 1 and expected in err, err
     assert (tmp_path / "notes" / "mine.txt").read_text() == "my notes"
     assert not (tmp_path / "a").exists()
+
+
+# --- backcast ------------------------------------------------------------------------------
+TWO_YEARS = {**TINY, "run.years": 2.0, "run.warmup_days": 30.0, "run.start_date": "2023-03-02"}
+
+
+def test_yearly_kpis_weighted_by_their_length_give_the_run_kpi():
+    cfg = load_config("fragmented", TWO_YEARS)
+    res = run_replication(cfg, 1, 0, yearly=True)
+    yearly = res.yearly_kpis
+    assert sorted(yearly["year"].unique()) == [2023, 2024]   # windows start 2023-04-01, 2024
+    assert "care_home_residents_end" not in set(yearly["kpi"])  # a stock has no yearly value
+    days = np.array([365.25, 730 - 365.25])    # the model rounds its horizon to a whole day
+    for kpi in ("emergency_admissions", "delayed_bed_days", "deaths"):
+        per_year = yearly[yearly["kpi"] == kpi].sort_values("year")["value"].to_numpy()
+        assert (per_year * days).sum() / days.sum() == pytest.approx(res.kpis[kpi], rel=1e-9)
+
+
+def test_backcast_predicts_the_held_out_year_of_a_hidden_run(tmp_path):
+    cfg = load_config("fragmented", TWO_YEARS)
+    config = write_config(tmp_path / "place.toml", cfg)
+    hidden = with_overrides(cfg, HIDDEN)
+    yearly = pd.concat([run_replication(hidden, 99, r, yearly=True).yearly_kpis
+                        for r in range(3)])
+    lines = [PARAMS]
+    for kpi in ("emergency_admissions", "acute_occupancy_share"):
+        lines.append(f"[targets.{kpi}.by_year]")
+        for year, g in yearly[yearly["kpi"] == kpi].groupby("year"):
+            v = g["value"].to_numpy()
+            sd = math.hypot(v.std(ddof=1), 0.03 * v.mean())
+            lines.append(f"{year} = {{ value = {float(v.mean())!r}, sd = {sd!r} }}")
+    (tmp_path / "targets.toml").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "cal"
+    assert main(["calibrate", str(config), "--targets", str(tmp_path / "targets.toml"),
+                 "--out", str(out), "--waves", "1", "--runs-per-wave", "8",
+                 "--replications", "2", "--workers", "1", "--no-progress",
+                 "--holdout-year", "2024"]) == 0
+    result = json.loads((out / "calibration.json").read_text())
+    assert set(result["targets"]) == {"emergency_admissions@2023", "acute_occupancy_share@2023"}
+    held = result["holdout"]
+    assert held["year"] == 2024
+    assert set(held["targets"]) == {"emergency_admissions@2024", "acute_occupancy_share@2024"}
+    assert held["coverage"] == 1.0           # the hidden model's own 2024 is predicted
+    for t in held["targets"].values():
+        assert t["model_low"] < t["model_high"] and t["covered"]
+    assert "Held-out year 2024" in (out / "calibration.html").read_text()
+
+
+@pytest.mark.parametrize("targets, holdout, expected", [
+    ("[targets.care_home_residents_end.by_year]\n2023 = { value = 90.0, sd = 5.0 }\n", [],
+     "counts people at the end of the run and has no yearly value"),
+    ("[targets.emergency_admissions.by_year]\n2019 = { value = 500.0, sd = 50.0 }\n", [],
+     "by_year.2019: not a year the runs cover whole (the counting window's years: 2023, 2024"),
+    ("[targets.emergency_admissions]\nvalue = 500.0\nsd = 50.0\n", ["--holdout-year", "2024"],
+     "--holdout-year 2024: "),
+])
+def test_bad_backcast_targets_are_refused_in_one_line(tmp_path, capsys, targets, holdout,
+                                                      expected):
+    config = write_config(tmp_path / "place.toml", load_config("fragmented", TWO_YEARS))
+    (tmp_path / "t.toml").write_text(PARAMS + "\n" + targets)
+    code = main(["calibrate", str(config), "--targets", str(tmp_path / "t.toml"), "--out",
+                 str(tmp_path / "cal"), *holdout])
+    err = capsys.readouterr().err.strip()
+    assert code == 2 and len(err.splitlines()) == 1 and expected in err, err
+    assert not (tmp_path / "cal").exists()

@@ -44,6 +44,9 @@ def add_calibrate(sub) -> None:
                        help="processes (default: all cores)")
     where.add_argument("--dask", default=None, metavar="local|ADDRESS",
                        help="run on a Dask LocalCluster ('local') or scheduler address")
+    p.add_argument("--holdout-year", type=whole_number(1900, maximum=2200), default=None,
+                   metavar="Y", help="backcast: calibrate on the [targets.KPI.by_year] figures "
+                   "of the other years and report how well the model predicts year Y")
     add_scale_option(p)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_calibrate)
@@ -54,7 +57,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
     from ..calibrate import calibrate
     from ..calibrate_spec import load_spec
     from ..sweep_pilot import time_replication
-    spec = load_spec(args.config, args.targets, args.scale)
+    spec = load_spec(args.config, args.targets, args.scale, args.holdout_year)
     runs_per_wave = args.runs_per_wave or 10 * len(spec.params)
     per_run = time_replication(spec.run_config())
     slots = args.workers or os.cpu_count() or 1
@@ -81,6 +84,14 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         rng = "none" if p["low"] is None else f"{p['low']:.4g} to {p['high']:.4g}"
         print(f"  {name}: estimate {p['estimate']:.4g}, plausible {rng} (prior "
               f"{p['prior_low']:g} to {p['prior_high']:g})")
+    if "holdout" in result:
+        h = result["holdout"]
+        print(f"held-out year {h['year']}: {h['coverage']:.0%} of its "
+              f"{len(h['targets'])} target(s) within the calibrated model's 95% range (+- 2 sd)")
+        for key, t in h["targets"].items():
+            print(f"  {key}: observed {t['observed']:.4g} (sd {t['sd']:.3g}), predicted "
+                  f"{t['model_low']:.4g} to {t['model_high']:.4g}"
+                  + ("" if t["covered"] else ": missed"))
     print(f"wrote {out / 'calibrated.toml'}, plausible.parquet, calibration.json and "
           "calibration.html")
     return 0

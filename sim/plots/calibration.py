@@ -24,7 +24,7 @@ def targets_figure(result: dict) -> Figure:
     (blue line) and its mean at the estimate (orange dot)."""
     targets = result["targets"]
     names = list(targets)
-    fig = Figure(figsize=(A4_WIDTH, 0.9 + 0.38 * len(names)), layout="constrained")
+    fig = Figure(figsize=(A4_WIDTH, 1.2 + 0.38 * len(names)), layout="constrained")
     ax = fig.add_subplot()
     for i, name in enumerate(names):
         t = targets[name]
@@ -38,13 +38,16 @@ def targets_figure(result: dict) -> Figure:
     ax.set_yticks(range(len(names)), names)
     ax.invert_yaxis()
     ax.set_xlabel("observation sds from the observed value")
-    ax.legend(loc="lower right", fontsize="small", frameon=False)
+    fig.legend(loc="outside lower center", ncols=3, fontsize="small", frameon=False)
     return fig
 
 
-def pairs_figure(plausible: pd.DataFrame, params: dict[str, dict]) -> Figure:
-    """The plausible points of every pair of parameters (scatter, coloured by implausibility)
-    and of each parameter (histogram), on the prior box; the plausible range as dashed lines."""
+def pairs_figure(plausible: pd.DataFrame, params: dict[str, dict],
+                 region: pd.DataFrame | None = None) -> Figure:
+    """The region not ruled out (grey: a uniform sample of it) and the evaluated points still
+    plausible (coloured by implausibility) for every pair of parameters, each parameter's
+    share of the region (histogram) and its plausible range (dashed), on the prior box; the
+    estimate is the cross."""
     names = list(params)
     d = len(names)
     size = min(A4_WIDTH, 1.0 + 2.0 * d)
@@ -56,16 +59,22 @@ def pairs_figure(plausible: pd.DataFrame, params: dict[str, dict]) -> Figure:
             px = params[col]
             ax.set_xlim(px["prior_low"], px["prior_high"])
             if i == j:
-                if len(plausible):
-                    ax.hist(plausible[col], bins=12, range=(px["prior_low"], px["prior_high"]),
-                            color=MODEL, alpha=0.7)
+                if region is not None and len(region):
+                    ax.hist(region[col], bins=20, range=(px["prior_low"], px["prior_high"]),
+                            color=OBSERVED, alpha=0.7)
+                    ax.set_yticks([])
                 for bound in ("low", "high"):
                     if px[bound] is not None:
                         ax.axvline(px[bound], color=BEST, ls="--", lw=1)
-            elif len(plausible):
-                ax.scatter(plausible[col], plausible[row], c=plausible["implausibility"],
-                           cmap="viridis_r", s=12, vmin=0, vmax=3)
-                ax.plot(params[col]["estimate"], params[row]["estimate"], "x", color=BEST)
+            else:
+                if region is not None and len(region):
+                    ax.scatter(region[col], region[row], s=2, color=OBSERVED, alpha=0.25,
+                               linewidths=0)
+                if len(plausible):
+                    ax.scatter(plausible[col], plausible[row], c=plausible["implausibility"],
+                               cmap="viridis_r", s=14, vmin=0, vmax=3)
+                ax.plot(params[col]["estimate"], params[row]["estimate"], "x", color=BEST,
+                        ms=8, mew=2)
                 ax.set_ylim(params[row]["prior_low"], params[row]["prior_high"])
             if i == d - 1:
                 ax.set_xlabel(col, fontsize="small")
