@@ -288,8 +288,9 @@ def write_outputs(cal: Calibration, out: Path, history: list[dict], stopped: str
     targets = {}
     for t in spec.targets:
         targets[t.key] = _against(t, spec.kpi_factor(t.kpi), spread[t.key], at_best[t.key])
-    result = {"config": spec.config_source, "scale": spec.scale, "params": params,
-              "targets": targets, "waves": history, "stopped": stopped, "cutoff": CUTOFF,
+    result = {"config": spec.config_name or spec.config_source, "scale": spec.scale,
+              "params": params, "targets": targets, "waves": history, "stopped": stopped,
+              "cutoff": CUTOFF,
               "implausibility": which_measure(len(cal.targets)),
               "best_point": best, "best_implausibility": float(observed[best]),
               "plausible_points": len(plausible), "evaluated_points": len(means),
@@ -309,8 +310,9 @@ def write_outputs(cal: Calibration, out: Path, history: list[dict], stopped: str
                     else "calibrated: no plausible region, the best point evaluated")
              for path, v in params.items()}
     atomic.write_text(out / "calibrated.toml", config_text(calibrated, notes, [
-        f"Written by `caresim calibrate` from {spec.config_source}: the config at the point "
-        "that matched the targets best;", "the calibrated fields say their plausible range."]))
+        f"Written by `caresim calibrate` from {spec.config_name or spec.config_source}: the "
+        "config at the point that matched the targets best;",
+        "the calibrated fields say their plausible range."]))
     atomic.write_json(out / "calibration.json", result)
     write_report(out, result)
     return result

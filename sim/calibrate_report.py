@@ -29,7 +29,9 @@ def _img(fig, alt: str, caption: str) -> str:
 
 
 def _num(x) -> str:
-    return "-" if x is None else f"{x:,.4g}"
+    if x is None:
+        return "-"
+    return f"{x:,.0f}" if abs(x) >= 1000 else f"{x:.4g}"
 
 
 def _table(head: list[str], rows: list[list]) -> str:

@@ -74,6 +74,7 @@ class CalibrationSpec:
     scale: float = 1.0
     holdout: tuple[Target, ...] = ()
     holdout_year: int | None = None
+    config_name: str = ""   # the config as the user named it (config_source is absolute)
 
     @property
     def yearly(self) -> bool:
@@ -264,7 +265,8 @@ def load_spec(config: str | Path, targets: str | Path, scale: float = 1.0,
     if errors:
         raise ConfigError(errors)
     source = str(Path(config).resolve()) if Path(config).is_file() else str(config)
-    return CalibrationSpec(source, cfg, params, found, scale, tuple(held), holdout_year)
+    return CalibrationSpec(source, cfg, params, found, scale, tuple(held), holdout_year,
+                           str(config))
 
 
 def config_text(config: Scenario, notes: dict[str, str], header: list[str]) -> str:

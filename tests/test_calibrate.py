@@ -16,13 +16,14 @@ import signal
 import subprocess
 import sys
 import time
+import tomllib
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from sim.calibrate_spec import config_text
+from sim.calibrate_spec import config_text, load_spec
 from sim.cli import main
 from sim.config import load_config, with_overrides
 from sim.experiments import run_replication
@@ -301,3 +302,12 @@ def test_bad_backcast_targets_are_refused_in_one_line(tmp_path, capsys, targets,
     err = capsys.readouterr().err.strip()
     assert code == 2 and len(err.splitlines()) == 1 and expected in err, err
     assert not (tmp_path / "cal").exists()
+
+
+def test_shipped_eastmoor_problem_holds_the_targets_place_build_wrote():
+    folder = ROOT / "experiments" / "places" / "eastmoor"
+    spec = load_spec(folder / "eastmoor.toml", folder / "calibrate.toml")
+    built = tomllib.loads((folder / "targets.toml").read_text(encoding="utf-8"))["targets"]
+    assert {t.kpi: (t.value, t.sd) for t in spec.targets} == \
+        {k: (v["value"], v["sd"]) for k, v in built.items()}
+    assert len(spec.params) == 3
