@@ -145,8 +145,7 @@ class Calibration:
         """Point means, their unit-cube coordinates and each KPI's pooled run-to-run variance."""
         grouped = self.runs.groupby("point", sort=True)
         means = grouped[self.kpis].mean()
-        var = grouped[self.kpis].var(ddof=1).mean() if self.replications > 1 else \
-            pd.Series(0.0, index=self.kpis)
+        var = grouped[self.kpis].var(ddof=1).mean()   # pooled over points (R >= 2)
         x = np.array([self.unit[p] for p in means.index])
         return means, x, {k: float(np.nan_to_num(var[k])) for k in self.kpis}
 
@@ -183,9 +182,13 @@ def calibrate(spec: CalibrationSpec, out: str | Path, waves: int = 3,
               seed: int = 1, say=print) -> dict:
     """History-match ``spec`` into ``out``; return the content of ``calibration.json``.
 
-    Raises ConfigError for an --out that holds something else, and RuntimeError when runs of
-    a wave failed (see the wave's failures.parquet; rerunning retries them).
+    ``replications`` (at least 2) also estimate the model's run-to-run variance. Raises
+    ConfigError for an --out that holds something else, and RuntimeError when runs of a wave
+    failed (see the wave's failures.parquet; rerunning retries them).
     """
+    if replications < 2:
+        raise ConfigError([f"--replications {replications}: expected at least 2 (the model's "
+                           "run-to-run variance is estimated from them)"])
     out = Path(out)
     runs_per_wave = runs_per_wave or 10 * len(spec.params)
     settings = {"runs_per_wave": runs_per_wave, "replications": replications, "seed": seed}

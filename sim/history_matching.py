@@ -21,9 +21,12 @@ far, so the not-ruled-out-yet (NROY) region can only shrink.
 
 Inputs are in the unit cube of the prior box (callers scale). The emulators are
 scikit-learn's ``GaussianProcessRegressor`` with a constant x anisotropic Matern-5/2 kernel plus
-a ``WhiteKernel`` nugget, fitted by maximum likelihood with restarts: scikit-learn is well kept,
-already depends only on NumPy and SciPy, and its GP is the standard one; mogp-emulator's history
-matching wraps the same arithmetic but pins older NumPy/SciPy and is thinly maintained.
+a ``WhiteKernel`` nugget (the runs are stochastic), fitted by maximum likelihood with restarts.
+scikit-learn is widely used and well kept, and adds only joblib and threadpoolctl to the NumPy
+and SciPy caresim has. mogp-emulator's ``HistoryMatching`` class does the same arithmetic, but
+the implausibility here (replication variance in the denominator, the second-largest from
+:data:`MANY_TARGETS` targets on, every wave's emulators at once) is a few lines that read more
+plainly written out than configured through that class, over another GP implementation.
 """
 
 from __future__ import annotations

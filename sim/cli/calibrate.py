@@ -24,26 +24,28 @@ def add_calibrate(sub) -> None:
         description="Find the values of the [params] in TARGETS.toml at which CONFIG "
         "reproduces the [targets] (history matching: waves of runs, a Gaussian-process "
         "emulator per target, implausibility cut-off 3). Writes DIR/calibrated.toml, "
-        "DIR/plausible.parquet, DIR/calibration.json and DIR/calibration.html. Rerunning the "
-        "same command resumes; more --waves continues a finished calibration.")
+        "DIR/plausible.parquet, DIR/region.parquet, DIR/calibration.json and "
+        "DIR/calibration.html. Rerunning the same command resumes; more --waves continues a "
+        "finished calibration.")
     p.add_argument("config", help="config file (or shipped name)")
     p.add_argument("--targets", required=True, metavar="TARGETS.toml",
-                   help="[params.\"dotted.field\"] low/high and [targets.KPI] value/sd")
+                   help="[params.\"dotted.field\"] low/high and [targets.KPI] value/sd (or "
+                   "by_year figures)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder (new, empty, "
                    "or a calibration of the same config, targets and settings: resumed)")
     p.add_argument("--waves", type=whole_number(1, maximum=20), default=3, metavar="N",
                    help="waves at most, 1 to 20 (default 3)")
     p.add_argument("--runs-per-wave", type=whole_number(3, maximum=10_000), default=None,
                    metavar="M", help="points per wave (default 10 per parameter)")
-    p.add_argument("--replications", type=whole_number(1, maximum=100), default=3,
-                   metavar="R", help="replications per point, 1 to 100 (default 3)")
+    p.add_argument("--replications", type=whole_number(2, " (the model's run-to-run variance "
+                                                          "is estimated from them)", 100),
+                   default=3, metavar="R", help="replications per point, 2 to 100 (default 3)")
     p.add_argument("--seed", type=whole_number(0, maximum=2**31 - 1), default=1, metavar="S",
                    help="seed of the runs (common to every point) and of the designs")
-    where = p.add_mutually_exclusive_group()
-    where.add_argument("--workers", type=whole_number(1), default=None, metavar="K",
-                       help="processes (default: all cores)")
-    where.add_argument("--dask", default=None, metavar="local|ADDRESS",
-                       help="run on a Dask LocalCluster ('local') or scheduler address")
+    p.add_argument("--workers", type=whole_number(1), default=None, metavar="K",
+                   help="processes (default: all cores; with --dask local, its workers)")
+    p.add_argument("--dask", default=None, metavar="local|ADDRESS",
+                   help="run on a Dask LocalCluster ('local') or scheduler (tcp://host:8786)")
     p.add_argument("--holdout-year", type=whole_number(1900, maximum=2200), default=None,
                    metavar="Y", help="backcast: calibrate on the [targets.KPI.by_year] figures "
                    "of the other years and report how well the model predicts year Y")
