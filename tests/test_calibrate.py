@@ -196,6 +196,23 @@ def test_interrupted_calibrate_resumes_without_redoing_finished_runs(tmp_path):
     assert [w["points"] for w in again] == [w["points"] for w in waves]
 
 
+def test_unreachable_target_leaves_no_plausible_region_and_the_outputs_say_so(tmp_path):
+    args = tiny_problem(tmp_path)
+    (tmp_path / "targets.toml").write_text(targets_text(
+        {"emergency_admissions": (5.0, 1.0), "acute_occupancy_share": (0.5, 0.05)}))
+    out = tmp_path / "cal"
+    assert main(["calibrate", *args, "--out", str(out), "--waves", "3", "--runs-per-wave", "6",
+                 "--replications", "2", "--workers", "1", "--no-progress"]) == 0
+    result = json.loads((out / "calibration.json").read_text())
+    assert result["stopped"].endswith("ruled out the whole box")
+    assert result["nroy_share"] == 0 and result["plausible_points"] == 0
+    assert all(p["low"] is None and p["high"] is None for p in result["params"].values())
+    assert len(pd.read_parquet(out / "plausible.parquet")) == 0
+    assert "No evaluated point is plausible" in (out / "calibration.html").read_text()
+    assert "no plausible region" in (out / "calibrated.toml").read_text()
+    load_config(out / "calibrated.toml")
+
+
 # --- refusals ------------------------------------------------------------------------------
 @pytest.mark.parametrize("params, targets, expected", [
     ('[params."acute.no_such_field"]\nlow = 1\nhigh = 2\n', {}, 'params."acute.no_such_field"'
