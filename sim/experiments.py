@@ -25,11 +25,12 @@ from .workers import Pool
 
 
 def run_replication(cfg: Scenario, seed: int, replication: int, event_log: bool = False,
-                    progress=None) -> ReplicationResult:
-    """Simulate one replication and collect its tidy outputs."""
+                    progress=None, yearly: bool = False) -> ReplicationResult:
+    """Simulate one replication and collect its tidy outputs (``yearly``: also its KPIs per
+    whole year)."""
     model = Model(cfg, seed, replication, event_log=event_log)
     model.run(progress=progress)
-    return collect(model, replication, seed)
+    return collect(model, replication, seed, yearly)
 
 
 def run(cfg: Scenario, replications: int | None = None, seed: int | None = None,

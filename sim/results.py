@@ -20,6 +20,7 @@ from .billing import settle_pool_years
 from .costs import cost_shifting, monthly_costs
 from .kpi_inputs import KpiInputs
 from .kpis import compute
+from .kpis_yearly import yearly_kpis
 from .outdir import write_folder
 from .people import DELAY_REASONS
 from .population import SETTING, State
@@ -75,10 +76,12 @@ class ReplicationResult:
     discharges: pd.DataFrame
     kpis: dict[str, float]
     events: pd.DataFrame | None = None
+    yearly_kpis: pd.DataFrame | None = None   # per whole year (sim.kpis_yearly), if asked
 
 
-def collect(model, replication: int, seed: int) -> ReplicationResult:
-    """Turn a finished model into tidy tables and KPIs (:mod:`sim.kpis`)."""
+def collect(model, replication: int, seed: int, yearly: bool = False) -> ReplicationResult:
+    """Turn a finished model into tidy tables and KPIs (:mod:`sim.kpis`); with ``yearly``,
+    also the KPIs of each whole year (:func:`sim.kpis_yearly.yearly_kpis`)."""
     cfg = model.cfg
     ledger = model.ledger.frame()
     edges, labels = _month_edges(model)
@@ -90,15 +93,18 @@ def collect(model, replication: int, seed: int) -> ReplicationResult:
     daily = model.occupancy.frame(cfg.run.start_date)
     budgets = budget_table(model, cash, edges, labels)
     log = model.log.frame()
-    kpis = compute(KpiInputs(log, daily, ledger, budgets, shifting,
-                             model.pop.column("state"), warmup, horizon,
-                             pd.Timestamp(model.clock.start), cfg.acute.beds, cfg.costs))
+    inputs = KpiInputs(log, daily, ledger, budgets, shifting, model.pop.column("state"),
+                       warmup, horizon, pd.Timestamp(model.clock.start), cfg.acute.beds,
+                       cfg.costs)
+    kpis = compute(inputs)
+    by_year = yearly_kpis(inputs, delays, cfg.costs.excess_bed_day_gbp, replication) \
+        if yearly else None
     discharges = discharge_table(log, delays, warmup, horizon)
     for table in (cash, resource, shifting, budgets, discharges):
         table.insert(0, "replication", replication)
     return ReplicationResult(replication, seed, tidy_daily(daily, replication), cash, resource,
                              budgets, shifting, discharges, kpis,
-                             log if model.log.states else None)
+                             log if model.log.states else None, by_year)
 
 
 def discharge_table(log: pd.DataFrame, delays: pd.DataFrame, warmup: float,

@@ -45,7 +45,8 @@ def execute(task: dict) -> dict:
     try:
         cfg = Scenario.model_validate(task["config"])
         res = run_replication(cfg, task["seed"], task["replication"],
-                              progress=task.get("reporter"))
+                              progress=task.get("reporter"),
+                              yearly="yearly_kpis" in task["store"])
         out.update(ok=True, kpis={k: float(v) for k, v in res.kpis.items()},
                    tables={t: getattr(res, t) for t in task["store"] if t != "kpis"})
     except Exception as exc:  # noqa: BLE001 - isolating any model failure is the point

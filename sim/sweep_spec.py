@@ -18,7 +18,7 @@ from .config import ConfigError, format_errors, read_toml
 from .kpis import KPIS
 
 TABLES = ("kpis", "daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting",
-          "discharges")
+          "discharges", "yearly_kpis")
 NAME = r"^[A-Za-z0-9_-]+$"
 _UNION_TAGS = re.compile(r"^(int|float|str|bool|AutoReplications|FinancialYears|literal\[.*\]|"
                          r"function-.*|constrained-.*)$")
