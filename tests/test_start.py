@@ -174,7 +174,7 @@ def test_counts_above_the_population_are_refused():
 
 
 def test_snapshot_counts_scale_with_the_place():
-    cfg = sim.load_config("experiments/start_today.toml")
+    cfg = sim.load_config("experiments/starts/start_today.toml")
     quarter = scaled(cfg, 0.25).start
     assert quarter.acute_treatment == round(cfg.start.acute_treatment / 4)
     assert quarter.residential == round(cfg.start.residential / 4)
@@ -210,7 +210,7 @@ def test_place_build_writes_today_s_counts_as_the_start(tmp_path):
     folder = _place_with_snapshot(tmp_path)
     assert cli.main(["place", "build", "shire", "--dir", str(folder)]) == 0
     built = sim.load_config(folder / "shire.toml").start
-    example = sim.load_config("experiments/start_today.toml").start
+    example = sim.load_config("experiments/starts/start_today.toml").start
     assert built == example      # the template's example counts are the worked example's
 
 
