@@ -92,7 +92,8 @@ def collect(model, replication: int, seed: int) -> ReplicationResult:
     log = model.log.frame()
     kpis = compute(KpiInputs(log, daily, ledger, budgets, shifting,
                              model.pop.column("state"), warmup, horizon,
-                             pd.Timestamp(model.clock.start), cfg.acute.beds, cfg.costs))
+                             pd.Timestamp(model.clock.start), cfg.acute.beds, cfg.costs,
+                             model.outcomes.frame(), cfg.outcomes))
     discharges = discharge_table(log, delays, warmup, horizon)
     for table in (cash, resource, shifting, budgets, discharges):
         table.insert(0, "replication", replication)

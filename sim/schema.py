@@ -6,7 +6,8 @@ metadata holds a probe value (and the settings under which the field acts) that 
 field-activity test uses to show the field changes some output. The run and the people
 (population, frailty, crises, deaths) live here with :class:`Scenario`; the care services in
 :mod:`sim.schema_care`; budgets, the funding arrangement, savings and unit costs in
-:mod:`sim.schema_money`. Loading, overrides and error messages live in :mod:`sim.config`.
+:mod:`sim.schema_money`; the utilities of the outcome measures in :mod:`sim.schema_outcomes`.
+Loading, overrides and error messages live in :mod:`sim.config`.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ from .schema_care import (
     Reablement,
 )
 from .schema_money import Budgets, Costs, Funding, Savings
+from .schema_outcomes import Outcomes
 
 
 class Run(Section):
@@ -224,6 +226,8 @@ class Scenario(Section):
     savings: Savings = Field(default_factory=Savings,
                              description="Cashable savings and reinvestment.")
     costs: Costs = Field(default_factory=Costs, description="Unit costs (2024/25 prices).")
+    outcomes: Outcomes = Field(default_factory=Outcomes,
+                               description="Outcome measures: utilities for QALYs.")
 
     @model_validator(mode="after")
     def _consistent(self):
