@@ -130,7 +130,7 @@ class Model:
             if st != State.DEAD:
                 self.occupancy.add(st.name.lower(), int(counts[st]), 0.0)
         self.occupancy.add("alive", int(pop.n), 0.0)
-        self.outcomes.start(state, pop.column("frailty"))
+        self.outcomes.start(int(pop.n))
         for b, count in enumerate(np.bincount(pop.column("band"), minlength=3)):
             self.occupancy.add(f"alive:{AGE_BANDS[b]}", int(count), 0.0)
         self.savings.start()
@@ -249,9 +249,8 @@ class Model:
         elif kind == FRAILTY:
             up, down = self.hazards.frailty_change(self.pop, i)
             worse = self.streams.person_uniform("frailty_direction", i) * (up + down) < up
-            new = self.pop.frailty[i] + (1 if worse else -1)
-            self.outcomes.frailty_changed(i, new, self.env.now)
-            self.pop.frailty[i] = new
+            self.outcomes.frailty_changed(i, self.env.now)
+            self.pop.frailty[i] += 1 if worse else -1
         else:
             community_care.new_care_need(self.ctx, i)
         self.refresh(i)

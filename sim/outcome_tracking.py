@@ -13,17 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from .population import (
-    ACUTE_BOARDING,
-    DEAD,
     HOME,
     HOME_CARE,
     HOME_WAITING_CARE,
-    NURSING,
     REABLEMENT,
-    RESIDENTIAL,
     STATE_NAMES,
 )
 from .schema_base import FRAILTY_LEVELS, YEAR
@@ -36,26 +30,37 @@ if TYPE_CHECKING:
 
 #: the settings a utility is given for (``outcomes.utility_*``), in this order
 SETTINGS = ("home", "home_care", "reablement_ic", "acute", "care_home")
-#: each state's setting (index into SETTINGS; -1 for death)
-SETTING_OF_STATE = (0, 0, 1, 2, 2, 3, 3, 3, 4, 4, -1)
+#: where a person is, as far as the outcomes tell apart (a move within one place, e.g. from
+#: treatment to delayed in the same bed, changes no outcome and is not followed)
+PLACES = ("home", "home_care", "reablement", "intermediate_care", "hospital", "care_home",
+          "dead")
+#: each state's place (index into PLACES), in State order
+PLACE_OF_STATE = (0, 0, 1, 2, 3, 4, 4, 4, 5, 5, 6)
+#: each place's setting (index into SETTINGS; -1 for death)
+_SETTING_OF_PLACE = (0, 1, 2, 2, 3, 4, -1)
 #: days after a discharge into reablement at which a person must still be at home
 FOLLOW_UP_DAYS = 91.0
 #: alive and not in hospital, a care home or intermediate care (reablement is at home)
 AT_HOME = frozenset((HOME, HOME_WAITING_CARE, HOME_CARE, REABLEMENT))
+_AT_HOME_PLACES = frozenset(PLACE_OF_STATE[s] for s in AT_HOME)
 #: the follow-up counts people of this age and over at the discharge (ASCOF: 65+)
 FOLLOW_UP_MIN_AGE = 65.0
 _LEVELS = len(FRAILTY_LEVELS)
-_HOSPITAL = frozenset(s for s, k in enumerate(SETTING_OF_STATE) if k == 3)
+_REABLEMENT, _HOSPITAL, _CARE_HOME, _DEAD = (PLACES.index(p) for p in (
+    "reablement", "hospital", "care_home", "dead"))
 
 
 class OutcomeTracker:
     """Person-time by (setting, frailty) in the counting window, the 91-day follow-up and
     care-home residents' crises that go to hospital.
 
-    Person-time is integrated exactly like :class:`sim.occupancy.Occupancy`, clipped to the
-    counting window [warm-up, horizon). A follow-up is due :data:`FOLLOW_UP_DAYS` after a move
-    from hospital into reablement; it is resolved at the person's first move after it is due
-    (the state they were in at the due time) or at the horizon, and logged as one
+    Each person's time in their current setting and frailty level runs from a time stamp,
+    added to that (setting, frailty) total at their next change of place or frailty, clipped
+    to the counting window [warm-up, horizon). :meth:`sim.people.People.move` calls
+    :meth:`moved` only when the place changes (:data:`PLACE_OF_STATE`), so moves within a
+    hospital stay cost nothing. A follow-up is due :data:`FOLLOW_UP_DAYS` after a move from
+    hospital into reablement; it is resolved at the person's first change of place after it
+    is due (the place they were in at the due time) or at the horizon, and logged as one
     ``at_home_91d`` event at the discharge time. Discharges whose follow-up falls at or after
     the horizon are never logged: the KPI leaves them out rather than guess.
     """
@@ -63,72 +68,64 @@ class OutcomeTracker:
     def __init__(self, pop: Population, log: EventLog, warmup: float, horizon: float):
         self.pop, self.log = pop, log
         self.warmup, self.horizon = warmup, horizon
-        n = len(SETTINGS) * _LEVELS
-        self.count = [0.0] * n
-        self.area = [0.0] * n
-        self.last = [0.0] * n
+        self.area = [0.0] * (len(SETTINGS) * _LEVELS)   # person-days by setting x frailty
+        self.since: list[float] = []                     # each person's time stamp
         self.due: dict[int, list[tuple[float, float]]] = {}   # person -> (discharged, due)
 
-    def _add(self, key: int, delta: float, t: float) -> None:
-        lo = self.last[key] if self.last[key] > self.warmup else self.warmup
-        hi = t if t < self.horizon else self.horizon
-        if hi > lo:
-            self.area[key] += self.count[key] * (hi - lo)
-        self.last[key] = t
-        self.count[key] += delta
+    def _close(self, i: int, place: int, frailty: int, t: float) -> None:
+        """Add person i's time since their stamp to (place's setting, frailty); restamp."""
+        since = self.since[i]
+        if since < self.warmup:
+            since = self.warmup
+        if t > since:
+            self.area[_SETTING_OF_PLACE[place] * _LEVELS + frailty] += t - since
+        self.since[i] = t
 
-    def start(self, states: np.ndarray, frailty: np.ndarray) -> None:
-        """Count the starting population (at time 0) by setting and frailty."""
-        alive = states != DEAD
-        settings = np.asarray(SETTING_OF_STATE)[states[alive]]
-        keys = settings * _LEVELS + frailty[alive]
-        for key, n in enumerate(np.bincount(keys, minlength=len(self.count)).tolist()):
-            self._add(key, n, 0.0)
+    def start(self, n: int) -> None:
+        """Stamp the starting population (people 0 .. n-1) at time 0."""
+        self.since = [0.0] * n
 
     def enter(self, i: int, t: float) -> None:
-        """An entrant joins at home."""
-        self._add(SETTING_OF_STATE[HOME] * _LEVELS + self.pop.frailty[i], 1, t)
+        """An entrant joins at time t (entrants get the next person id, in order)."""
+        self.since.append(t)
 
-    def frailty_changed(self, i: int, new: int, t: float) -> None:
-        """Person i's frailty level is about to change to ``new``."""
-        base = SETTING_OF_STATE[self.pop.state[i]] * _LEVELS
-        self._add(base + self.pop.frailty[i], -1, t)
-        self._add(base + new, 1, t)
+    def frailty_changed(self, i: int, t: float) -> None:
+        """Person i's frailty level is about to change."""
+        self._close(i, PLACE_OF_STATE[self.pop.state[i]], self.pop.frailty[i], t)
 
     def moved(self, i: int, old: int, new: int, t: float) -> None:
-        """Person i moved from state ``old`` to ``new`` at time t."""
-        f = self.pop.frailty[i]
-        old_key, new_setting = SETTING_OF_STATE[old] * _LEVELS + f, SETTING_OF_STATE[new]
-        if new_setting != SETTING_OF_STATE[old]:
-            self._add(old_key, -1, t)
-            if new != DEAD:
-                self._add(new_setting * _LEVELS + f, 1, t)
+        """Person i moved from state ``old`` to ``new`` (of another place) at time t."""
+        was, now = PLACE_OF_STATE[old], PLACE_OF_STATE[new]
+        self._close(i, was, self.pop.frailty[i], t)
         if i in self.due:
-            self._resolve(i, old, t)
-        if new == REABLEMENT and old in _HOSPITAL and t + FOLLOW_UP_DAYS < self.horizon \
+            self._resolve(i, was, t)
+        if now == _REABLEMENT and was == _HOSPITAL and t + FOLLOW_UP_DAYS < self.horizon \
                 and (t - self.pop.birth_time[i]) / YEAR >= FOLLOW_UP_MIN_AGE:
             self.due.setdefault(i, []).append((t, t + FOLLOW_UP_DAYS))
-        if new == ACUTE_BOARDING and (old == RESIDENTIAL or old == NURSING):
+        elif now == _HOSPITAL and was == _CARE_HOME:
             self.log.record(t, i, "resident_admission", STATE_NAMES[old])
 
-    def _resolve(self, i: int, state: int, t: float) -> None:
-        """Log the follow-ups of person i due by t: they were in ``state`` at the due time."""
+    def _resolve(self, i: int, place: int, t: float) -> None:
+        """Log the follow-ups of person i due by t: they were in ``place`` at the due time."""
         pending = self.due[i]
         done = [(since, due) for since, due in pending if due <= t]
         for since, _due in done:
-            self.log.record(since, i, "at_home_91d", STATE_NAMES[state],
-                            value=float(state in AT_HOME))
+            self.log.record(since, i, "at_home_91d", PLACES[place],
+                            value=float(place in _AT_HOME_PLACES))
         if len(done) == len(pending):
             del self.due[i]
         else:
             self.due[i] = [p for p in pending if p[1] > t]
 
     def finish(self) -> None:
-        """At the horizon: close the person-time and resolve every follow-up now due."""
-        for key in range(len(self.count)):
-            self._add(key, 0, self.horizon)
+        """At the horizon: close everyone's person-time and resolve every follow-up due."""
+        state, frailty = self.pop.state, self.pop.frailty
+        for i in range(len(self.since)):
+            place = PLACE_OF_STATE[state[i]]
+            if place != _DEAD:
+                self._close(i, place, frailty[i], self.horizon)
         for i in list(self.due):
-            self._resolve(i, int(self.pop.state[i]), self.horizon)
+            self._resolve(i, PLACE_OF_STATE[state[i]], self.horizon)
 
     def frame(self) -> pd.DataFrame:
         """Person-years in the counting window, one row per setting and frailty level."""
@@ -137,4 +134,3 @@ class OutcomeTracker:
         rows = [(s, lvl, self.area[k * _LEVELS + f] / YEAR)
                 for k, s in enumerate(SETTINGS) for f, lvl in enumerate(FRAILTY_LEVELS)]
         return pd.DataFrame(rows, columns=["setting", "frailty", "person_years"])
-

@@ -22,7 +22,7 @@ import simpy
 from .costs import Ledger
 from .eventlog import EventLog
 from .occupancy import Occupancy
-from .outcome_tracking import OutcomeTracker
+from .outcome_tracking import PLACE_OF_STATE, OutcomeTracker
 from .population import (
     ACUTE_BOARDING,
     ACUTE_DELAYED,
@@ -74,7 +74,7 @@ class People:
         self.occupancy.add(STATE_NAMES[old], -1, t)
         if new != DEAD:
             self.occupancy.add(STATE_NAMES[new], 1, t)
-        if self.outcomes is not None:
+        if self.outcomes is not None and PLACE_OF_STATE[old] != PLACE_OF_STATE[new]:
             self.outcomes.moved(i, old, new, t)
         self.pop.state[i] = new
         if new != HOME_WAITING_CARE:

@@ -141,7 +141,7 @@ def _held(people: int, state: int, frailty: int, warmup: float, horizon: float):
     pop.add({"birth_time": np.full(people, -70 * YEAR), "frailty": np.full(people, frailty),
              "state": np.full(people, state)})
     tracker = OutcomeTracker(pop, SimpleNamespace(record=None), warmup, horizon)
-    tracker.start(pop.column("state"), pop.column("frailty"))
+    tracker.start(people)
     return pop, tracker
 
 
@@ -163,7 +163,7 @@ def test_a_population_held_in_one_setting_lives_utility_times_time_times_people(
 
 def test_a_frailty_change_and_a_move_split_person_time_at_the_moment_they_happen():
     pop, tracker = _held(1, HOME, 0, 10.0, 110.0)
-    tracker.frailty_changed(0, 1, 40.0)     # fit home 10-40, mild home 40-70
+    tracker.frailty_changed(0, 40.0)        # fit home 10-40, mild home 40-70
     pop.frailty[0] = 1
     tracker.moved(0, HOME, HOME_CARE, 70.0)  # mild home care 70-110
     pop.state[0] = HOME_CARE
