@@ -3,15 +3,18 @@ reablement are 91 days later, and crisis admissions of care-home residents.
 
 The outcome KPIs (:mod:`sim.kpis_outcomes`) need three facts that the daily occupancy and the
 event log hold only with a full state log (``--event-log``): the person-time spent at each
-frailty level in each setting (to weigh by a utility: QALYs), the state of a person 91 days
-after a discharge from hospital into reablement (ASCOF 2B(1)), and whether a person going to
-hospital came from a care home. :class:`OutcomeTracker` keeps them as the run goes, for a few
-list operations per state or frailty change (:meth:`sim.people.People.move` calls it).
+frailty level in each setting (to weigh by a utility: QALYs; frailty is not in the daily
+series), where a person is 91 days after a discharge from hospital into reablement (ASCOF
+2B(1)), and whether a person going to hospital came from a care home. :class:`OutcomeTracker`
+keeps them as the run goes, for a few list operations per change of place or frailty
+(:meth:`sim.people.People.move` calls it; ~1.7% of a run's instructions).
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
+
+import numpy as np
 
 from .population import (
     HOME,
@@ -46,8 +49,10 @@ _AT_HOME_PLACES = frozenset(PLACE_OF_STATE[s] for s in AT_HOME)
 #: the follow-up counts people of this age and over at the discharge (ASCOF: 65+)
 FOLLOW_UP_MIN_AGE = 65.0
 _LEVELS = len(FRAILTY_LEVELS)
-_REABLEMENT, _HOSPITAL, _CARE_HOME, _DEAD = (PLACES.index(p) for p in (
-    "reablement", "hospital", "care_home", "dead"))
+_REABLEMENT, _HOSPITAL, _CARE_HOME = (PLACES.index(p) for p in (
+    "reablement", "hospital", "care_home"))
+#: each state's first index into the (setting, frailty) totals (negative for death)
+_KEY_OF_STATE = tuple(_SETTING_OF_PLACE[p] * _LEVELS for p in PLACE_OF_STATE)
 
 
 class OutcomeTracker:
@@ -72,13 +77,13 @@ class OutcomeTracker:
         self.since: list[float] = []                     # each person's time stamp
         self.due: dict[int, list[tuple[float, float]]] = {}   # person -> (discharged, due)
 
-    def _close(self, i: int, place: int, frailty: int, t: float) -> None:
-        """Add person i's time since their stamp to (place's setting, frailty); restamp."""
+    def _close(self, i: int, state: int, t: float) -> None:
+        """Add person i's time since their stamp to (state's setting, frailty); restamp."""
         since = self.since[i]
         if since < self.warmup:
             since = self.warmup
         if t > since:
-            self.area[_SETTING_OF_PLACE[place] * _LEVELS + frailty] += t - since
+            self.area[_KEY_OF_STATE[state] + self.pop.frailty[i]] += t - since
         self.since[i] = t
 
     def start(self, n: int) -> None:
@@ -91,12 +96,12 @@ class OutcomeTracker:
 
     def frailty_changed(self, i: int, t: float) -> None:
         """Person i's frailty level is about to change."""
-        self._close(i, PLACE_OF_STATE[self.pop.state[i]], self.pop.frailty[i], t)
+        self._close(i, self.pop.state[i], t)
 
     def moved(self, i: int, old: int, new: int, t: float) -> None:
         """Person i moved from state ``old`` to ``new`` (of another place) at time t."""
+        self._close(i, old, t)
         was, now = PLACE_OF_STATE[old], PLACE_OF_STATE[new]
-        self._close(i, was, self.pop.frailty[i], t)
         if i in self.due:
             self._resolve(i, was, t)
         if now == _REABLEMENT and was == _HOSPITAL and t + FOLLOW_UP_DAYS < self.horizon \
@@ -119,13 +124,17 @@ class OutcomeTracker:
 
     def finish(self) -> None:
         """At the horizon: close everyone's person-time and resolve every follow-up due."""
-        state, frailty = self.pop.state, self.pop.frailty
-        for i in range(len(self.since)):
-            place = PLACE_OF_STATE[state[i]]
-            if place != _DEAD:
-                self._close(i, place, frailty[i], self.horizon)
+        n = len(self.since)
+        key = np.asarray(_KEY_OF_STATE)[self.pop.column("state")[:n]] \
+            + self.pop.column("frailty")[:n]
+        days = self.horizon - np.maximum(np.asarray(self.since), self.warmup)
+        alive = key >= 0
+        totals = np.bincount(key[alive], weights=np.maximum(days[alive], 0.0),
+                             minlength=len(self.area))
+        self.area = [a + float(b) for a, b in zip(self.area, totals)]
+        self.since = [self.horizon] * n
         for i in list(self.due):
-            self._resolve(i, PLACE_OF_STATE[state[i]], self.horizon)
+            self._resolve(i, PLACE_OF_STATE[self.pop.state[i]], self.horizon)
 
     def frame(self) -> pd.DataFrame:
         """Person-years in the counting window, one row per setting and frailty level."""
