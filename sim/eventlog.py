@@ -45,6 +45,10 @@ KINDS = {
     "beds_closed": "person -1; value = acute beds closed at a review",
     "reinvestment": "person -1; service = target; payer = budget; value = gbp a year",
     "statutory_risk": "person -1; payer = fund; value = shortfall gbp on that day",
+    "at_home_91d": "at the time of a discharge from hospital into reablement (people 65+): "
+                   "service = the state 91 days later; value 1 if at home then, else 0",
+    "resident_admission": "a care-home resident went to hospital in a crisis; service = "
+                          "residential or nursing",
     "state": "only with a full log: service = the new state",
 }
 

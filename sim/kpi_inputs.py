@@ -18,8 +18,9 @@ import pandas as pd
 from .costs import monthly_costs
 from .schema_base import YEAR
 
-if TYPE_CHECKING:   # the unit costs section of the scenario, for the KPIs that value beds
+if TYPE_CHECKING:   # unit costs and utilities, for the KPIs that value beds and weigh time
     from .schema_money import Costs
+    from .schema_outcomes import Outcomes
 
 
 @dataclass
@@ -30,7 +31,9 @@ class KpiInputs:
     one column per series (:meth:`sim.occupancy.Occupancy.frame`); ``ledger``: cost episodes;
     ``budgets`` and ``shifting``: the budget and cost-shifting tables; ``states``: each
     person's state at the end; ``beds``: funded acute beds; ``prices``: the scenario's unit
-    costs (``costs.*``), for the KPIs that value bed days.
+    costs (``costs.*``), for the KPIs that value bed days; ``person_time``: person-years in the
+    counting window by setting and frailty (:meth:`sim.outcome_tracking.OutcomeTracker.frame`)
+    and ``utilities`` (``outcomes.*``), for the QALY KPI.
     """
 
     log: pd.DataFrame
@@ -44,6 +47,8 @@ class KpiInputs:
     start: pd.Timestamp
     beds: int
     prices: Costs
+    person_time: pd.DataFrame | None = None
+    utilities: Outcomes | None = None
 
     @cached_property
     def years(self) -> float:

@@ -7,45 +7,25 @@ the cost ledger, the budget table, the cost-shifting table and the population's 
 held together by :class:`sim.kpi_inputs.KpiInputs`. Flows are per simulated year after the
 warm-up; stocks are at the end of the run. Results, the command line, sweeps, figures and the
 report all read :data:`KPIS` (in the order ``kpis.parquet`` lists them); the README's KPI
-table is :func:`markdown_table`.
+table is :func:`markdown_table`. What a KPI is lives in :mod:`sim.kpi_base`; the outcome
+measures (QALYs, at home after reablement, place of death ...) in :mod:`sim.kpis_outcomes`.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from . import benefits
 from .costs import PAYERS
+from .kpi_base import NON_NEGATIVE, SHARE, SIGNED, Kpi
+from .kpi_base import UNITS as UNITS
 from .kpi_inputs import KpiInputs
+from .kpis_outcomes import OUTCOME_KPIS
 from .population import CARE_HOME, State
 from .schema_base import AGE_BANDS
-
-#: the values a KPI's mean can take (the range :func:`sim.stats.mean_interval` keeps to)
-NON_NEGATIVE = (0.0, math.inf)   # counts, £, hours, days, beds and people
-SHARE = (0.0, 1.0)               # a share of a whole
-SIGNED = (-math.inf, math.inf)   # e.g. a top-up (+) or refund (-)
-
-
-@dataclass(frozen=True)
-class Kpi:
-    """One KPI: what it is called, measured in and means, and how it is computed."""
-
-    name: str
-    unit: str          # one of UNITS
-    label: str         # short, with its unit, for figures and tables
-    definition: str    # one line for the README and the report
-    phrase: str        # how a sentence of the report names it
-    range: tuple[float, float]   # NON_NEGATIVE, SHARE or SIGNED
-    compute: Callable[[KpiInputs], float]
-
-
-UNITS = ("per year", "bed days per year", "days per year", "£ per year", "share", "beds",
-         "people", "hours", "days")
 
 
 def _mean(values: pd.Series) -> float:
@@ -359,7 +339,7 @@ def _registry() -> list[Kpi]:
             "Public cash paid for care packages and care-home places a year", NON_NEGATIVE,
             benefits.package_cost),
     ]
-    return k
+    return k + list(OUTCOME_KPIS)   # the outcome measures places report (sim.kpis_outcomes)
 
 
 #: every KPI by name, in the order results list them

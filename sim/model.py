@@ -33,6 +33,7 @@ from .hazard_clocks import CRISIS, DEATH, FRAILTY, HazardClocks
 from .hazards import Hazards
 from .neighbourhood import Neighbourhood
 from .occupancy import Occupancy
+from .outcome_tracking import OutcomeTracker
 from .people import DELAY_REASONS, Journeys, People
 from .population import (
     CARE_HOME,
@@ -105,8 +106,9 @@ class Model:
         self.hazards = Hazards(cfg, self.pop)
         self.clocks = HazardClocks(self.env, self.clock, self.streams, self.pop, self.hazards,
                                    cfg.crisis.winter_uplift, self.horizon, self._fire)
+        self.outcomes = OutcomeTracker(self.pop, self.log, self.warmup, self.horizon)
         self.people = People(self.pop, self.env, self.occupancy, self.log, self.ledger,
-                             self.funding.payer("acute"), self.refresh)
+                             self.funding.payer("acute"), self.refresh, self.outcomes)
         self.ctx = RunContext(
             env=self.env, cfg=cfg, clock=self.clock, streams=self.streams, people=self.people,
             hazards=self.hazards, journeys=Journeys(self.env), services=self.services,
@@ -165,6 +167,7 @@ class Model:
             if st != State.DEAD:
                 self.occupancy.add(st.name.lower(), int(counts[st]), 0.0)
         self.occupancy.add("alive", int(pop.n), 0.0)
+        self.outcomes.start(int(pop.n))
         for b, count in enumerate(np.bincount(pop.column("band"), minlength=3)):
             self.occupancy.add(f"alive:{AGE_BANDS[b]}", int(count), 0.0)
         self.savings.start()
@@ -213,6 +216,7 @@ class Model:
                 i = int(self.pop.add(one)[0])
                 self.clocks.grow()
                 self.occupancy.add("home", 1, t)
+                self.outcomes.enter(i, t)
                 self.occupancy.add("alive", 1, t)
                 self.occupancy.add(f"alive:{AGE_BANDS[self.pop.band[i]]}", 1, t)
                 self.refresh(i)
@@ -280,6 +284,7 @@ class Model:
         elif kind == FRAILTY:
             up, down = self.hazards.frailty_change(self.pop, i)
             worse = self.streams.person_uniform("frailty_direction", i) * (up + down) < up
+            self.outcomes.frailty_changed(i, self.env.now)
             self.pop.frailty[i] += 1 if worse else -1
         else:
             community_care.new_care_need(self.ctx, i)
@@ -321,6 +326,7 @@ class Model:
         self.fund_year.finish(self.horizon)
         self.ledger.close_all(self.horizon)
         self.occupancy.finish(self.horizon)
+        self.outcomes.finish()
         return self
 
     def _advance(self, progress, chunk_days: float) -> None:

@@ -22,6 +22,7 @@ import simpy
 from .costs import Ledger
 from .eventlog import EventLog
 from .occupancy import Occupancy
+from .outcome_tracking import PLACE_OF_STATE, OutcomeTracker
 from .population import (
     ACUTE_BOARDING,
     ACUTE_DELAYED,
@@ -54,8 +55,9 @@ class People:
 
     def __init__(self, pop: Population, env: simpy.Environment, occupancy: Occupancy,
                  log: EventLog, ledger: Ledger, bed_payer: str,
-                 refresh: Callable[[int], None]):
+                 refresh: Callable[[int], None], outcomes: OutcomeTracker | None = None):
         self.pop, self.env, self.occupancy, self.log = pop, env, occupancy, log
+        self.outcomes = outcomes  # person-time and follow-ups for the outcome KPIs
         self.ledger, self.bed_payer = ledger, bed_payer
         self.refresh = refresh    # recompute a person's hazards after a change (the model's)
         self.delays: dict[int, DelayStretch] = {}
@@ -72,6 +74,8 @@ class People:
         self.occupancy.add(STATE_NAMES[old], -1, t)
         if new != DEAD:
             self.occupancy.add(STATE_NAMES[new], 1, t)
+        if self.outcomes is not None and PLACE_OF_STATE[old] != PLACE_OF_STATE[new]:
+            self.outcomes.moved(i, old, new, t)
         self.pop.state[i] = new
         if new != HOME_WAITING_CARE:
             self.pop.unmet[i] = False

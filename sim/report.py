@@ -22,6 +22,7 @@ from .outdir import check_replace
 from .plots import KINDS, figures, load_folder
 from .plots.data import Folder
 from .report_benefits import benefits_html
+from .report_outcomes import outcomes_html
 from .report_sections import (
     case_of,
     case_section,
@@ -110,12 +111,13 @@ def render_report(folder: Folder) -> str:
     sections = [("scenarios", "Scenarios", scenario_table(folder)),
                 ("findings", "Key findings", findings_section(folder)),
                 ("benefits", "Benefits of the bed days released", benefits_html(folder)),
+                ("outcomes", "Outcomes", outcomes_html(folder)),
                 ("figures", "Figures", _figures(folder)),
                 ("kpis", "KPI tables", kpi_tables(folder) + delay_table(folder)),
                 ("cost-shifting", "Cost-shifting account", shifting_table(folder)),
                 ("configs", "Resolved configs", configs_section(folder)),
                 ("stress", "Appendix: STRESS-DES report", stress_section(folder))]
-    sections = [s for s in sections if s[0] != "benefits" or s[2]]   # comparisons only
+    sections = [s for s in sections if s[0] not in ("benefits", "outcomes") or s[2]]  # compare
     case = case_of(folder)
     if case:
         sections.insert(0, ("case", "Published figure and the model", case_section(case)))

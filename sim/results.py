@@ -95,7 +95,7 @@ def collect(model, replication: int, seed: int, yearly: bool = False) -> Replica
     log = model.log.frame()
     inputs = KpiInputs(log, daily, ledger, budgets, shifting, model.pop.column("state"),
                        warmup, horizon, pd.Timestamp(model.clock.start), cfg.acute.beds,
-                       cfg.costs)
+                       cfg.costs, model.outcomes.frame(), cfg.outcomes)
     kpis = compute(inputs)
     by_year = yearly_kpis(inputs, delays, cfg.costs.excess_bed_day_gbp, replication) \
         if yearly else None

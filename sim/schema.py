@@ -8,7 +8,8 @@ field-activity test uses to show the field changes some output. The run and the 
 :mod:`sim.schema_care`, their market's churn in :mod:`sim.schema_market`; budgets, the funding
 arrangement, savings and unit costs in :mod:`sim.schema_money`; where the run starts in
 :mod:`sim.schema_start`; the levers of integrated care (harm from delay) in
-:mod:`sim.schema_levers`. Loading, overrides and error messages live in :mod:`sim.config`.
+:mod:`sim.schema_levers`; the utilities of the outcome measures in :mod:`sim.schema_outcomes`.
+Loading, overrides and error messages live in :mod:`sim.config`.
 """
 
 from __future__ import annotations
@@ -47,6 +48,7 @@ from .schema_care import (
 from .schema_levers import DelayHarm
 from .schema_market import CareHomeMarket, HomeCareMarket, ReablementTeams
 from .schema_money import Budgets, Costs, Funding, Savings
+from .schema_outcomes import Outcomes
 from .schema_start import Start, check_capacity
 
 
@@ -233,6 +235,8 @@ class Scenario(Section):
                                   description="Harm from waiting in a bed once medically fit.")
     start: Start = Field(default_factory=Start,
                          description="Where the run starts: prevalence or today's snapshot.")
+    outcomes: Outcomes = Field(default_factory=Outcomes,
+                               description="Outcome measures: utilities for QALYs.")
 
     @model_validator(mode="after")
     def _consistent(self):

@@ -122,6 +122,18 @@ def test_compare_report_content(reports):
     assert " pp<" in text                                    # share KPIs differ in points
 
 
+def test_compare_report_has_an_outcomes_table_for_every_arrangement(reports):
+    from sim.kpis_outcomes import OUTCOME_KPIS
+    text = reports["compare"].read_text()
+    outcomes = section(text, "outcomes")
+    for kpi in OUTCOME_KPIS:
+        assert kpi.label in outcomes, kpi.name
+    assert "fragmented" in outcomes and "pooled" in outcomes
+    assert "Cash per QALY against the base" in outcomes
+    assert re.search(r"per QALY gained|no QALY gained|gains QALYs", outcomes)
+    assert '<section id="outcomes">' not in reports["run"].read_text()   # comparisons only
+
+
 def test_too_few_replications_show_no_intervals_and_say_so(reports):
     text = reports["compare"].read_text()              # 2 replications
     assert "Intervals not shown: too few replications (n=2)" in section(text, "findings")
