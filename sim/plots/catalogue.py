@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..kpis import KPIS
+from ..kpis_outcomes import OUTCOME_KPIS
 from ..schema_base import YEAR
 from . import delays, money, outcomes, sensitivity, timeseries
 from .data import Folder
@@ -132,11 +133,13 @@ def _forest(f: Folder):
     if f.paired is None or not len(f.paired):
         raise Skip("paired differences need a compare folder (paired_differences.parquet) or "
                    "a sweep with analysis.json 'paired_differences'")
-    # cash by payer is left out: a payer's -100% is money moving to another payer, not a cut
-    by_payer = {f"cost_{p}_gbp" for p in money.PAYER_ORDER}
+    # cash by payer is left out: a payer's -100% is money moving to another payer, not a cut;
+    # the outcome measures have their own table in the report (sim.report_outcomes), and a
+    # forest of every KPI would no longer read at a glance
+    left_out = {f"cost_{p}_gbp" for p in money.PAYER_ORDER} | {k.name for k in OUTCOME_KPIS}
     kpis = [k for k in KPIS if k in set(f.paired["kpi"])]
     kpis += [k for k in dict.fromkeys(f.paired["kpi"]) if k not in kpis]
-    return outcomes.forest(f.paired, kpis=[k for k in kpis if k not in by_payer])
+    return outcomes.forest(f.paired, kpis=[k for k in kpis if k not in left_out])
 
 
 def _sweep_records(f: Folder, key: str):
