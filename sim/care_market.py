@@ -79,6 +79,7 @@ class CarerWorkforce:
         self._vacant_at_start = [streams.person_uniform("carer_post", k) < share
                                  for k in range(self.posts)]
         self.vacant = sum(self._vacant_at_start)
+        self._is_vacant = list(self._vacant_at_start)
         for k in range(self.patches):
             posts = self._vacant_at_start[k * self.per_patch:(k + 1) * self.per_patch]
             self.capacity.area(k).remove_units(sum(posts) * self.hours)
@@ -94,7 +95,11 @@ class CarerWorkforce:
         return self.capacity.units
 
     def start(self, ctx: RunContext) -> None:
-        """Schedule each post's first leaving or recruitment."""
+        """Schedule each post's first leaving or recruitment, and the market's yearly growth
+        (``home_care.market_growth_per_year``)."""
+        growth = ctx.cfg.home_care.market_growth_per_year
+        if growth > 0:
+            ctx.env.process(self._yearly_growth(ctx, growth))
         if not self.active:
             return
         self.ctx = ctx
@@ -104,6 +109,29 @@ class CarerWorkforce:
             else:
                 self._after("carer_leaves", k, self.stay_days, self._leave)
 
+    def _yearly_growth(self, ctx: RunContext, growth: float):
+        while ctx.env.now + YEAR < ctx.horizon:
+            yield ctx.env.timeout(YEAR)
+            self.grow(growth)
+
+    def grow(self, share: float) -> None:
+        """The market's hours grow by ``share`` of what it delivers at full staff: each post's
+        hours grow (a filled post's patch gains them now, a vacant post's when it is filled);
+        without carer churn the pools grow by that share of their hours."""
+        t = self.env.now
+        if not self.active:
+            added = self.capacity.units * share       # spread over the patches (localities)
+            self.capacity.add_units(added)
+            self.occupancy.add(FUNDED, added, t)
+            return
+        extra = self.hours * share
+        self.hours += extra
+        for k in range(self.patches):
+            filled = self.per_patch - sum(self._is_vacant[k * self.per_patch:
+                                                       (k + 1) * self.per_patch])
+            self.capacity.area(k).add_units(filled * extra)
+        self.occupancy.add(FUNDED, (self.posts - self.vacant) * extra, t)
+
     def _after(self, stream: str, post: int, mean: float, action) -> None:
         delay = self.streams.person_exponential(stream, post, mean)
         self.ctx.at(delay, lambda: action(post))
@@ -111,6 +139,7 @@ class CarerWorkforce:
     def _leave(self, post: int) -> None:
         t = self.env.now
         self.vacant += 1
+        self._is_vacant[post] = True
         self.patch(post).remove_units(self.hours)
         self.occupancy.add(FUNDED, -self.hours, t)
         self._hand_back_excess(post)
@@ -118,6 +147,7 @@ class CarerWorkforce:
 
     def _recruit(self, post: int) -> None:
         self.vacant -= 1
+        self._is_vacant[post] = False
         self.occupancy.add(FUNDED, self.hours, self.env.now)
         self.patch(post).add_units(self.hours)   # waiting requests are served in order
         self._after("carer_leaves", post, self.stay_days, self._leave)

@@ -64,6 +64,14 @@ class HomeCareMarket(HomeCare):
         "only in theirs (sim.localities). Councils commission home care by zone or patch and "
         "carers travel within it ([e], 4-12; central value 8 in the issue-13 measurements)."
         + LOCALITIES_NOTE, probe=8)
+    market_growth_per_year: Annotated[float, Field(ge=0.0, le=0.5)] = field(
+        0.0, "Yearly growth of the hours the home-care market can deliver, compounding from "
+        "the start: providers recruit and commissioners buy more as the 65+ population grows. "
+        "Skills for Care (size and structure of the adult social care workforce): filled posts "
+        "in domiciliary care grew ~17% from 2012/13 to 2022/23 (~1.6% a year), faster with "
+        "international recruitment in 2023/24 [m]; the 65+ population grows ~1.7-2% a year "
+        "(ONS) ([e], 0.01-0.04). 0 = the hours stay as they are for the whole run. At most 0.5.",
+        probe=0.3, probe_with={"home_care.capacity_hours_per_week": 20_000.0})
 
 
 class CareHomeMarket(CareHomes):

@@ -275,3 +275,48 @@ def test_capacity_delays_rise_with_each_market_mechanism(field, value, tight):
         return float(kpis[KPI] * kpis["delayed_bed_days"])
 
     assert capacity_days(changed) > capacity_days(cfg)
+
+
+# --- the market grows -------------------------------------------------------------------------
+def _funded_hours_by_day(res) -> np.ndarray:
+    daily = res.daily[res.daily["series"] == FUNDED]
+    return daily.sort_values("day")["count"].to_numpy()
+
+
+def test_market_growth_compounds_the_hours_each_year_without_churn():
+    """Without carer churn the hours are exactly nominal x (1 + g)^k in year k."""
+    growth, hours = 0.1, 600.0
+    cfg = small(people=3000, years=2.5, warmup_days=0.0,
+                home_care__capacity_hours_per_week=hours,
+                home_care__market_growth_per_year=growth)
+    funded = _funded_hours_by_day(sim.run(cfg, replications=1, seed=1, progress=False))
+    for k in range(3):
+        day = int(k * sim.schema_base.YEAR) + 2     # a whole day after the k-th anniversary
+        assert funded[day] == pytest.approx(hours * (1 + growth) ** k, rel=1e-9), k
+
+
+def test_market_growth_with_churn_grows_the_hours_carers_deliver():
+    """With churn a filled post delivers the grown hours at once, a vacant one when filled: the
+    mean deliverable hours in the last year exceed the first year's by about (1 + g)^2 (the
+    vacancy share is the same each year), within the churn's noise."""
+    growth = 0.2
+    cfg = small(people=3000, years=3.0, warmup_days=0.0,
+                home_care__capacity_hours_per_week=2000.0,
+                home_care__market_growth_per_year=growth,
+                home_care__carer_turnover_per_year=0.32, home_care__hours_per_carer=10.0)
+    funded = _funded_hours_by_day(sim.run(cfg, replications=1, seed=1, progress=False))
+    year = int(sim.schema_base.YEAR)
+    ratio = funded[2 * year + 5:3 * year].mean() / funded[5:year].mean()
+    assert ratio == pytest.approx((1 + growth) ** 2, rel=0.05)
+
+
+def test_market_growth_shortens_the_wait_for_home_care_when_hours_bind():
+    tight = {"home_care__capacity_hours_per_week": 900.0}
+    still = small(people=3000, years=2.0, **tight)
+    growing = small(people=3000, years=2.0, home_care__market_growth_per_year=0.3, **tight)
+
+    def waiting(cfg):
+        res = sim.run(cfg, replications=1, seed=1, progress=False)
+        return float(res.kpis.set_index("kpi").loc["home_care_waiting_mean", "value"])
+
+    assert waiting(growing) < 0.8 * waiting(still)
