@@ -71,7 +71,7 @@ class HomeCareMarket(HomeCare):
         "in domiciliary care grew ~17% from 2012/13 to 2022/23 (~1.6% a year), faster with "
         "international recruitment in 2023/24 [m]; the 65+ population grows ~1.7-2% a year "
         "(ONS) ([e], 0.01-0.04). 0 = the hours stay as they are for the whole run. At most 0.5.",
-        probe=0.3, probe_with={"home_care.capacity_hours_per_week": 20_000.0})
+        probe=0.3, probe_with={"home_care.capacity_hours_per_week": 12_000.0, "run.years": 1.5})
 
 
 class CareHomeMarket(CareHomes):
