@@ -46,17 +46,17 @@ class Assessment(Section):
         "a care home, CHC-checked) and decided on there, by the same assessors.",
         probe=["reablement", "home_care", "care_home"])
     planned_from_admission_share: Probability = field(
-        0.0, "Share of emergency admissions whose discharge is planned from admission: the "
+        0.5, "Share of emergency admissions whose discharge is planned from admission: the "
         "pathway is chosen then and the assessments it needs start planning_lead_days before "
         "the person is medically fit, on the same assessor teams (NHS England, 'Reducing "
         "long-term stays: plan for discharge from the start': expected date of discharge by "
         "the first post-take ward round; NHS Long Term Plan 2019: an expected date within 14 "
         "hours of admission; [e], 0.3-0.7: audits find it done for some patients, not all). "
         "Only the part of an assessment that runs past medically fit is a delay. 0 = every "
-        "assessment starts at medically fit. Off (0) by default although the evidence says "
-        "0.3-0.7: at 0.5 the default's delays fall below the calibration targets (1.2 days, "
-        "12.5% of beds) because the capacity mechanisms that would lengthen service waits "
-        "are not in the model yet; an arrangement or a scenario may deploy it.", probe=1.0)
+        "assessment starts at medically fit. Default 0.5, the middle of the evidence (it was "
+        "off until care markets that churn, localities and market growth made service "
+        "capacity bind; with them on, the default meets the calibration targets at 0.5).",
+        probe=1.0)
     planning_lead_days: Days = field(
         2.0, "Days before the expected medically-fit time that planned assessments start ([e], "
         "1-3: the last days of the treatment stay, once the expected date is firm; a stay "

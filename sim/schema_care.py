@@ -163,8 +163,9 @@ class Pathways(Section):
 
 
 class Reablement(Section):
-    places: int = field(250, "Concurrent reablement places ([e], 150-400). At most 50,000.",
-                         probe=120, ge=0, le=50_000)
+    places: int = field(160, "Concurrent reablement places ([e], 150-400; 160 runs them at "
+                         "~85-90% of places, the use the NAIC reports for short-term services). "
+                         "At most 50,000.", probe=120, ge=0, le=50_000)
     duration_mean_days: Days = field(28.0, "Mean reablement episode, days (exponential, cut "
                                       "at max_days)." + DAYS_NOTE, probe=40.0)
     max_days: Days = field(42.0, "Longest reablement episode: free reablement lasts up to six "
@@ -211,8 +212,10 @@ class IntermediateCare(Section):
 
 class HomeCare(Section):
     capacity_hours_per_week: NonNegFloat = field(
-        30_000.0, "Home-care hours per week the local market can deliver, all funders ([e], "
-        "22k-32k; ~2,200 clients x 12 h at ~90% use). At most 5,000,000 (an hour a week for "
+        30_000.0, "Home-care hours per week the local market could deliver at the start with "
+        "every carer post filled, all funders ([e], 22k-32k; ~2,200 clients x 12 h at ~90% "
+        "use); vacancies (home_care.carer_turnover_per_year) take ~12% off it and it grows "
+        "with home_care.market_growth_per_year. At most 5,000,000 (an hour a week for "
         "each of the largest population).", probe=22_000.0, le=float(MAX_PEOPLE))
     hours_per_week_mean: Annotated[float, Field(gt=0.0, le=168.0)] = field(
         12.0, "Mean package size, hours/week (HH1 2008). Package sizes are gamma-distributed "
@@ -285,7 +288,8 @@ class HomeCare(Section):
 
 
 class CareHomes(Section):
-    beds: int = field(2400, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at 90%). "
+    beds: int = field(2150, "Care-home beds, residential + nursing ([e], ~3.6% of 65+ at ~92%; "
+                       "CQC/LaingBuisson occupancy 87-92%). "
                        "At most 300,000 (two thirds of England's care-home beds).", probe=1900,
                        ge=0, le=300_000)
     initial_share_by_band: list[Probability] = field(

@@ -37,13 +37,13 @@ class HomeCareMarket(HomeCare):
     """``[home_care]``: the package and capacity fields, and the carers who deliver them."""
 
     carer_turnover_per_year: Rate = field(
-        0.0, "Yearly rate at which home-care workers leave their post; each leaver's hours "
+        0.32, "Yearly rate at which home-care workers leave their post; each leaver's hours "
         "(hours_per_carer) are lost to the market until a replacement is recruited, and a "
         "provider short of hours hands packages back. Skills for Care, State of the adult "
         "social care sector and workforce 2022/23: turnover 30% of directly employed staff "
         "(29% in 2021/22, ~390,000 leavers, a third of them leaving the sector) [m]; higher "
         "in domiciliary care than in care homes (Hussein 2016, Health Soc Care Community) [m]. "
-        "Central evidence value 0.32 ([e], 0.25-0.40). 0 = off (the default): the market "
+        "Default: the central evidence value 0.32 ([e], 0.25-0.40). 0 = off: the market "
         "delivers capacity_hours_per_week at all times." + RATE_NOTE, probe=2.0)
     recruitment_days_mean: Days = field(
         155.0, "Mean days to recruit a replacement for a care worker who left (exponential). "
@@ -59,18 +59,19 @@ class HomeCareMarket(HomeCare):
         "is not care time). A property of a carer, not of the place: it is not scaled. Acts "
         "only with carer_turnover_per_year above 0. At most 168.", probe=60.0, probe_with=CHURN)
     localities: Annotated[int, Field(ge=1, le=100)] = field(
-        1, "Equal patches the home-care hours and carers are split into; a client's package "
+        8, "Equal patches the home-care hours and carers are split into; a client's package "
         "takes hours in their own patch only, and a carer who leaves hands back packages "
         "only in theirs (sim.localities). Councils commission home care by zone or patch and "
-        "carers travel within it ([e], 4-12; central value 8 in the issue-13 measurements)."
-        + LOCALITIES_NOTE, probe=8)
+        "carers travel within it ([e], 4-12; default 8, the central value)."
+        + LOCALITIES_NOTE, probe=1)
     market_growth_per_year: Annotated[float, Field(ge=0.0, le=0.5)] = field(
-        0.0, "Yearly growth of the hours the home-care market can deliver, compounding from "
+        0.02, "Yearly growth of the hours the home-care market can deliver, compounding from "
         "the start: providers recruit and commissioners buy more as the 65+ population grows. "
         "Skills for Care (size and structure of the adult social care workforce): filled posts "
         "in domiciliary care grew ~17% from 2012/13 to 2022/23 (~1.6% a year), faster with "
         "international recruitment in 2023/24 [m]; the 65+ population grows ~1.7-2% a year "
-        "(ONS) ([e], 0.01-0.04). 0 = the hours stay as they are for the whole run. At most 0.5.",
+        "(ONS) ([e], 0.01-0.04; default 0.02). 0 = the hours stay as they are for the whole "
+        "run. At most 0.5.",
         probe=0.3, probe_with={"home_care.capacity_hours_per_week": 12_000.0, "run.years": 1.5})
 
 
@@ -78,24 +79,24 @@ class CareHomeMarket(CareHomes):
     """``[care_homes]``: the beds, fees and choice fields, and vacancies that open and close."""
 
     vacancy_turnaround_days: NonNegDays = field(
-        0.0, "Days a vacated care-home room is not usable: cleared by the family, deep "
+        4.0, "Days a vacated care-home room is not usable: cleared by the family, deep "
         "cleaned, the home reviews its list and assesses the next person. By Little's law it "
-        "removes about (vacancies a day x these days) beds from use. Central evidence value 4 "
-        "([e], 2-7). 0 = usable at once (the default)." + DAYS_NOTE,
+        "removes about (vacancies a day x these days) beds from use. Default: the central "
+        "evidence value 4 ([e], 2-7). 0 = usable at once." + DAYS_NOTE,
         probe=14.0, probe_with=FULL_HOMES)
     decline_share: Probability = field(
-        0.0, "Chance that a care home declines a person it offers a vacancy to, after its own "
+        0.15, "Chance that a care home declines a person it offers a vacancy to, after its own "
         "pre-admission assessment (complex needs, behaviour, the council's rate: 'lack of fit "
         "between available provision and the needs of people leaving hospital', Health Soc "
         "Care Community 2023, PMC10084034 [m]). The vacancy goes to the next in the queue or "
         "stays open for the next arrival; the declined person keeps their place and waits "
-        "for the next vacancy. Central evidence value 0.15 ([e], 0.05-0.30). 0 = never (the "
-        "default).", probe=0.5)
+        "for the next vacancy. Default: the central evidence value 0.15 ([e], 0.05-0.30). "
+        "0 = never.", probe=0.5)
     localities: Annotated[int, Field(ge=1, le=100)] = field(
-        1, "Equal localities the care-home beds are split into; a person waits for a bed in "
+        4, "Equal localities the care-home beds are split into; a person waits for a bed in "
         "their own locality until out_of_area_after_days, as a family looks for a home "
-        "within reach ([e], 3-8; central value 4 in the issue-13 measurements)."
-        + LOCALITIES_NOTE, probe=4, probe_with=FULL_HOMES)
+        "within reach ([e], 3-8; default 4, the central value)."
+        + LOCALITIES_NOTE, probe=1, probe_with=FULL_HOMES)
     out_of_area_after_days: NonNegDays = field(
         14.0, "Days after which a person waiting for a care home takes a vacancy in any "
         "locality: the family widens the search ([e], 7-28; central value 14). Acts only with "
@@ -106,6 +107,6 @@ class ReablementTeams(Reablement):
     """``[reablement]``: the places, episodes and outcomes, and the locality teams."""
 
     localities: Annotated[int, Field(ge=1, le=100)] = field(
-        1, "Equal locality teams the reablement places are split into; a person takes a place "
-        "of their own locality's team only ([e], 3-8; central value 4 in the issue-13 "
-        "measurements)." + LOCALITIES_NOTE, probe=4, probe_with=FEW_PLACES)
+        4, "Equal locality teams the reablement places are split into; a person takes a place "
+        "of their own locality's team only ([e], 3-8; default 4, the central value)."
+        + LOCALITIES_NOTE, probe=1, probe_with=FEW_PLACES)
