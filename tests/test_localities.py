@@ -26,6 +26,8 @@ from .test_theory import erlang_c_wait_days
 
 LOCAL = {"home_care__localities": 8, "care_homes__localities": 4,
          "reablement__localities": 4}
+#: every service one shared pool
+SHARED = {name: 1 for name in LOCAL}
 
 
 # --- one locality is the shared pool ---------------------------------------------------------
@@ -76,11 +78,15 @@ def test_one_locality_grants_as_the_shared_pool_does():
     assert sum(g is None for g in a) > 20 and sum(g is not None for g in a) > 200  # both bite
 
 
-def test_the_default_place_has_one_shared_pool_per_service():
+def test_the_default_place_has_its_services_in_localities_and_one_is_the_shared_pool():
     cfg = sim.load_config("default")
     assert (cfg.home_care.localities, cfg.care_homes.localities,
-            cfg.reablement.localities) == (1, 1, 1)
+            cfg.reablement.localities) == (8, 4, 4)
     m = Model(small(), seed=1, replication=0)
+    assert [len(m.services.home_care_hours), len(m.services.reablement)] == [8, 4]
+    assert isinstance(m.services.care_home_beds, CareHomeAreas)
+    assert len(m.services.care_home_beds) == 4
+    m = Model(small(**SHARED), seed=1, replication=0)
     assert isinstance(m.services.home_care_hours, Capacity)
     assert isinstance(m.services.reablement, Capacity)
     assert type(m.services.care_home_beds) is CareHomeBeds
@@ -303,7 +309,7 @@ def test_localities_raise_delays_for_capacity_at_the_same_total_capacity(kpi):
     every one of 5 paired replications (a sign test, p = 1/32 if the sign were a coin toss)."""
     people, reps = 6000, 5
     tight = {"home_care__capacity_hours_per_week": 2400.0}
-    one = small("fragmented", people=people, **tight)
+    one = small("fragmented", people=people, **tight, **SHARED)
     many = small("fragmented", people=people, **tight, **LOCAL)
     before, after = (per_replication(cfg, kpi, reps) for cfg in (one, many))
     assert (after > before).all(), after - before

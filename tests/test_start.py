@@ -22,13 +22,13 @@ from sim.scaling import scaled
 from .conftest import small
 
 PEOPLE = 6000
-#: a snapshot of the small place (46 acute beds + 3 escalation, 7 IC beds, 27 reablement
-#: places, 261 care-home beds, 3,261 home-care hours): care homes full, so waiters queue
+#: a snapshot of the small place (46 acute beds + 3 escalation, 7 IC beds, 17 reablement
+#: places, 234 care-home beds, 3,261 home-care hours): care homes full, so waiters queue
 SNAPSHOT = {"start__mode": "snapshot", "start__acute_treatment": 38,
             "start__acute_delayed_home_care": 2, "start__acute_delayed_reablement": 2,
             "start__acute_delayed_intermediate_care": 2, "start__acute_delayed_care_home": 3,
-            "start__intermediate_care": 7, "start__reablement": 24, "start__home_care": 230,
-            "start__residential": 160, "start__nursing": 101, "start__waiting_home_care": 12,
+            "start__intermediate_care": 7, "start__reablement": 15, "start__home_care": 230,
+            "start__residential": 143, "start__nursing": 91, "start__waiting_home_care": 12,
             "start__waiting_care_home": 9}
 
 
@@ -64,7 +64,7 @@ def test_snapshot_counts_are_the_occupancy_at_time_zero():
     # and the first day's series starts there
     res = sim.run(cfg, replications=1, seed=3, progress=False)
     day0 = res.daily[res.daily["day"] == res.daily["day"].min()].set_index("series")["count"]
-    assert day0["residential"] + day0["nursing"] == pytest.approx(261, abs=2)
+    assert day0["residential"] + day0["nursing"] == pytest.approx(234, abs=2)
 
 
 def test_snapshot_start_keeps_everyone_in_exactly_one_state():
@@ -81,7 +81,9 @@ def test_snapshot_start_keeps_everyone_in_exactly_one_state():
 
 
 def test_people_waiting_at_the_start_get_a_care_home_before_later_arrivals():
-    cfg = _snapshot(years=0.5, start__acute_delayed_care_home=0, start__waiting_care_home=12)
+    # one queue, no declines: localities and declines overtake by design (FIFO per locality)
+    cfg = _snapshot(years=0.5, start__acute_delayed_care_home=0, start__waiting_care_home=12,
+                    care_homes__localities=1, care_homes__decline_share=0.0)
     model = Model(cfg, seed=2, replication=0)
     model.run()
     waiters = set(model.snapshot["waiting_care_home"].tolist())
@@ -141,9 +143,9 @@ def test_stationary_start_with_equilibrium_stays_holds_the_mean_occupancy(distri
      "at most acute.beds + acute.escalation_beds = 49"),
     ({"start.intermediate_care": 8}, "start.intermediate_care = 8 people: at most "
      "intermediate_care.beds = 7"),
-    ({"start.reablement": 28}, "start.reablement = 28 people: at most reablement.places = 27"),
-    ({"start.nursing": 102}, "start.residential + start.nursing = 262 people: at most "
-     "care_homes.beds = 261"),
+    ({"start.reablement": 18}, "start.reablement = 18 people: at most reablement.places = 17"),
+    ({"start.nursing": 92}, "start.residential + start.nursing = 235 people: at most "
+     "care_homes.beds = 234"),
     ({"start.home_care": 300}, "start.home_care = 300 clients need "),
     ({"start.waiting_home_care": -1}, "start.waiting_home_care = -1: Input should be greater "
      "than or equal to 0"),
