@@ -5,7 +5,8 @@ and trims care homes and home care to capacity; hospital beds, intermediate care
 and every queue start empty and the warm-up fills them. ``mode = "snapshot"`` starts the run
 where a place is today: counts of people aged 65+ in each state (the place's own published
 figures, see sim/place_template.toml), placed by :mod:`sim.start`. Counts cannot exceed the
-capacity that holds them (:func:`check_capacity`, called by :class:`sim.schema.Scenario`).
+capacity that holds them (:func:`check_capacity`, called by :class:`sim.schema.Scenario`); for
+home care, the hours the carers in post deliver (:func:`in_post_share`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from typing import Annotated, Literal
 import numpy as np
 from pydantic import Field, model_validator
 
-from .schema_base import DAYS_NOTE, MAX_DAYS, MAX_PEOPLE, Section, field
+from .schema_base import DAYS_NOTE, MAX_DAYS, MAX_PEOPLE, YEAR, Section, field
 
 #: A count of people in one state at the start.
 Count = Annotated[int, Field(ge=0, le=MAX_PEOPLE)]
@@ -115,6 +116,14 @@ def starting_package_hours(home_care, clients: int) -> np.ndarray:
     return home_care.package_hours((np.arange(clients) + 0.5) / max(clients, 1))
 
 
+def in_post_share(home_care) -> float:
+    """Expected share of the home-care hours the carers in post deliver: 1 less the long-run
+    vacancy share r*T / (1 + r*T) in which :mod:`sim.care_market` starts its posts (1 with no
+    carer turnover). A snapshot's clients beyond it would be handed back in the first weeks."""
+    rt = home_care.carer_turnover_per_year * home_care.recruitment_days_mean / YEAR
+    return 1.0 / (1.0 + rt)
+
+
 def check_capacity(scenario) -> None:
     """Refuse snapshot counts above the capacity that holds them (ValueError, one line)."""
     s = scenario.start
@@ -137,9 +146,13 @@ def check_capacity(scenario) -> None:
             raise ValueError(f"{name} = {count} people: at most {allowed} = {limit}")
     if s.home_care:
         hours = float(starting_package_hours(scenario.home_care, s.home_care).sum())
-        limit = scenario.home_care.capacity_hours_per_week
+        hc = scenario.home_care
+        limit = hc.capacity_hours_per_week * in_post_share(hc)
+        allowed = "home_care.capacity_hours_per_week"
+        if hc.carer_turnover_per_year > 0:
+            allowed = ("the hours the carers in post deliver (home_care.capacity_hours_per_week "
+                       "less the vacancies of home_care.carer_turnover_per_year)")
         if hours > limit:
             raise ValueError(
                 f"start.home_care = {s.home_care} clients need {hours:,.0f} hours a week (the "
-                f"package-size law of home_care.*): at most home_care.capacity_hours_per_week "
-                f"= {limit:,.0f}")
+                f"package-size law of home_care.*): at most {allowed} = {limit:,.0f}")

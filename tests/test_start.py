@@ -161,6 +161,18 @@ def test_snapshot_counts_beyond_what_is_allowed_are_refused_in_one_line(changes,
     assert expected in err.value.lines[0]
 
 
+def test_home_care_clients_beyond_the_carers_in_post_are_refused():
+    """250 clients need 2,998 hours a week: within the small place's 3,261 nominal hours but
+    not the ~2,871 its carers deliver at 12% vacancies (turnover 0.32, 155 days to recruit);
+    started, they would be handed back in the first weeks. Without turnover they fit."""
+    with pytest.raises(ConfigError) as err:
+        _snapshot(start__home_care=250)
+    assert "start.home_care = 250 clients need 2,998 hours a week" in err.value.lines[0]
+    assert "the hours the carers in post deliver" in err.value.lines[0]
+    assert "= 2,871" in err.value.lines[0]
+    assert _snapshot(start__home_care=250, home_care__carer_turnover_per_year=0.0)
+
+
 def test_counts_without_snapshot_mode_are_refused():
     with pytest.raises(ConfigError) as err:
         small(people=PEOPLE, start__residential=10)
