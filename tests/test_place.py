@@ -192,7 +192,7 @@ REFUSALS = {
         "observed.care_home_occupancy.value = 1.2: an occupancy"),
     "more care-home residents than beds": (
         {"care_home_residents": "care_home_residents = { value = 2_900, sd = 100 }"},
-        "observed.care_home_residents.value = 2,900 is more than the care-home beds (2,400"),
+        "observed.care_home_residents.value = 2,900 is more than the care-home beds (2,150"),
     "contribution above the partner's budget": (
         {"scope": 'scope = ["home_care"]',
          "la_contribution_gbp_per_year": "la_contribution_gbp_per_year = 99e6"},

@@ -243,13 +243,13 @@ def test_the_untouched_template_starts_at_prevalence(tmp_path):
      "snapshot.acute_occupied_beds = 800 is more than acute.general_acute_beds + "
      "acute.escalation_beds = 742"),
     ({"nursing_residents": "nursing_residents = 1_200"},
-     "snapshot.residential_residents + nursing_residents = 2,496 is more than the care-home "
-     "beds (2,400, care_homes.beds)"),
+     "snapshot.residential_residents + nursing_residents = 2,361 is more than the care-home "
+     "beds (2,150, care_homes.beds)"),
     ({"intermediate_care_occupied_beds": "intermediate_care_occupied_beds = 61"},
      "snapshot.intermediate_care_occupied_beds = 61 is more than the intermediate-care beds "
      "(60, intermediate_care.beds)"),
-    ({"reablement_clients": "reablement_clients = 251"},
-     "snapshot.reablement_clients = 251 is more than the reablement places (250, "
+    ({"reablement_clients": "reablement_clients = 161"},
+     "snapshot.reablement_clients = 161 is more than the reablement places (160, "
      "intermediate_care.reablement_places)"),
     ({"acute_occupied_beds": ""},
      "snapshot.delayed_awaiting_* need snapshot.acute_occupied_beds"),
