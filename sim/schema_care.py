@@ -42,6 +42,10 @@ WEEKEND = (" Sources: Academy of Medical Royal Colleges 2012, Seven day consulta
 #: a place where many discharges go to each service, so a weekend limit meets some of them
 SERVICE_HEAVY = {"pathways.split_by_frailty": [[0.3, 0.3, 0.2, 0.2]] * 4,
                  "pathways.p1_home_care_share": 0.5}
+#: an LA budget a little below the default's spend, so that its weekly panel rations and a
+#: price it pays moves who waits (at the default budget the recalibrated place spends under
+#: plan in the first months, so a price moved only the spending)
+TIGHT_LA = {"budgets.la_gbp_per_year": 70_000_000.0}
 
 
 class Avoidance(Section):
@@ -174,7 +178,7 @@ class Reablement(Section):
         [0.50, 0.35, 0.15], "Reablement outcome: independent / long-term home care / readmitted.",
         probe=[0.2, 0.65, 0.15])
     episode_cost_gbp: UnitGbp = field(2100.0, "Cost per episode (ASC-FR 2023-24)." + UNIT_GBP_NOTE,
-                                       probe=3000.0)
+                                       probe=3000.0, probe_with=TIGHT_LA)
     weekend_start_ratio: Probability = field(
         0.5, "Chance that reablement starts a new person on a Saturday or Sunday relative to a "
         "weekday ([e], 0.3-0.8: teams work 7 days with fewer staff); on a day it does not, "
@@ -224,10 +228,10 @@ class HomeCare(Section):
         "(every hour of a week).", probe=16.0)
     package_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] = field(
         4.0, "Shape of the gamma distribution of package sizes (4: coefficient of variation "
-        "0.5, [e]). At most 100.", probe=1.0, moves="spending")
+        "0.5, [e]). At most 100.", probe=1.0)
     max_package_hours_per_week: Annotated[float, Field(ge=1.0, le=168.0)] = field(
         60.0, "Largest package, hours/week (larger needs are met in a care home) [e]. 1 to "
-        "168.", probe=20.0, moves="spending")
+        "168.", probe=20.0)
     initial_share_by_band: list[Probability] = field(
         [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
         "clients, ~85% of the hours).",
@@ -257,7 +261,7 @@ class HomeCare(Section):
         probe=[1.0, 1.0, 1.0, 1.0])
     hour_cost_gbp: UnitGbp = field(24.0, "LA-paid home-care hour (Homecare Assoc. 2023)."
                                           + UNIT_GBP_NOTE,
-                                    probe=30.0)
+                                    probe=30.0, probe_with=TIGHT_LA)
     client_contribution_share: Probability = field(
         0.15, "Share of an LA-funded package paid by the client under the means test [e].",
         probe=0.5, moves="spending")

@@ -32,6 +32,9 @@ from .schema_base import (
 
 #: A review interval: at least a day (a shorter one would only add events), at most ten years.
 ReviewDays = Annotated[float, Field(ge=1.0, le=MAX_DAYS)]
+#: a pool a little below the pooled default's spend, so that it rations and money in or out
+#: of it moves who waits (the recalibrated pooled default spends under plan in its first months)
+TIGHT_POOL = {"funding.pool.la_contribution_gbp_per_year": 72_000_000.0}
 
 
 class Rationing(Section):
@@ -74,7 +77,10 @@ class Budgets(Section):
     la_yearly_change: float = field(
         0.02, "Real-terms change of the LA budget per financial year, -0.5 to 0.5; e.g. -0.05 "
         "for council cuts (seed 003) [e].",
-        probe=-0.05, ge=-0.5, le=0.5, probe_with={"run.years": 1.2})
+        probe=-0.05, ge=-0.5, le=0.5,
+        # a budget the LA spends close to, so that the cut makes its panel ration (the
+        # recalibrated default spends under plan at the default budget)
+        probe_with={"run.years": 1.2, "budgets.la_gbp_per_year": 70_000_000.0})
     headroom_share: float = field(
         0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e]; -0.5 to 1.",
         probe=-0.1,
@@ -92,7 +98,7 @@ class Pool(Section):
         probe=["reablement"], active_in="fragmented", moves="spending")
     nhs_contribution_gbp_per_year: YearlyGbp = field(
         0.0, "NHS contribution to the pool per year." + YEARLY_GBP_NOTE, probe=1.0e7,
-        active_in="pooled")
+        active_in="pooled", probe_with=TIGHT_POOL)
     la_contribution_gbp_per_year: YearlyGbp = field(
         0.0, "LA contribution to the pool per year." + YEARLY_GBP_NOTE, probe=1.0e7,
         active_in="pooled")
@@ -119,7 +125,7 @@ class Pool(Section):
                           moves="accounts")
     governance_cost_gbp_per_year: YearlyGbp = field(
         150_000.0, "Running cost of the pool per year ([e] £50k-£400k)." + YEARLY_GBP_NOTE,
-        probe=400_000.0, active_in="pooled")
+        probe=400_000.0, active_in="pooled", probe_with=TIGHT_POOL)
     rations: bool = field(
         True, "The pool rations in-scope packages when its spend runs ahead of plan.",
         probe=False, active_in="pooled",
@@ -208,7 +214,7 @@ class Savings(Section):
     reinvest_share: Probability = field(
         0.0, "Share of a funder's year-end cash reinvested in capacity: of the cash released by "
         "closed beds, or of the whole underspend (`reinvest_source`); never notional bed-day "
-        "values.", probe=1.0, moves="accounts",
+        "values.", probe=1.0,
         probe_with={"run.years": 1.5, "savings.bed_closure": True,
                     "savings.closure_occupancy_threshold": 0.99})
     reinvest_source: Literal["released_cash", "underspend"] = field(
@@ -217,13 +223,12 @@ class Savings(Section):
         "earlier reinvestments already committed from it; at most the budget's underspend), "
         "or the whole cash underspend, budget headroom and growth money included. Each "
         "reinvestment records how much came from each.",
-        probe="underspend", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
-        moves="accounts")
+        probe="underspend", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
     reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = field(
         ["nhs", "la", "pool", "provider"], "Budgets whose released cash or underspend is "
         "reinvested.", probe=["la"],
         probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
-                    "run.years": 1.5}, moves="accounts")
+                    "run.years": 1.5})
     reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = field(
         "home_care", "What reinvested cash buys: home-care hours or reablement places (paid as "
         "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
@@ -236,7 +241,7 @@ class Savings(Section):
         90.0, "Days from the financial-year end to the bought capacity being in service "
         "(recruitment, procurement) [e]." + DAYS_NOTE, probe=10.0,
         probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
-                    "run.years": 1.5}, moves="accounts")
+                    "run.years": 1.5})
 
 
 class Costs(Section):

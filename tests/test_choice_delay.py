@@ -21,7 +21,7 @@ from sim.discharge import care_home_choice_days, discharge_process
 from sim.services import Holding
 
 from .conftest import run_once, small
-from .test_journeys import bare_context, run_at
+from .test_journeys import ISOLATED, bare_context, run_at
 
 CHOICE_DAYS = 5.0
 #: every frailty level sends 20% of discharges to a care home, so a small place has hundreds
@@ -37,7 +37,11 @@ NO_OTHER_WAITS = {"care_homes__weekend_admission_ratio": 1.0,
                   # one shared bed pool: this small place runs its acute beds near full, and
                   # ward groups' boarding noise would swamp the choice effect at one seed
                   # (their own test: tests/test_wards.py)
-                  "acute__wards": 1}
+                  "acute__wards": 1,
+                  # the market mechanisms neutral and no discharge planned from admission: a
+                  # choice made before medically fit, or behind a declined offer, is no delay
+                  # (their own tests: tests/test_care_market.py, tests/test_discharge_planning.py)
+                  **ISOLATED}
 
 
 def _choosing_context(**overrides):

@@ -49,9 +49,11 @@ def _signature(res) -> dict[str, tuple]:
     books = kpis["kpi"].isin(ACCOUNT_KPIS)
     shifting = res.cost_shifting
     # delayed days by reason are journeys; which body is answerable for them (caused_by, who
-    # commissions the service) is attribution, in the accounts
-    delays = (shifting.groupby("reason", sort=True)["delayed_bed_days"].sum().reset_index()
-              if len(shifting) else shifting)
+    # commissions the service) is attribution, in the accounts. Rounded to a millionth of a
+    # day: a payer change splits the same days into other rows, and summing them in another
+    # order moves the last bits of the total (1e-13 days) without moving anyone
+    delays = (shifting.groupby("reason", sort=True)["delayed_bed_days"].sum().round(6)
+              .reset_index() if len(shifting) else shifting)
     answerable = (shifting[["reason", "caused_by", "bed_payer", "delayed_bed_days"]]
                   if len(shifting) else shifting)
     return {"journeys": (_hash(daily[~funded]), _hash(kpis[~money & ~books]), _hash(delays)),
