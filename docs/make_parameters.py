@@ -159,26 +159,28 @@ ROWS: dict[str, list[Row]] = {
         Row("Intermediate-care beds", ("intermediate_care.beds",), "30-90",
             "NAIC: ~20 beds per 100,000 population [m]"),
         Row("Reablement and home-based intermediate-care places (concurrent)",
-            ("reablement.places",), "150-400", "[e] from NAIC home-based capacity [m]"),
+            ("reablement.places",), "150-400", "[e] from NAIC home-based capacity [m]; the default "
+            "160 runs them at ~85-90% of places"),
         Row("Home-care hours a week, all funders", ("home_care.capacity_hours_per_week",),
-            "22,000-32,000", "[e]: ~2,200 clients 65+ × 12 h at ~90% use; set above the "
-            "planning figure of 27,000 so the default meets the calibration targets"),
+            "22,000-32,000", "[e]: ~2,200 clients 65+ × 12 h at ~90% use, with every carer post "
+            "filled (~12% are vacant at any time: ~26,400 h deliverable at the start)"),
         Row("Care-home beds, residential and nursing", ("care_homes.beds",), "2,100-2,700",
-            "[e]: ~3.6% of 65+ in care homes [m] at ~90% occupancy"),
+            "[e]: ~3.6% of 65+ in care homes [m] at ~92% occupancy (CQC / LaingBuisson "
+            "87-92%); default 2,150"),
         Row("Home-care workforce churn: carers leaving a year, mean days to recruit a "
             "replacement, care hours a week a carer delivers; providers hand packages back when "
-            "the hours deliverable fall below those in use (off by default: turnover 0)",
+            "the hours deliverable fall below those in use (0 = off)",
             ("home_care.carer_turnover_per_year", "home_care.recruitment_days_mean",
-             "home_care.hours_per_carer"), "central 0.32 / 155 d / 20 h; 0.25-0.40 / "
+             "home_care.hours_per_carer"), "default 0.32 / 155 d / 20 h; 0.25-0.40 / "
             "90-240 d / 15-30 h",
             "Skills for Care, State of the adult social care sector and workforce: turnover 29% "
             "(2021/22), 30% (2022/23), higher in domiciliary care (Hussein 2016) [m]; vacancy "
             "rate in domiciliary care 12.9% (2022/23), 11.9% (2023/24) [m]; recruitment days "
             "[e] from vacancy share = r*T/(1+r*T); hours a carer [e]"),
         Row("Care-home vacancies: days a vacated room is not usable (turnaround), share of "
-            "offers a home declines after its own assessment (off by default: 0)",
+            "offers a home declines after its own assessment (0 = off)",
             ("care_homes.vacancy_turnaround_days", "care_homes.decline_share"),
-            "central 4 d / 0.15; 2-7 d / 0.05-0.30",
+            "default 4 d / 0.15; 2-7 d / 0.05-0.30",
             "[e]; a mismatch between provision and the needs of people leaving hospital is a "
             "named cause of delays (Health Soc Care Community 2023, PMC10084034) [m]"),
         Row("Hospital and community assessors (FTE): LA social workers, NHS discharge team",

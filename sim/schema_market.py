@@ -7,9 +7,9 @@ care-home room is not usable at once, and a home may decline a person it is offe
 (:class:`sim.pools.CareHomeBeds`); and each market is split into localities a person is
 served in (:mod:`sim.localities`). The fields extend the ``[home_care]``, ``[care_homes]`` and
 ``[reablement]`` sections (:class:`HomeCareMarket`, :class:`CareHomeMarket`,
-:class:`ReablementTeams`, wired into :class:`sim.schema.Scenario`). Each is off by default (0,
-or one locality), which reproduces a market without churn exactly; the descriptions give the
-central evidence values, which the recalibration of issue 13 uses.
+:class:`ReablementTeams`, wired into :class:`sim.schema.Scenario`). The default runs each at
+its central evidence value (the recalibration of issue 13); 0, or one locality, switches a
+mechanism off and reproduces a market without churn exactly.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ FULL_HOMES = {"care_homes.beds": 2000}
 LOCAL_HOMES = {**FULL_HOMES, "care_homes.localities": 4}
 #: scarce reablement places, so that a locality's team can be full while another has room
 FEW_PLACES = {"reablement.places": 12}
-LOCALITIES_NOTE = (" 1 = one shared pool (the default). Localities are areas of the place: "
+LOCALITIES_NOTE = (" 1 = one shared pool. Localities are areas of the place: "
                    "their number is not scaled. At most 100.")
 
 
