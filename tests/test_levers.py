@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 
 import sim
+import sim.results
 from sim.model import Model
 
 from .conftest import DEFAULT_PEOPLE, run_once, small
@@ -91,8 +92,10 @@ def test_bed_closure_turns_freed_beds_into_cash_at_a_price():
 
 def test_reinvested_capacity_arrives_after_the_lag_and_not_before():
     lag = 60.0
+    # the funded hours must stay flat but for the reinvestment: no carer churn, no market growth
     cfg = small("fragmented", years=1.5, warmup_days=30.0, savings__reinvest_share=0.5,
-                savings__reinvest_source="underspend", savings__reinvest_lag_days=lag)
+                savings__reinvest_source="underspend", savings__reinvest_lag_days=lag,
+                home_care__carer_turnover_per_year=0.0, home_care__market_growth_per_year=0.0)
     model = Model(cfg, seed=SEED, replication=0).run()
     assert model.savings.reinvestments, "a year-end underspend was expected"
     decided = model.savings.reinvestments[0][0]
