@@ -32,7 +32,6 @@ gamma(2) (:func:`sim.community_care.intermediate_care_stay`), reablement exponen
 from __future__ import annotations
 
 import numpy as np
-from scipy import stats
 
 from .config import ConfigError, Scenario
 from .population import State
@@ -50,6 +49,13 @@ STATE_OF = {"home_care": State.HOME_CARE, "acute_treatment": State.ACUTE_TREATME
 PATHWAY_OF = {"acute_delayed_home_care": 1, "acute_delayed_reablement": 1,
               "acute_delayed_intermediate_care": 2, "acute_delayed_care_home": 3,
               "intermediate_care": 2, "reablement": 1}
+
+
+def _stats():
+    """scipy.stats, imported only when a snapshot start needs it (it costs ~0.4 s of start-up,
+    and a prevalence start never uses it)."""
+    from scipy import stats
+    return stats
 
 
 def weights(cfg: Scenario, people: dict) -> dict[str, np.ndarray]:
@@ -152,11 +158,11 @@ def _length_biased(law):
     name = law.dist.name
     if name == "lognorm":
         sigma, scale = law.args[0], law.kwds.get("scale", 1.0)
-        return stats.lognorm(sigma, scale=scale * np.exp(sigma ** 2))
+        return _stats().lognorm(sigma, scale=scale * np.exp(sigma ** 2))
     if name == "expon":
-        return stats.gamma(2.0, scale=law.kwds.get("scale", 1.0))
+        return _stats().gamma(2.0, scale=law.kwds.get("scale", 1.0))
     if name == "gamma":
-        return stats.gamma(law.args[0] + 1.0, scale=law.kwds.get("scale", 1.0))
+        return _stats().gamma(law.args[0] + 1.0, scale=law.kwds.get("scale", 1.0))
     raise ValueError(f"no length-biased form for {name}")
 
 
@@ -164,15 +170,15 @@ def treatment_law(cfg: Scenario):
     """The treatment stay law with mean 1 (:func:`sim.hospital.treatment_length_of_stay`)."""
     a = cfg.acute
     if a.los_distribution == "exponential":
-        return stats.expon(scale=1.0)
-    return stats.lognorm(a.los_sigma, scale=np.exp(-a.los_sigma ** 2 / 2))
+        return _stats().expon(scale=1.0)
+    return _stats().lognorm(a.los_sigma, scale=np.exp(-a.los_sigma ** 2 / 2))
 
 
 def intermediate_care_law():
     """The intermediate-care stay law with mean 1: the sum of two exponentials of mean 1/2."""
-    return stats.gamma(2.0, scale=0.5)
+    return _stats().gamma(2.0, scale=0.5)
 
 
 def reablement_law():
     """The reablement episode's law with mean 1 before its cut at ``reablement.max_days``."""
-    return stats.expon(scale=1.0)
+    return _stats().expon(scale=1.0)
