@@ -7,7 +7,8 @@ person, occupancy shares and money per person stay as they were. Counts are roun
 units (at least one, unless there were none); assessment teams are rounded up so that a small
 place keeps a workable team (they run at ~80% load); home-care hours are whole hours a week.
 Properties of a unit, not of the place, are not scaled (``home_care.hours_per_carer``: a smaller
-place has fewer carers, each delivering the same hours). ``caresim run/compare/sweep --scale
+place has fewer carers, each delivering the same hours); the number of localities is (a smaller
+place has fewer patches of the same size, at least one). ``caresim run/compare/sweep --scale
 F``, :func:`scaled` (the Python API), case files' ``scale`` and the test suite's small places
 all go through :func:`scale_overrides`.
 """
@@ -25,7 +26,10 @@ PLACE_FIELDS = (
     "population.size", "population.entrants_per_year", "acute.beds", "acute.escalation_beds",
     "intermediate_care.beds", "reablement.places", "home_care.capacity_hours_per_week",
     "care_homes.beds", "assessment.nhs_assessors", "assessment.la_social_workers",
-    "avoidance.urgent_response_slots", "budgets.nhs_gbp_per_year", "budgets.la_gbp_per_year")
+    "avoidance.urgent_response_slots", "budgets.nhs_gbp_per_year", "budgets.la_gbp_per_year",
+    # localities are areas of about the same population: a smaller place has fewer of them
+    # (at least one), so a quarter place's patches are as large as the full place's
+    "home_care.localities", "care_homes.localities", "reablement.localities")
 #: What the partners put into a pooled budget.
 POOL_CONTRIBUTIONS = ("funding.pool.nhs_contribution_gbp_per_year",
                       "funding.pool.la_contribution_gbp_per_year")

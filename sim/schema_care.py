@@ -228,10 +228,10 @@ class HomeCare(Section):
         "(every hour of a week).", probe=16.0)
     package_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] = field(
         4.0, "Shape of the gamma distribution of package sizes (4: coefficient of variation "
-        "0.5, [e]). At most 100.", probe=1.0)
+        "0.5, [e]). At most 100.", probe=1.0, moves="spending")
     max_package_hours_per_week: Annotated[float, Field(ge=1.0, le=168.0)] = field(
         60.0, "Largest package, hours/week (larger needs are met in a care home) [e]. 1 to "
-        "168.", probe=20.0)
+        "168.", probe=20.0, moves="spending")
     initial_share_by_band: list[Probability] = field(
         [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
         "clients, ~85% of the hours).",

@@ -26,11 +26,12 @@ CHURN = {"home_care.carer_turnover_per_year": 2.0}
 #: a care-home market with fewer beds than the starting residents, so vacancies always bind
 FULL_HOMES = {"care_homes.beds": 2000}
 #: care homes in localities (the out-of-area field's setting)
-LOCAL_HOMES = {**FULL_HOMES, "care_homes.localities": 4}
+LOCAL_HOMES = {**FULL_HOMES, "care_homes.localities": 80}   # 4 at the test's small place
 #: scarce reablement places, so that a locality's team can be full while another has room
 FEW_PLACES = {"reablement.places": 12}
-LOCALITIES_NOTE = (" 1 = one shared pool. Localities are areas of the place: "
-                   "their number is not scaled. At most 100.")
+LOCALITIES_NOTE = (" 1 = one shared pool. Localities are areas of about the same population: "
+                   "a place scaled by --scale gets proportionally fewer (at least one). At "
+                   "most 100.")
 
 
 class HomeCareMarket(HomeCare):
@@ -63,7 +64,7 @@ class HomeCareMarket(HomeCare):
         "takes hours in their own patch only, and a carer who leaves hands back packages "
         "only in theirs (sim.localities). Councils commission home care by zone or patch and "
         "carers travel within it ([e], 4-12; default 8, the central value)."
-        + LOCALITIES_NOTE, probe=1)
+        + LOCALITIES_NOTE, probe=80)
     market_growth_per_year: Annotated[float, Field(ge=0.0, le=0.5)] = field(
         0.02, "Yearly growth of the hours the home-care market can deliver, compounding from "
         "the start: providers recruit and commissioners buy more as the 65+ population grows. "
@@ -96,7 +97,7 @@ class CareHomeMarket(CareHomes):
         4, "Equal localities the care-home beds are split into; a person waits for a bed in "
         "their own locality until out_of_area_after_days, as a family looks for a home "
         "within reach ([e], 3-8; default 4, the central value)."
-        + LOCALITIES_NOTE, probe=1, probe_with=FULL_HOMES)
+        + LOCALITIES_NOTE, probe=80, probe_with=FULL_HOMES)
     out_of_area_after_days: NonNegDays = field(
         14.0, "Days after which a person waiting for a care home takes a vacancy in any "
         "locality: the family widens the search ([e], 7-28; central value 14). Acts only with "
@@ -109,4 +110,4 @@ class ReablementTeams(Reablement):
     localities: Annotated[int, Field(ge=1, le=100)] = field(
         4, "Equal locality teams the reablement places are split into; a person takes a place "
         "of their own locality's team only ([e], 3-8; default 4, the central value)."
-        + LOCALITIES_NOTE, probe=1, probe_with=FEW_PLACES)
+        + LOCALITIES_NOTE, probe=80, probe_with=FEW_PLACES)

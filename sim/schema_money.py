@@ -214,7 +214,7 @@ class Savings(Section):
     reinvest_share: Probability = field(
         0.0, "Share of a funder's year-end cash reinvested in capacity: of the cash released by "
         "closed beds, or of the whole underspend (`reinvest_source`); never notional bed-day "
-        "values.", probe=1.0,
+        "values.", probe=1.0, moves="accounts",
         probe_with={"run.years": 1.5, "savings.bed_closure": True,
                     "savings.closure_occupancy_threshold": 0.99})
     reinvest_source: Literal["released_cash", "underspend"] = field(
@@ -223,12 +223,13 @@ class Savings(Section):
         "earlier reinvestments already committed from it; at most the budget's underspend), "
         "or the whole cash underspend, budget headroom and growth money included. Each "
         "reinvestment records how much came from each.",
-        probe="underspend", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
+        probe="underspend", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
+        moves="accounts")
     reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = field(
         ["nhs", "la", "pool", "provider"], "Budgets whose released cash or underspend is "
         "reinvested.", probe=["la"],
         probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
-                    "run.years": 1.5})
+                    "run.years": 1.5}, moves="accounts")
     reinvest_in: Literal["home_care", "reablement", "intermediate_care", "prevention"] = field(
         "home_care", "What reinvested cash buys: home-care hours or reablement places (paid as "
         "used), step-up/step-down intermediate-care beds (block) or neighbourhood "
@@ -241,7 +242,7 @@ class Savings(Section):
         90.0, "Days from the financial-year end to the bought capacity being in service "
         "(recruitment, procurement) [e]." + DAYS_NOTE, probe=10.0,
         probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
-                    "run.years": 1.5})
+                    "run.years": 1.5}, moves="accounts")
 
 
 class Costs(Section):

@@ -82,10 +82,10 @@ def test_the_default_place_has_its_services_in_localities_and_one_is_the_shared_
     cfg = sim.load_config("default")
     assert (cfg.home_care.localities, cfg.care_homes.localities,
             cfg.reablement.localities) == (8, 4, 4)
-    m = Model(small(), seed=1, replication=0)
-    assert [len(m.services.home_care_hours), len(m.services.reablement)] == [8, 4]
+    m = Model(small(people=cfg.population.size // 2), seed=1, replication=0)   # half: 4, 2, 2
+    assert [len(m.services.home_care_hours), len(m.services.reablement)] == [4, 2]
     assert isinstance(m.services.care_home_beds, CareHomeAreas)
-    assert len(m.services.care_home_beds) == 4
+    assert len(m.services.care_home_beds) == 2
     m = Model(small(**SHARED), seed=1, replication=0)
     assert isinstance(m.services.home_care_hours, Capacity)
     assert isinstance(m.services.reablement, Capacity)
@@ -325,12 +325,12 @@ def test_a_wider_search_sooner_shortens_waits_for_a_care_home():
     assert (late > soon).all(), late - soon
 
 
-def test_scaling_keeps_the_number_of_localities():
-    base = sim.with_overrides(sim.load_config("default"), {
-        "home_care.localities": 8, "care_homes.localities": 4, "reablement.localities": 4})
-    tiny = sim.with_overrides(base, scale_overrides(base, 0.01))
-    for path in ("home_care.localities", "care_homes.localities", "reablement.localities",
-                 "care_homes.out_of_area_after_days"):
-        assert path not in SCALED_FIELDS
-    assert (tiny.home_care.localities, tiny.care_homes.localities,
-            tiny.reablement.localities) == (8, 4, 4)
+def test_scaling_keeps_the_size_of_a_locality():
+    """Localities are areas of about the same population: a place scaled by f has f times as
+    many (rounded, at least one); the out-of-area wait is not a count and is not scaled."""
+    base = sim.load_config("default")
+    for factor, expected in ((0.01, (1, 1, 1)), (0.5, (4, 2, 2)), (2.0, (16, 8, 8))):
+        other = sim.with_overrides(base, scale_overrides(base, factor))
+        assert (other.home_care.localities, other.care_homes.localities,
+                other.reablement.localities) == expected, factor
+    assert "care_homes.out_of_area_after_days" not in SCALED_FIELDS
