@@ -35,7 +35,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -43,13 +42,12 @@ import pandas as pd
 
 from .config import (
     ConfigError,
-    build,
     leaf_fields,
     load_config,
     read_toml,
-    toml_value,
     with_overrides,
 )
+from .config import config_text as write_config_text
 from .designs import Param
 from .history_matching import Target
 from .kpis import KPIS
@@ -272,24 +270,4 @@ def load_spec(config: str | Path, targets: str | Path, scale: float = 1.0,
 def config_text(config: Scenario, notes: dict[str, str], header: list[str]) -> str:
     """A config as TOML: the fields that differ from the schema's defaults, plus those in
     ``notes`` (each with its note as a comment); checked to load back as ``config``."""
-    defaults = Scenario()
-    lines = [f"# {line}" for line in header]
-    lines += [f"name = {toml_value(config.name)}",
-              f"description = {toml_value(config.description)}"]
-    table = None
-    for path, _ in leaf_fields():
-        if path in ("name", "description"):
-            continue
-        value = value_at(config, path)
-        if path not in notes and value == value_at(defaults, path):
-            continue
-        head, _, key = path.rpartition(".")
-        if head != table:
-            lines += ["", f"[{head}]"]
-            table = head
-        note = f"  # {notes[path]}" if path in notes else ""
-        lines.append(f"{key} = {toml_value(value)}{note}")
-    text = "\n".join(lines) + "\n"
-    if build(tomllib.loads(text), "calibrated.toml").model_dump() != config.model_dump():
-        raise RuntimeError("calibrate: the written config does not load as the one calibrated")
-    return text
+    return write_config_text(config, header, notes, label="calibrated.toml")

@@ -281,3 +281,37 @@ def schema_text() -> str:
         else:
             lines.append(f"{path} = {toml_value(info.get_default(call_default_factory=True))}")
     return "\n".join(lines) + "\n"
+
+
+def config_text(config: Scenario, header: list[str], notes: dict[str, str],
+                fallback_note: str | None = None, label: str = "config") -> str:
+    """A config as TOML for a person to read: ``header`` lines as comments, then every field
+    that differs from the schema's default or has a note in ``notes``, each with its note (or
+    ``fallback_note``) as a comment; checked to load back as exactly ``config``. Written by
+    ``caresim place build`` and ``caresim calibrate``."""
+    def value_at(model, path):
+        for part in path.split("."):
+            model = getattr(model, part)
+        return model
+
+    defaults = Scenario()
+    lines = [f"# {line}" for line in header]
+    lines += [f"name = {toml_value(config.name)}",
+              f"description = {toml_value(config.description)}"]
+    table = None
+    for path, _ in leaf_fields():
+        if path in ("name", "description"):
+            continue
+        value = value_at(config, path)
+        if path not in notes and value == value_at(defaults, path):
+            continue
+        head, _, key = path.rpartition(".")
+        if head != table:
+            lines += ["", f"[{head}]"]
+            table = head
+        note = notes.get(path, fallback_note)
+        lines.append(f"{key} = {toml_value(value)}" + (f"  # {note}" if note else ""))
+    text = "\n".join(lines) + "\n"
+    if build(tomllib.loads(text), label).model_dump() != config.model_dump():
+        raise RuntimeError(f"{label}: the written config does not load as the one it was given")
+    return text

@@ -22,7 +22,6 @@ the reason.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,12 +30,11 @@ from . import atomic
 from .config import (
     DEFAULT_CONFIG,
     ConfigError,
-    build,
-    leaf_fields,
     load_config,
     toml_value,
     with_overrides,
 )
+from .config import config_text as write_config_text
 from .place import PLACE_FILE, PlaceFile, place_folder, read_place
 from .scaling import SCALED_FIELDS, scaled, value_at
 from .schema import Scenario
@@ -222,32 +220,15 @@ def place_config(place: PlaceFile) -> tuple[Scenario, float, dict[str, str]]:
 def config_text(config: Scenario, origins: dict[str, str], source: str) -> str:
     """The config as TOML: every field that differs from the schema or that a place sets,
     each with its origin; checked to load back as exactly ``config``."""
-    defaults = Scenario()
-    lines = [f"{WRITTEN_BY} {config.name}` from {source}: the {DEFAULT_CONFIG} default "
-             f"(configs/{DEFAULT_CONFIG}.toml) at the place's size, with its figures.",
-             "# Each line says where its value came from; a field not listed is the schema "
-             "default (`caresim validate --schema`).",
-             "# Rebuilding replaces this file: edit place.toml, or copy this file before "
-             "editing it.",
-             f"name = {toml_value(config.name)}",
-             f"description = {toml_value(config.description)}"]
-    table = None
-    for path, _ in leaf_fields():
-        if path in ("name", "description"):
-            continue
-        value = value_at(config, path)
-        if path not in origins and value == value_at(defaults, path):
-            continue
-        head, _, key = path.rpartition(".")
-        if head != table:
-            lines += ["", f"[{head}]"]
-            table = head
-        note = origins.get(path, f"configs/{DEFAULT_CONFIG}.toml")
-        lines.append(f"{key} = {toml_value(value)}  # {note}")
-    text = "\n".join(lines) + "\n"
-    if build(tomllib.loads(text), source).model_dump() != config.model_dump():
-        raise RuntimeError("place build: the written config does not load as the one built")
-    return text
+    header = [f"{WRITTEN_BY.removeprefix('# ')} {config.name}` from {source}: the "
+              f"{DEFAULT_CONFIG} default (configs/{DEFAULT_CONFIG}.toml) at the place's size, "
+              "with its figures.",
+              "Each line says where its value came from; a field not listed is the schema "
+              "default (`caresim validate --schema`).",
+              "Rebuilding replaces this file: edit place.toml, or copy this file before "
+              "editing it."]
+    return write_config_text(config, header, origins, f"configs/{DEFAULT_CONFIG}.toml",
+                             label=source)
 
 
 def targets_text(place: PlaceFile, source: str) -> tuple[str, int, int]:
