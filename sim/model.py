@@ -284,8 +284,7 @@ class Model:
         elif kind == FRAILTY:
             up, down = self.hazards.frailty_change(self.pop, i)
             worse = self.streams.person_uniform("frailty_direction", i) * (up + down) < up
-            self.outcomes.frailty_changed(i, self.env.now)
-            self.pop.frailty[i] += 1 if worse else -1
+            self.people.change_frailty(i, 1 if worse else -1, refresh=False)
         else:
             community_care.new_care_need(self.ctx, i)
         self.refresh(i)

@@ -62,6 +62,16 @@ class People:
         self.refresh = refresh    # recompute a person's hazards after a change (the model's)
         self.delays: dict[int, DelayStretch] = {}
 
+    def change_frailty(self, i: int, step: int, refresh: bool = True) -> None:
+        """Person i's frailty moves ``step`` levels (+1 worse): their person-time so far counts
+        at the old level, and their hazards follow the new one (``refresh``; a caller that
+        refreshes anyway may skip it)."""
+        if self.outcomes is not None:
+            self.outcomes.frailty_changed(i, self.env.now)
+        self.pop.frailty[i] += step
+        if refresh:
+            self.refresh(i)
+
     def move(self, i: int, new: int) -> None:
         """Move person i to a new state, keeping occupancy and hazards in step."""
         t = self.env.now
