@@ -288,7 +288,7 @@ def test_backcast_predicts_the_held_out_year_of_a_hidden_run(tmp_path):
     (tmp_path / "targets.toml").write_text("\n".join(lines) + "\n")
     out = tmp_path / "cal"
     assert main(["calibrate", str(config), "--targets", str(tmp_path / "targets.toml"),
-                 "--out", str(out), "--waves", "1", "--runs-per-wave", "8",
+                 "--out", str(out), "--waves", "2", "--runs-per-wave", "12",
                  "--replications", "2", "--workers", "1", "--no-progress",
                  "--holdout-year", "2024"]) == 0
     result = json.loads((out / "calibration.json").read_text())
