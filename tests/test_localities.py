@@ -23,6 +23,7 @@ from sim.services import Capacity, CareHomeBeds
 from .conftest import run_once, small
 from .test_start import SNAPSHOT as SNAPSHOT_START
 from .test_theory import erlang_c_wait_days
+from .test_wards import grant_times
 
 LOCAL = {"home_care__localities": 8, "care_homes__localities": 4,
          "reablement__localities": 4}
@@ -31,26 +32,6 @@ SHARED = {name: 1 for name in LOCAL}
 
 
 # --- one locality is the shared pool ---------------------------------------------------------
-def grant_times(make, operations) -> list:
-    """Times at which each of ``operations`` (start, patience, hold) gets a unit of the pool
-    ``make(env)`` returns as (request, cancel); None if it gave up waiting."""
-    env = simpy.Environment()
-    request, cancel = make(env)
-    granted: list = [None] * len(operations)
-
-    def user(k, start, patience, hold):
-        yield env.timeout(start)
-        req = request()
-        yield req | env.timeout(patience)
-        if req.triggered:
-            granted[k] = env.now
-            yield env.timeout(hold)
-        cancel(req)
-
-    for k, op in enumerate(operations):
-        env.process(user(k, *op))
-    env.run()
-    return granted
 
 
 def test_one_locality_grants_as_the_shared_pool_does():

@@ -22,11 +22,13 @@ HOUR = 1.0 / 24.0
 
 
 # --- one group is the shared pool ----------------------------------------------------------
-def _grants(make, operations) -> list:
+def grant_times(make, operations) -> list:
     """Times at which each of ``operations`` (start, patience, hold) gets a unit of the pool
-    ``make(env)`` returns as (request, cancel, remove_units); None if it gave up waiting."""
+    ``make(env)`` returns as (request, cancel[, remove_units]); None if it gave up waiting.
+    With ``remove_units``, one unit is taken out of service every 7 days, three times."""
     env = simpy.Environment()
-    request, cancel, remove_units = make(env)
+    pool = make(env)
+    request, cancel = pool[:2]
     granted: list = [None] * len(operations)
 
     def user(k, start, patience, hold):
@@ -38,14 +40,15 @@ def _grants(make, operations) -> list:
             yield env.timeout(hold)
         cancel(req)
 
-    def closures():
+    def closures(remove_units):
         for _ in range(3):
             yield env.timeout(7.0)
             remove_units(1)
 
     for k, op in enumerate(operations):
         env.process(user(k, *op))
-    env.process(closures())
+    if len(pool) > 2:
+        env.process(closures(pool[2]))
     env.run()
     return granted
 
@@ -65,7 +68,7 @@ def test_one_ward_group_grants_as_the_shared_pool_does():
         beds = AcuteBeds(env, "acute_beds", 12, 1)
         return beds.wards[0].request, beds.wards[0].cancel, beds.remove_units
 
-    a, b = _grants(shared, ops), _grants(one_group, ops)
+    a, b = grant_times(shared, ops), grant_times(one_group, ops)
     assert a == b
     assert sum(g is None for g in a) > 20 and sum(g is not None for g in a) > 200  # both bite
 
