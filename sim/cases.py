@@ -26,9 +26,6 @@ Fieller's, :func:`sim.stats.paired_summary`, so it never reaches below -100%), a
 
 from __future__ import annotations
 
-import json
-import math
-import re
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -36,9 +33,8 @@ from typing import Any, Literal
 
 from pydantic import Field, ValidationError, field_validator, model_validator
 
-from . import textfmt
-from .config import ConfigError, format_errors, leaf_fields, read_toml
-from .kpis import KPIS, definition
+from .config import ConfigError, evidence_ranges, format_errors, leaf_fields, read_toml
+from .kpis import KPIS
 from .scaling import scale_overrides
 from .sweep_plan import resolve
 from .sweep_spec import Experiment, Spec, load_experiment, parse_experiment
@@ -75,6 +71,10 @@ class Case(Spec):
     small_threshold: float | None = Field(None, gt=0, lt=1, description="direction 'small': "
                                           "largest relative change that counts as small.")
     calibrated: list[Calibrated] = Field(default_factory=list)
+    envelope: list[str] = Field(
+        default_factory=list, description="Effect fields (declared with an evidence range in "
+        "the schema) run together at the weak and the strong end of their ranges as well as "
+        "at their defaults, so the case reports the model's interval at each end.")
     scale: float = Field(1.0, gt=0, description="Size of the place relative to its config: "
                          "multiplies every field in sim.scaling.SCALED_FIELDS.")
     notes: str = ""
@@ -84,6 +84,18 @@ class Case(Spec):
     def _kpi(cls, v):
         if v not in KPIS:
             raise ValueError(f"unknown KPI {v!r} (known: {', '.join(KPIS)})")
+        return v
+
+    @field_validator("envelope")
+    @classmethod
+    def _effects(cls, v):
+        ranges = evidence_ranges()
+        bad = [f for f in v if f not in ranges]
+        if bad:
+            raise ValueError(f"{bad}: not effect fields with an evidence range (effect fields: "
+                             f"{', '.join(ranges)})")
+        if len(set(v)) != len(v):
+            raise ValueError("a field is listed twice")
         return v
 
     @model_validator(mode="after")
@@ -139,6 +151,8 @@ def load_case(path: str | Path) -> CaseStudy:
     spec = spec.model_copy(update={"set": {**spec.set, **{c.field: c.value
                                                           for c in case.calibrated}},
                                    "base_scenario": case.baseline})
+    if case.envelope:
+        spec = envelope_experiment(spec, case)
     if case.scale != 1:
         spec = scale_experiment(spec, src, case.scale)
     return CaseStudy(spec.name, path, case, Experiment.model_validate(spec.model_dump()))
@@ -185,6 +199,30 @@ def _check(case: Case, spec: Experiment, src: str) -> list[str]:
     return out
 
 
+#: the ends of an evidence envelope beside the defaults ("central"), and the index of each
+#: end in an evidence range (weakest, strongest)
+ENDS = {"low": 0, "high": 1}
+
+
+def end_scenario(name: str, end: str) -> str:
+    """The scenario that runs ``name`` with the envelope's fields at ``end``."""
+    return name if end == "central" else f"{name}__{end}"
+
+
+def envelope_experiment(spec: Experiment, case: Case) -> Experiment:
+    """The experiment with the baseline and the intervention also run with every envelope
+    field at the weak ("low") and at the strong ("high") end of its evidence range."""
+    ranges = evidence_ranges()
+    scenarios = dict(spec.scenarios)
+    for end, k in ENDS.items():
+        values = {f: ranges[f][k] for f in case.envelope}
+        for name in (case.baseline, case.intervention):
+            delta = spec.scenarios[name]
+            scenarios[end_scenario(name, end)] = delta.model_copy(
+                update={"set": {**delta.set, **values}})
+    return spec.model_copy(update={"scenarios": scenarios})
+
+
 def scale_experiment(spec: Experiment, src: str, scale: float) -> Experiment:
     """The experiment with each scenario's scaled fields appended to its deltas."""
     configs = resolve(spec, src).configs
@@ -207,95 +245,3 @@ def find_case(name: str) -> CaseStudy:
         return load_case(name)
     raise ConfigError([(f"case {name!r}: not a shipped case or a .toml file (shipped cases: "
                         f"{', '.join(case_names())})")])
-
-
-# --- verdict and results -------------------------------------------------------------------
-def verdict(direction: str, low: float, high: float,
-            small_threshold: float | None = None) -> tuple[bool, str]:
-    """Is the published direction reproduced? (yes/no, and the rule applied).
-
-    ``low`` and ``high`` bound the model's 95% interval of the relative change (intervention
-    vs baseline). "decrease": the whole interval lies below zero; "increase": above zero;
-    "small": the whole interval lies within ±small_threshold, so the model rules out a larger
-    effect (an equivalence test; an interval that merely includes a small effect is not
-    enough, or too few replications would always pass). No interval (NaN) is a "no".
-    """
-    if not (math.isfinite(low) and math.isfinite(high)):
-        return False, "no 95% interval of the relative change (baseline mean zero?)"
-    shown = f"the model's is {low:+.1%} to {high:+.1%}"
-    if direction == "decrease":
-        return high < 0, f"needs the whole 95% interval of the change below zero; {shown}"
-    if direction == "increase":
-        return low > 0, f"needs the whole 95% interval of the change above zero; {shown}"
-    t = small_threshold
-    return -t <= low and high <= t, (f"needs the whole 95% interval of the change within "
-                                     f"±{t:.0%}; {shown}")
-
-
-def case_result(study: CaseStudy, analysis: dict, out: Path) -> dict:
-    """The content of case.json, from a finished sweep's analysis.json."""
-    c = study.case
-    row = next(r for r in analysis["paired_differences"] if r["kpi"] == c.kpi
-               and r["base"] == c.baseline and r["scenario"] == c.intervention)
-    base = row["base_mean"]
-    rel = [math.nan if x is None else x / 100 for x in (row["percent_change"],
-                                                        row["percent_low"], row["percent_high"])]
-    ok, rule = verdict(c.direction, rel[1], rel[2], c.small_threshold)
-    inside = None if c.published_change is None else bool(rel[1] <= c.published_change <= rel[2])
-    cfg = resolve(study.experiment, study.source).configs[c.baseline]
-    return {
-        "case": study.name, "title": c.title, "source": c.source, "published": c.published,
-        "published_change": c.published_change, "kpi": c.kpi,
-        "kpi_description": definition(c.kpi), "baseline": c.baseline,
-        "intervention": c.intervention, "direction": c.direction,
-        "small_threshold": c.small_threshold,
-        "model": {"baseline_mean": base, "intervention_mean": row["scenario_mean"],
-                  "difference": row["difference"], "ci_low": row["ci_low"],
-                  "ci_high": row["ci_high"], "relative_change": rel[0],
-                  "relative_ci_low": rel[1], "relative_ci_high": rel[2],
-                  "replications": analysis["replications"].get(c.intervention)},
-        "verdict": {"direction_reproduced": ok, "rule": rule,
-                    "published_change_in_interval": inside},
-        "calibrated": [x.model_dump(mode="json") for x in c.calibrated], "notes": c.notes,
-        "place": {"scale": c.scale, "population": cfg.population.size,
-                  "years": cfg.run.years, "warmup_days": analysis["warmup_days"],
-                  "seed": study.experiment.seed, "common_random_numbers": True},
-        "results": str(out)}
-
-
-def format_result(r: dict) -> str:
-    """The printed report of a case: published figure, model, verdict, calibration, notes."""
-    m, kpi, p = r["model"], r["kpi"], r["place"]
-    pct = "n/a" if not math.isfinite(m["relative_change"]) else f"{m['relative_change']:+.1%}"
-    rel_ci = (f"{m['relative_ci_low']:+.1%} – {m['relative_ci_high']:+.1%}"
-              if math.isfinite(m["relative_ci_low"]) else "n/a")
-    lines = [
-        f"{r['title']}", f"source:     {r['source']}", f"published:  {r['published']}"
-        + ("" if r["published_change"] is None else f"; as a relative change "
-           f"{r['published_change']:+.1%}"),
-        (f"model:      {kpi} ({r['kpi_description']}), {r['intervention']} vs {r['baseline']}, "
-         f"{m['replications']} paired replications (common random numbers), "
-         f"{p['population']:,} people aged 65+ (scale {p['scale']:g}), {p['years']:g} years "
-         f"after a {p['warmup_days']:g}-day warm-up"),
-        textfmt.table(
-            ["", r["baseline"], r["intervention"], "difference", "95% interval", "change",
-             "95% interval of change"],
-            [[kpi, textfmt.number(kpi, m["baseline_mean"]),
-              textfmt.number(kpi, m["intervention_mean"]),
-              textfmt.number(kpi, m["difference"], True, m["baseline_mean"]),
-              textfmt.interval(kpi, m["ci_low"], m["ci_high"], m["baseline_mean"], signed=True),
-              pct, rel_ci]]),
-        (f"direction reproduced: {'yes' if r['verdict']['direction_reproduced'] else 'no'} "
-         f"({r['direction']}: {r['verdict']['rule']})")]
-    if r["verdict"]["published_change_in_interval"] is not None:
-        inside = "yes" if r["verdict"]["published_change_in_interval"] else "no"
-        lines.append(f"published change {r['published_change']:+.1%} inside the model's 95% "
-                     f"interval: {inside}")
-    # one parameter per line: values (lists) and reasons are too long for table columns
-    calibrated = [f"  {c['field']} = {json.dumps(c['value'])}\n      why: "
-                  + re.sub(r"\s+", " ", c["reason"]).strip() for c in r["calibrated"]]
-    lines.append("calibrated parameters: " + ("\n" + "\n".join(calibrated) if calibrated
-                                              else "none"))
-    if r["notes"]:
-        lines.append("notes: " + re.sub(r"\s+", " ", r["notes"]).strip())
-    return "\n".join(lines)

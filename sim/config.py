@@ -228,6 +228,17 @@ def leaf_fields(model: type[BaseModel] = Scenario, prefix: str = "") -> list[tup
     return out
 
 
+def evidence_ranges() -> dict[str, tuple[float, float]]:
+    """Effect fields and their evidence ranges as (weakest, strongest) effect, by dotted path
+    (fields declared with ``field(..., evidence=...)``)."""
+    out = {}
+    for path, info in leaf_fields():
+        ends = (info.json_schema_extra or {}).get("evidence")
+        if ends:
+            out[path] = (ends[0], ends[1])
+    return out
+
+
 def _section_title(dotted: str) -> str:
     """The description of a (nested) section, e.g. 'LA/pool rationing rule.'."""
     model, info = Scenario, None

@@ -109,6 +109,12 @@ def case_section(case: dict) -> str:
     if v.get("published_change_in_interval") is not None:
         rows.append(["Published change inside the model's interval",
                      "yes" if v["published_change_in_interval"] else "no"])
+    if case.get("envelope"):
+        env = case["envelope"]
+        rows.append(["Evidence envelope (" + ", ".join(env["fields"]) + ")", "; ".join(
+            f"{e['end']}: {pct(e['relative_change'])} ({pct(e['relative_ci_low'])} to "
+            f"{pct(e['relative_ci_high'])})" for e in env["ends"])
+            + f"; published figure: {env['published_change'] or 'none to place'}"])
     calibrated = case.get("calibrated") or []
     rows.append(["Calibrated parameters", "; ".join(
         f"{c['field']} = {c['value']} ({c['reason']})" for c in calibrated) or "none"])

@@ -59,17 +59,30 @@ MOVES = ("journeys", "spending", "accounts")
 
 
 def field(default: Any, description: str, probe: Any = None, active_in: str = "all",
-           probe_with: dict | None = None, moves: str = "journeys", **kw):
+           probe_with: dict | None = None, moves: str = "journeys",
+           evidence: tuple[float, float] | None = None, **kw):
     """A schema field with a description and the metadata the field-activity test uses.
 
     ``probe`` is an alternative value that must change some output, of the kind ``moves``
     names (:data:`MOVES`); ``active_in`` names the shipped config in which the field acts
     ("all", "fragmented" or "pooled"); ``probe_with`` holds other settings under which the
     field acts (e.g. a risk-share rule).
+
+    ``evidence`` marks an EFFECT field (how much a service changes a person's course, as
+    opposed to how much of it a place deploys) with its evidence range, written (weakest,
+    strongest) effect: e.g. (1.0, 0.8) for a hazard ratio. Evidence decides these values, so no
+    arrangement config may change them (tests/test_evidence.py), and a case's envelope runs
+    them at both ends (:mod:`sim.cases`).
     """
     if moves not in MOVES:
         raise ValueError(f"moves must be one of {MOVES}, got {moves!r}")
     extra: dict[str, Any] = {"active_in": active_in, "moves": moves}
+    if evidence is not None:
+        weak, strong = evidence
+        if not min(weak, strong) <= default <= max(weak, strong) or weak == strong:
+            raise ValueError(f"evidence range {evidence} must differ at its ends and contain "
+                             f"the default {default}")
+        extra["evidence"] = [weak, strong]
     if probe is not None:
         extra["probe"] = probe
     if probe_with:

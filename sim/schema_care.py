@@ -122,8 +122,9 @@ class Acute(Section):
         "a person fit in the evening leaves the next day ([e]; [0, 24] = any time).",
         probe=[0.0, 24.0])
     deconditioning_per_day: Probability = field(
-        0.01, "Daily chance that a delayed person's pathway escalates (1->2, 2->3) [e].",
-        probe=0.1)
+        0.01, "Daily chance that a delayed person's pathway escalates (1->2, 2->3) ([e], "
+        "0.005-0.02: no study gives a daily figure; see delay_harm).", probe=0.1,
+        evidence=(0.005, 0.02))
 
 
     @model_validator(mode="after")
@@ -384,7 +385,7 @@ class Neighbourhood(Section):
     crisis_hazard_ratio: Annotated[float, Field(gt=0.0, le=1.5)] = field(
         0.9, "Crisis hazard ratio while case-managed ([e]: evidence reviews find little, range "
         "0.8-1.0 includes no effect). At most 1.5.", probe=0.5,
-        probe_with={"neighbourhood.case_management": True})
+        probe_with={"neighbourhood.case_management": True}, evidence=(1.0, 0.8))
     team_cost_gbp_per_year: YearlyGbp = field(
         350_000.0, "Cost of one zone team per year, paid by the community-nursing payer [e]."
         + YEARLY_GBP_NOTE, probe=700_000.0, probe_with={"neighbourhood.case_management": True},

@@ -27,13 +27,13 @@ class DelayHarm(Section):
         "(deconditioning: muscle loss, delirium, loss of confidence), on top of the usual "
         "frailty progression ([e], 0.005-0.02: ten delayed days give a 5-18% chance). Applied "
         "when the delay ends, as 1 - exp(-rate x delayed days)." + DELAY_HARM_SOURCES,
-        probe=0.3)
+        probe=0.3, evidence=(0.005, 0.02))
     death_per_day: Probability = field(
         0.001, "Chance per delayed day of an excess death within death_window_days of leaving "
         "hospital (hospital-acquired infection, falls, deconditioning; [e], 0.0005-0.002). "
         "These deaths are excess deaths: the yearly mortality review, which holds each age "
         "band's deaths at the published rate, leaves them out, so fewer delayed days mean "
-        "fewer deaths." + DELAY_HARM_SOURCES, probe=0.2)
+        "fewer deaths." + DELAY_HARM_SOURCES, probe=0.2, evidence=(0.0005, 0.002))
     death_window_days: Days = field(
         90.0, "Days after leaving hospital over which an excess death from delay happens "
         "(uniformly; [e], 30-180: studies follow up for 30 days to a year)." + DAYS_NOTE,

@@ -31,7 +31,8 @@ import pandas as pd
 from tqdm.auto import tqdm
 
 from . import atomic, marker, outdir
-from .cases import CaseStudy, case_result, experiment_from_file
+from .case_verdict import case_result
+from .cases import CaseStudy, experiment_from_file
 from .config import ConfigError, Scenario
 from .schema_base import YEAR
 from .sweep_backends import backend as make_backend

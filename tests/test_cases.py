@@ -14,7 +14,8 @@ import pytest
 
 import sim
 from sim import cli
-from sim.cases import case_names, experiment_from_file, find_case, load_case, verdict
+from sim.case_verdict import verdict
+from sim.cases import case_names, experiment_from_file, find_case, load_case
 from sim.config import ConfigError, leaf_fields
 from sim.kpis import KPIS
 from sim.scaling import SCALED_FIELDS, scale_overrides

@@ -174,7 +174,8 @@ def add_case(sub) -> None:
 
 def cmd_case(args: argparse.Namespace) -> int:
     """Run a case study, print the published figure, the model's answer and the verdict."""
-    from ..cases import CaseStudy, case_names, find_case, format_result
+    from ..case_verdict import format_result
+    from ..cases import CaseStudy, case_names, find_case
     from ..outdir import Claim
     from ..sweep import check_resumable, run_case
     from ..sweep_plan import resolve
