@@ -285,11 +285,11 @@ def schema_text() -> str:
         if head != section:
             section = head
             lines += ["", f"# [{head}] {_section_title(head)}" if head else "# scenario"]
-        lines.append(f"# {info.description}")
         ends = (info.json_schema_extra or {}).get("evidence")
         if ends:
             lines.append(f"# EFFECT field (evidence decides it; no arrangement changes it): "
                          f"{toml_value(ends[0])} weakest to {toml_value(ends[1])} strongest")
+        lines.append(f"# {info.description}")
         if info.default is None:
             example = (info.json_schema_extra or {}).get("probe")
             lines.append(f"# {path} = {toml_value(example)}  (unset by default; example value)")
