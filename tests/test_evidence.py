@@ -16,6 +16,7 @@ from sim.cases import case_names, find_case, load_case
 from sim.config import ConfigError, evidence_ranges, read_toml
 from sim.schema_base import field
 
+from .conftest import run_once, small
 from .test_cases import tiny_case
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -134,3 +135,16 @@ def test_case_with_an_envelope_reports_the_change_at_each_end(tmp_path, capsys):
     from sim.report import write_report
     html = write_report(out, tmp_path / "case.html").read_text()
     assert "Evidence envelope (delay_harm.frailty_per_day, delay_harm.death_per_day)" in html
+
+
+@pytest.mark.parametrize("arrangement", ["aligned", "lead_commissioning", "pooled", "integrated"])
+def test_arrangements_stay_inside_the_controlled_evidence_on_emergency_bed_days(arrangement):
+    """Issue 14 item 5: with every lever at the default's provision, an arrangement's effect on
+    emergency bed days stays inside what controlled studies found, from none to about -15%
+    (Mason 2015; NAO 2017 on the BCF; the Integrated Care Pilots). The whole 95% interval of
+    the paired relative change (4 replications, common random numbers) must lie within
+    [-15%, +2%]: +2% leaves room for the interval of an arrangement with no effect."""
+    base = run_once(small("fragmented", people=10_000), 4, 21)
+    other = run_once(small(arrangement, people=10_000), 4, 21)
+    row = sim.paired_differences(base, other).set_index("kpi").loc["acute_bed_days"]
+    assert -15 <= row["percent_low"] and row["percent_high"] <= 2, row.to_dict()
