@@ -232,6 +232,14 @@ class Billing:
                              payer or self.rules.payer("intermediate_care"), "cash",
                              beds * self.cfg.intermediate_care.bed_day_cost_gbp)
 
+    def frailty_unit(self, slots_per_day: int) -> None:
+        """The front-door frailty team's daily slots, a block paid by the acute payer."""
+        daily = slots_per_day * self.cfg.frailty_unit.cost_per_assessment_gbp
+        if daily:
+            for view in ("cash", "resource"):
+                self.ledger.open(self.env.now, -1, "acute", "acute", self.rules.payer("acute"),
+                                 view, daily)
+
     def case_management(self, places: float, payer: str) -> None:
         """Neighbourhood case-management places, paid as a block (cash and resource)."""
         n = self.cfg.neighbourhood

@@ -33,7 +33,9 @@ KINDS = {
     "delay_harm": "service 'frailty' (left hospital a level frailer; value = delayed days) or "
                   "'death' (an excess death from delay, just before its death record)",
     "care_home_admission": "permanent placement; detail = source (hospital, ic, community)",
-    "crisis_avoided": "service = route (urgent_response, step_up_bed)",
+    "crisis_avoided": "service = route (urgent_response, step_up_bed, frailty_unit)",
+    "frailty_assessment": "the front-door frailty team assessed a person in crisis; service "
+                          "'home' (sent home the same day) or 'admitted'",
     "pathway_escalation": "a delayed patient deconditioned; value = new pathway",
     "chc_dispute": "value = days to resolve; detail 'eligible' or 'not_eligible'",
     "rationed": "a funding decision held back by rationing; service, payer; detail 'waiting' "

@@ -2,7 +2,9 @@
 
 * :func:`crisis` - handled at home by urgent community response or in a step-up
   intermediate-care bed when the arrangement gives community teams direct access
-  (``avoidance.*``) and capacity is free; otherwise an emergency admission.
+  (``avoidance.*``) and capacity is free; a frail person may be assessed by the front-door
+  frailty team and sent home the same day (:mod:`sim.frailty_unit`); otherwise an emergency
+  admission.
 * :func:`emergency_admission` - ED boarding until a funded bed of the person's ward group
   (:mod:`sim.wards`; of any group once placed as an outlier) or an escalation bed is free,
   a lognormal treatment stay (``acute.los_*``), death in hospital
@@ -21,7 +23,7 @@ from collections.abc import Callable
 
 import simpy
 
-from . import community_care, delay_harm, placements
+from . import community_care, delay_harm, frailty_unit, placements
 from .context import RunContext
 from .decisions import assess
 from .discharge import DischargeDecision, choose_pathway, discharge_process, ready_to_leave
@@ -55,8 +57,11 @@ def crisis(ctx: RunContext, i: int) -> None:
             ctx.log.record(ctx.env.now, i, "crisis_avoided", "urgent_response")
             ctx.env.process(urgent_response(ctx, i))
             return
+    assessed = frailty_unit.sent_home(ctx, i)   # the front-door frailty team, if it sees them
+    if assessed:
+        return
     ctx.journeys.interrupt(i, "crisis")
-    ctx.journeys.start(i, emergency_admission(ctx, i))
+    ctx.journeys.start(i, emergency_admission(ctx, i, assessed is False))
 
 
 def urgent_response(ctx: RunContext, i: int):
@@ -71,8 +76,9 @@ def urgent_response(ctx: RunContext, i: int):
 
 
 # --- admission and treatment -----------------------------------------------------------------
-def emergency_admission(ctx: RunContext, i: int):
-    """Admission: wait for a bed (ED boarding), treatment, then the discharge process."""
+def emergency_admission(ctx: RunContext, i: int, frailty_assessed: bool = False):
+    """Admission: wait for a bed (ED boarding), treatment (shorter after a front-door frailty
+    assessment, :mod:`sim.frailty_unit`), then the discharge process."""
     env, pop, people = ctx.env, ctx.pop, ctx.people
     had_package = int(pop.state[i]) in (HOME_CARE, HOME_WAITING_CARE)
     placements.suspend_home_care(ctx, i)
@@ -88,6 +94,8 @@ def emergency_admission(ctx: RunContext, i: int):
         ctx.billing.admission(i)
         people.move(i, ACUTE_TREATMENT)
         stay = treatment_length_of_stay(ctx, i)
+        if frailty_assessed:
+            stay = frailty_unit.shortened(ctx, stay)
         boarded = env.now - arrived
         if boarded > 0:   # treatment began while boarding (acute.boarding_treatment_share)
             stay = max(stay - ctx.cfg.acute.boarding_treatment_share * boarded, 0.0)

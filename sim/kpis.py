@@ -212,9 +212,14 @@ def _registry() -> list[Kpi]:
             "The value of delayed bed days caused by another body than the one paying a year",
             NON_NEGATIVE, _shifted_cost),
         Kpi("avoided_crises", per_year, "Crises handled without admission / yr",
-            "crises per year handled by urgent response or a step-up bed instead of an "
-            "admission", "Crises handled without an admission a year", NON_NEGATIVE,
+            "crises per year handled by urgent response, a step-up bed or the front-door "
+            "frailty team's same-day discharge instead of an admission",
+            "Crises handled without an admission a year", NON_NEGATIVE,
             _count("crisis_avoided")),
+        Kpi("frailty_assessments", per_year, "Front-door frailty assessments / yr",
+            "people in crisis per year assessed by the front-door frailty team",
+            "Front-door frailty assessments a year", NON_NEGATIVE,
+            _count("frailty_assessment")),
         Kpi("pathway_escalations", per_year, "Discharge pathway escalations / yr",
             "delayed patients per year whose discharge pathway escalated (deconditioning)",
             "Discharge pathway escalations a year", NON_NEGATIVE, _count("pathway_escalation")),

@@ -197,6 +197,7 @@ class Model:
         if self.funding.scope:
             self.billing.fund_governance()
         self.billing.intermediate_care_block(self.cfg.intermediate_care.beds)
+        self.billing.frailty_unit(self.cfg.frailty_unit.assessments_per_day)
 
     def _entrants(self):
         """Yearly entry cohorts at min age, arriving evenly through each year."""

@@ -176,3 +176,22 @@ class CareHomeBeds(Capacity):
     def turnaround_bed_days(self) -> float:
         """Bed days spent in turnaround from the start to now."""
         return self._turning_area + self.turning * (self.env.now - self._since)
+
+
+class DailyQuota:
+    """A number of slots per calendar day (a service that sees so many people a day, such as
+    a front-door frailty team), renewed at each midnight of simulated time."""
+
+    def __init__(self, per_day: int):
+        self.per_day = per_day
+        self.day, self.used = -1, 0
+
+    def take(self, now: float) -> bool:
+        """Take one of today's slots; False if none is left today."""
+        day = int(now)
+        if day != self.day:
+            self.day, self.used = day, 0
+        if self.used >= self.per_day:
+            return False
+        self.used += 1
+        return True

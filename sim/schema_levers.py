@@ -3,11 +3,24 @@ discharge process. Evidence decides each effect size (a source or an ``[e]`` ran
 an arrangement only decides what a place can deploy.
 
 * :class:`DelayHarm` - harm from waiting in a hospital bed once medically fit.
+* :class:`FrailtyUnit` - frailty assessment at the hospital's front door.
 """
 
 from __future__ import annotations
 
-from .schema_base import DAYS_NOTE, Days, Probability, Section, field
+from typing import Annotated
+
+from pydantic import Field
+
+from .schema_base import (
+    DAYS_NOTE,
+    UNIT_GBP_NOTE,
+    Days,
+    Probability,
+    Section,
+    UnitGbp,
+    field,
+)
 
 DELAY_HARM_SOURCES = (
     " Sources: Rojas-Garcia et al. 2018, Health Expectations (systematic review: delayed "
@@ -38,3 +51,44 @@ class DelayHarm(Section):
         90.0, "Days after leaving hospital over which an excess death from delay happens "
         "(uniformly; [e], 30-180: studies follow up for 30 days to a year)." + DAYS_NOTE,
         probe=2.0, probe_with={"delay_harm.death_per_day": 0.2})
+
+
+FRAILTY_UNIT_SOURCES = (
+    " Sources: Ellis et al. 2017, Cochrane review of comprehensive geriatric assessment (CGA) "
+    "in hospital (more people alive and at home at 3-12 months; little or no difference in "
+    "length of stay: the weak end); Bolton older person's assessment unit 2022, BGS abstract "
+    "(stays on base wards 10.8 -> 8.6 days, before-after: the strong end); Withybush frailty "
+    "unit 2022, BGS abstract (short-stay discharges 16% -> 21% of medical discharges); "
+    "Silvester et al. 2014, Age and Ageing (Sheffield: frailty unit, discharge to assess and "
+    "seven-day working together, 20 fewer beds occupied, in-hospital mortality 11.4% -> "
+    "9.2%).")
+
+
+class FrailtyUnit(Section):
+    """Front-door frailty assessment (acute frailty unit or team, comprehensive geriatric
+    assessment in ED or same-day emergency care): a frail person assessed at admission may go
+    home the same day, and one admitted has a shorter treatment stay. A daily capacity: the
+    team sees so many people a day, first come first served."""
+
+    assessments_per_day: int = field(
+        8, "Frail people the front-door frailty team can assess a day (today's typical "
+        "provision: the NHS Long Term Plan asks every hospital with a type-1 ED for an acute "
+        "frailty service 70 hours a week; the 2022 SAMBA day-of-care survey found an acute "
+        "frailty unit in 42% of 152 hospitals and 45% of patients 70+ assessed with a frailty "
+        "tool; [e] 8 a day sees about half of the default place's ~15 frail admissions a "
+        "day). 0 = no service. At most 10,000.", probe=0, ge=0, le=10_000)
+    min_frailty: int = field(
+        2, "Lowest frailty level the team assesses (0 fit, 1 mild, 2 moderate, 3 severe; "
+        "services take Clinical Frailty Scale 5+, about eFI moderate [e]).", probe=3, ge=0,
+        le=3)
+    same_day_share: Probability = field(
+        0.1, "Share of assessed people sent home the same day instead of to a ward bed (their "
+        "crisis ends at home, as an urgent-response episode would not) ([e], 0.05-0.2)."
+        + FRAILTY_UNIT_SOURCES, probe=0.6, evidence=(0.05, 0.2))
+    los_reduction: Annotated[float, Field(ge=0.0, lt=1.0)] = field(
+        0.1, "Relative cut in the treatment stay of an assessed person who is admitted ([e], "
+        "0-0.2)." + FRAILTY_UNIT_SOURCES, probe=0.5, evidence=(0.0, 0.2))
+    cost_per_assessment_gbp: UnitGbp = field(
+        150.0, "Cost of one daily assessment slot, paid as a block by the acute payer whether "
+        "used or not (the team's geriatrician, nurse and therapist time; [e] 100-300)."
+        + UNIT_GBP_NOTE, probe=300.0, moves="spending")

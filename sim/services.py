@@ -16,7 +16,7 @@ from __future__ import annotations
 import simpy
 
 from . import localities
-from .pools import Capacity, CareHomeBeds
+from .pools import Capacity, CareHomeBeds, DailyQuota
 from .wards import AcuteBeds
 
 __all__ = ["Capacity", "CareHomeBeds", "Holding", "Services"]
@@ -100,6 +100,7 @@ class Services:
             self.care_home_beds = CareHomeBeds(env, "care_home_beds", ch.beds, *market)
         self.urgent_response = Capacity(env, "urgent_response",
                                         cfg.avoidance.urgent_response_slots)
+        self.frailty_assessments = DailyQuota(cfg.frailty_unit.assessments_per_day)
         self.teams = {
             "nhs": simpy.Resource(env, capacity=cfg.assessment.nhs_assessors),
             "la": simpy.Resource(env, capacity=cfg.assessment.la_social_workers),
