@@ -118,17 +118,21 @@ def check_params(params: list[str], source: str, folder: str | Path) -> None:
 
 
 def arrangement_levers() -> list[str]:
-    """Dotted fields outside [funding] and [budgets] that a shipped arrangement config sets
+    """Config fields outside [funding] and [budgets] that a shipped arrangement config sets
     (e.g. ``decision.panel_weekdays``, ``assessment.separate_assessments``, the
     ``neighbourhood`` teams): how an arrangement differs from ``configs/fragmented.toml``."""
+    fields = dict(leaf_fields())
     found: set[str] = set()
 
     def walk(data: dict, prefix: str = "") -> None:
         for key, value in data.items():
-            if isinstance(value, dict):
-                walk(value, f"{prefix}{key}.")
-            elif prefix.split(".")[0] not in PLACE_SECTIONS and key not in PLACE_SECTIONS:
-                found.add(prefix + key)
+            path = prefix + key
+            if path.split(".")[0] in PLACE_SECTIONS:
+                continue
+            if path in fields:
+                found.add(path)
+            elif isinstance(value, dict):
+                walk(value, f"{path}.")
     for name in shipped_config_names():
         if "/" not in name:
             walk(read_toml(name))
@@ -280,6 +284,20 @@ def load_arms(pool_config: str, baseline: str | None) -> dict[str, Scenario]:
     return {"arrangement": arrangement, "baseline": base}
 
 
+def agreement_terms(config: Scenario) -> dict:
+    """The pool's terms as the agreement states them (scope, contributions, risk share)."""
+    pool = config.funding.pool
+    rule = {"proportional": "in proportion to the contributions",
+            "fixed": f"the NHS {pool.nhs_fixed_share:.0%}, the LA the rest",
+            "host": f"all to the host ({pool.host.upper()})"}[pool.risk_share]
+    return {"scope": list(pool.scope), "risk_share": pool.risk_share, "risk_share_rule": rule,
+            "fund_holder": pool.fund_holder,
+            "statutory": sorted({"acute", "chc"} & set(pool.scope)),
+            **{f"{p}_contribution": getattr(pool, f"{p}_contribution_share")
+               if getattr(pool, f"{p}_contribution_share") is not None
+               else getattr(pool, f"{p}_contribution_gbp_per_year") for p in PARTNERS}}
+
+
 def stress(pool_config: str, plausible: str | Path, out: str | Path,
            baseline: str | None = None, draws: int = 100, replications: int = 1,
            workers: int | None = None, dask: str | None = None, scale: float = 1.0,
@@ -329,7 +347,7 @@ def stress(pool_config: str, plausible: str | Path, out: str | Path,
             "pool_config": str(pool_config), "plausible": str(plausible),
             "baseline": baseline or "POOL_CONFIG with [funding] and the arrangement levers of "
             "configs/fragmented.toml", "draws": draws, "replications": replications,
-            "seed": seed, "scale": scale,
+            "seed": seed, "scale": scale, "agreement": agreement_terms(arms["arrangement"]),
             "runs": {k: summary[k] for k in ("runs_done", "runs_skipped", "wall_seconds")}}
         atomic.write_json(out / "stress.json", result)
         write_report(out / "stress.html", result, rows)

@@ -47,8 +47,9 @@ def difference_figure(change: pd.Series, partner: str, name: str):
                            (0.99, "right", "agreement costs more \u2192")):
         ax.text(x, 0.97, text, transform=ax.transAxes, ha=align, va="top", fontsize=8)
     lo, hi = float(min(change.min(), 0)), float(max(change.max(), 0))
-    pad = (hi - lo) * 0.1 or 1.0
-    ax.set_xlim(lo - pad, hi + pad)
+    span = (hi - lo) or 1.0
+    # the zero line stays well inside, clear of the two labels in the corners
+    ax.set_xlim(min(lo - 0.1 * span, -0.35 * span), max(hi + 0.1 * span, 0.35 * span))
     ax.set_ylim(0.45, -0.7)   # room above the dots for the two labels
     millions(ax, "x")
     ax.set_yticks([])
@@ -91,6 +92,18 @@ def partner_section(result: dict, partner: str, change: pd.Series) -> str:
                     f"agreement costs the {name} more than today."))
 
 
+def terms_sentence(terms: dict) -> str:
+    """The agreement's terms in one sentence."""
+    def amount(x):
+        return f"{x:.0%} of its budget" if x <= 1 else f"{fmt_gbp(x)} a year"
+    scope = ", ".join(s.replace("_", " ") for s in terms["scope"])
+    holder = "an integrated provider" if terms["fund_holder"] == "provider" else "the pool"
+    return esc(f"The agreement: {holder} pays for {scope}; the NHS puts in "
+               f"{amount(terms['nhs_contribution'])} and the local authority "
+               f"{amount(terms['la_contribution'])}; an overspend or underspend is shared "
+               f"{terms['risk_share_rule']}.")
+
+
 def render(result: dict, rows: pd.DataFrame) -> str:
     """The HTML of the page."""
     draws = per_draw(rows, [f"paid_{p}_gbp" for p in PARTNERS])
@@ -105,22 +118,28 @@ def render(result: dict, rows: pd.DataFrame) -> str:
         "events, so the difference between them is the agreement's. Every figure is a year's, "
         "for the whole place. P10, P50 and P90: one draw in ten comes out below P10, half "
         "below P50, nine in ten below P90.</p>",
+        f"<p>{terms_sentence(result['agreement'])}</p>",
         f"<p class=meta>Today (the baseline): {esc(result['baseline'])}. What a partner pays: "
         "the cash it pays directly, plus its contribution to the pool, plus its year-end "
-        "top-ups of the pool's overspend (a refund of an underspend counts as negative).</p>"]
+        "top-ups of the pool's overspend (a refund of an underspend counts as negative). The "
+        "pool's balance is split at each financial year's end inside the simulated years; a "
+        "year the run ends inside is left open.</p>"]
     for p in PARTNERS:
         parts.append(partner_section(result, p, draws[f"paid_{p}_gbp_change"]))
     parts += [
         "<h2>The pool both partners share</h2>",
         _table([["Days a year the pool cannot cover its NHS statutory commitments",
-                 *_q(pool["statutory_risk_days"]["arrangement"], False)],
+                 *_q(pool["statutory_risk_days"]["arrangement"], False, 0)],
                 ["Funding decisions held back by rationing a year, under the agreement",
-                 *_q(pool["rationed_decisions"]["arrangement"], False)],
-                ["... today", *_q(pool["rationed_decisions"]["baseline"], False)],
-                ["... change", *_q(pool["rationed_decisions"]["change"], False)]]),
+                 *_q(pool["rationed_decisions"]["arrangement"], False, 0)],
+                ["... today", *_q(pool["rationed_decisions"]["baseline"], False, 0)],
+                ["... change", *_q(pool["rationed_decisions"]["change"], False, 0)]]),
+        "" if result["agreement"]["statutory"] else
+        "<p class=note>The pool pays for no NHS statutory service (acute beds, CHC), so it can "
+        "never be short of them: statutory-risk days are 0 by the agreement's terms.</p>",
         "<h2>What it does for patients</h2>",
         _table([["Change in delayed bed days a year",
-                 *_q(result["delayed_bed_days_change"], False)],
+                 *_q(result["delayed_bed_days_change"], False, 0)],
                 ["Change in cash, all payers", *_q(result["cost_change_gbp"])],
                 ["Change in QALYs a year", *_q(result["qalys_change"], False, 2)]]),
         f"<p><b>Cost per QALY:</b> {esc(cpq['statement'])}</p>"]
