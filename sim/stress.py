@@ -314,6 +314,11 @@ def stress(pool_config: str, plausible: str | Path, out: str | Path,
     arms = load_arms(pool_config, baseline)
     check_params(params, pool_config, plausible)
     points = draw_points(region, params, draws, seed)
+    try:   # also refuses a drawn value a field does not allow, before anything is written
+        contributed = paid_in(arms, points, params)
+    except ConfigError as err:
+        raise ConfigError([f"--plausible {plausible}: region.parquet: {line}"
+                           for line in err.lines]) from None
     out = Path(out)
     settings = {"pool_config": str(pool_config), "baseline": baseline,
                 "plausible": str(plausible), "draws": draws, "replications": replications,
@@ -341,7 +346,7 @@ def stress(pool_config: str, plausible: str | Path, out: str | Path,
             raise RuntimeError(f"{summary['runs_failed']} run(s) failed: see "
                                f"{out / 'runs' / 'failures.parquet'}; rerun the same command "
                                "to retry them")
-        rows = runs_table(out / "runs", points, params, scale, paid_in(arms, points, params))
+        rows = runs_table(out / "runs", points, params, scale, contributed)
         atomic.write_parquet(rows, out / "stress.parquet")
         result = summarise(rows, params) | {
             "pool_config": str(pool_config), "plausible": str(plausible),

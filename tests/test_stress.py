@@ -171,6 +171,8 @@ def test_a_rerun_skips_finished_runs(place, tmp_path):
     ("no_region", "--plausible {dir}: has no region.parquet"),
     ("unknown", "parameter 'acute.no_such_field' of the calibration is not a config field"),
     ("draws", "--draws: expected a whole number from 1"),
+    ("bad_value", "--plausible {dir}: region.parquet: pooled_money_only: acute.los_mean_days "
+                  "= -1.0: Input should be greater than 0"),
 ])
 def test_bad_input_is_one_line_and_exit_2(place, tmp_path, capsys, case, expected):
     plausible = tmp_path / "cal"
@@ -178,6 +180,8 @@ def test_bad_input_is_one_line_and_exit_2(place, tmp_path, capsys, case, expecte
         write_plausible(plausible).joinpath("region.parquet").unlink()
     elif case == "unknown":
         write_plausible(plausible, {**PARAMS, "acute.no_such_field": (1.0, 2.0)})
+    elif case == "bad_value":   # a region sample below a field's bound
+        write_plausible(plausible, {"acute.los_mean_days": (-1.0, -1.0)})
     elif case != "missing":
         plausible = place["plausible"]
     args = ["stress", str(place["config"]), "--plausible", str(plausible),
