@@ -204,3 +204,16 @@ def test_the_baseline_is_the_place_funded_as_today():
     assert base.decision.panel_weekdays == fragmented.decision.panel_weekdays
     assert base.assessment.nhs_assessors == 7           # the place's own figures are kept
     assert base.population == pool.population and base.budgets == pool.budgets
+
+
+def test_a_baseline_config_replaces_today_s_funding(place, tmp_path):
+    baseline = tmp_path / "today.toml"
+    today = load_config("fragmented", {**POOL, "funding.pool.nhs_contribution_gbp_per_year": 0.0,
+                                       "funding.pool.la_contribution_gbp_per_year": 0.0})
+    baseline.write_text(config_text(today, ["the place today"], {}))
+    out = tmp_path / "out"
+    assert main(stress_args(place, out, "--draws", "1", "--baseline", str(baseline))) == 0
+    assert load_config(out / "baseline.toml") == today
+    rows = pd.read_parquet(out / "stress.parquet").set_index("arm")
+    assert rows.loc["baseline", "contribution_la_gbp"] == 0.0
+    assert rows.loc["arrangement", "contribution_la_gbp"] > 0.0
