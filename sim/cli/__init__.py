@@ -10,9 +10,10 @@ and leaves no partial results folder.
 Modules: :mod:`~sim.cli.options` (the parser, option types and shared options),
 :mod:`~sim.cli.runs` (init, run, compare, validate), :mod:`~sim.cli.places` (place new,
 place build), :mod:`~sim.cli.sweeps` (sweep, analyse, case), :mod:`~sim.cli.calibrate`
-(calibrate) and :mod:`~sim.cli.figures` (plot, report). Each subcommand is added by one
-``add_<name>(sub)`` function listed in :data:`SUBCOMMANDS`; handlers import the simulation
-only when they run, so ``caresim --help`` and usage errors answer at once.
+(calibrate), :mod:`~sim.cli.stress` (stress) and :mod:`~sim.cli.figures` (plot, report).
+Each subcommand is added by one ``add_<name>(sub)`` function listed in :data:`SUBCOMMANDS`;
+handlers import the simulation only when they run, so ``caresim --help`` and usage errors
+answer at once.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ import sys
 
 from .. import __version__
 from ..config import ConfigError
-from . import calibrate, figures, places, runs, sweeps
+from . import calibrate, figures, places, runs, stress, sweeps
 from .options import Parser
 
 #: Functions adding one subcommand each, in the order ``caresim --help`` lists them.
 SUBCOMMANDS = (runs.add_init, places.add_place, runs.add_run, runs.add_compare,
                runs.add_validate, figures.add_plot, figures.add_report, sweeps.add_sweep,
-               sweeps.add_analyse, sweeps.add_case, calibrate.add_calibrate)
+               sweeps.add_analyse, sweeps.add_case, calibrate.add_calibrate,
+               stress.add_stress)
 
 
 def build_parser() -> Parser:
