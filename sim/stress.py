@@ -17,7 +17,7 @@ skips every finished run). The arms' configs are written as ``OUT/arrangement.to
 ``OUT/baseline.toml`` (at the config's own size, loadable by ``caresim run``). Outputs:
 ``OUT/stress.parquet`` (one row per draw x replication x arm: the draw's parameter values, the
 KPIs at the config's own size and what each partner pays), ``OUT/stress.json``
-(:mod:`sim.stress_summary`) and ``OUT/stress.html`` (:mod:`sim.stress_report`).
+(:mod:`sim.stress_summary`) and ``OUT/stress.html`` (:mod:`sim.stress_page`).
 
 What a partner pays, in the agreement's own terms: the cash it pays directly
 (``cost_nhs_gbp``/``cost_la_gbp``), plus its contribution to the pool as agreed (with the
@@ -57,7 +57,7 @@ from .kpis import CASH_BY_PAYER, KPIS
 from .scaling import SCALED_FIELDS, scale_overrides, value_at
 from .schema import Scenario
 from .schema_base import YEAR
-from .stress_report import write_report
+from .stress_page import write_report
 from .stress_summary import PARTNERS, summarise
 from .sweep import run_sweep
 from .sweep_spec import Experiment
