@@ -17,7 +17,7 @@ import gc
 
 import numpy as np
 
-from . import community_care, hospital, placements, start, start_choice
+from . import care_home_support, community_care, hospital, placements, start, start_choice
 from .billing import Billing
 from .care_market import CarerWorkforce
 from .clock import Clock
@@ -197,6 +197,7 @@ class Model:
         if self.funding.scope:
             self.billing.fund_governance()
         self.billing.intermediate_care_block(self.cfg.intermediate_care.beds)
+        care_home_support.start(ctx)
 
     def _entrants(self):
         """Yearly entry cohorts at min age, arriving evenly through each year."""
