@@ -56,7 +56,7 @@ class CareHomeSupport(Section):
     home gets it has fewer crises; the crisis rates in ``crisis`` are the rates without it."""
 
     coverage: Probability = field(
-        0.0, "Share of care-home beds whose home gets the enhanced support (DEPLOYMENT). Every "
+        0.5, "Share of care-home beds whose home gets the enhanced support (DEPLOYMENT). Every "
         "home has been aligned to a PCN since 2020 (Network Contract DES; NHS England EHCH "
         "framework v3, 2023), but whether the weekly MDT round and the 7-day assessment are "
         "delivered is not collected centrally (parliamentary answer 51753, Sept 2022) and "
