@@ -12,11 +12,14 @@ from __future__ import annotations
 import functools
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 import sim
 from sim.config import load_config, shipped_config_names
+from sim.model import Model
+from sim.population import State
 from sim.schema_base import YEAR
 
 from .conftest import small
@@ -24,6 +27,7 @@ from .conftest import small
 #: effect fields of the lever: evidence sets them, never an arrangement (lever_rules_19)
 EFFECT_FIELDS = ("care_home_support.crisis_reduction",)
 CARE_HOMES = ["residential", "nursing"]
+CARE_HOME_STATES = [int(State.RESIDENTIAL), int(State.NURSING)]
 PEOPLE = 15_000
 
 
@@ -91,6 +95,28 @@ def test_cost_is_covered_beds_times_price_for_the_whole_run():
     assert _support_cost(res) == pytest.approx(expected, rel=1e-9)
     costs = res.monthly_costs
     assert set(costs.loc[costs["service"] == "care_home_support", "payer"]) == {"nhs"}
+
+
+def test_every_resident_has_one_draw_and_the_covered_share_is_the_coverage():
+    """Every route into a care home (the starting residents, from hospital, from the
+    community) draws once; the share of residents covered is the coverage within 4 binomial
+    sd, and people who never lived in a care home draw nothing."""
+    coverage = 0.3
+    model = Model(small(people=6000, years=1.0, care_home_support__coverage=coverage), 7, 0,
+                  event_log=True)
+    at_start = set(np.flatnonzero(np.isin(model.pop.column("state"), CARE_HOME_STATES)))
+    model.run()
+    pop = model.pop
+    draws, kind = pop.column("care_home_support_draw"), pop.column("care_home_kind")
+    residents = kind >= 0
+    assert residents.sum() > 150 and not pd.isna(draws[residents]).any()
+    share, n = (draws[residents] < coverage).mean(), residents.sum()
+    assert abs(share - coverage) < 4 * math.sqrt(coverage * (1 - coverage) / n)
+    log = model.log.frame()
+    ever = at_start | set(log.loc[(log["kind"] == "state") & log["service"].isin(CARE_HOMES),
+                                  "person"])
+    never = [i for i in range(pop.n) if i not in ever]
+    assert len(never) > 1000 and pd.isna(draws[never]).all()
 
 
 @pytest.mark.parametrize("name", shipped_config_names())
