@@ -17,6 +17,7 @@ Charging rules (DOMAIN.md section 6):
   self-funder price (``self_funder_price_ratio`` x the LA rate); the NHS pays Funded Nursing
   Care for every nursing resident and the whole fee under Continuing Healthcare (CHC); an
   interim place is free to the person until the decision;
+* enhanced health in care homes is a yearly price per covered bed, paid by the NHS;
 * who pays for a publicly funded service is the funding arrangement's business
   (:meth:`sim.funding.FundingRules.payer`): a commissioner, the pool or an integrated provider.
 
@@ -246,6 +247,15 @@ class Billing:
         daily = places * n.team_cost_gbp_per_year / max(n.caseload_per_team, 1) / YEAR
         for view in ("cash", "resource"):
             self.ledger.open(self.env.now, -1, "case_management", "community", payer, view, daily)
+
+    def care_home_support(self, beds: float) -> None:
+        """Enhanced health in care homes for ``beds`` covered beds: a yearly price per bed, paid
+        by the NHS as a block (cash and resource; the PCN DES and the MDT's time are NHS
+        money outside any pool or capitation)."""
+        daily = beds * self.cfg.care_home_support.cost_per_bed_per_year_gbp / YEAR
+        for view in ("cash", "resource"):
+            self.ledger.open(self.env.now, -1, "care_home_support", "residential", "nhs", view,
+                             daily)
 
     def neighbourhood_teams(self, teams: int) -> None:
         """The zone teams' block contract, paid by whoever pays for community nursing."""

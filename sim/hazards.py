@@ -3,8 +3,11 @@
 Published rates are population averages within each age band, so the multipliers (frailty,
 living alone, readmission window, unmet need) are normalised within each band at the start,
 and channels with their own rates (care-home residents, in-hospital deaths) are taken out of
-the band total before the community rate is set. :class:`Hazards` turns a person's columns
-into their four rates; :mod:`sim.hazard_clocks` turns rates into events.
+the band total before the community rate is set. The residents' rates taken out are the
+configured ones, without enhanced health in care homes: the support (:mod:`sim.care_home_support`)
+then cuts a covered resident's own rate, so it removes crises rather than moving them to people
+at home. :class:`Hazards` turns a person's columns into their four rates;
+:mod:`sim.hazard_clocks` turns rates into events.
 """
 
 from __future__ import annotations
@@ -112,6 +115,11 @@ class Hazards:
                              for f in range(4)] for b in range(3)]
         self._care_home_crisis = {RESIDENTIAL: c.residential_rate_per_year / YEAR / (1 - avoid),
                                   NURSING: c.nursing_rate_per_year / YEAR / (1 - avoid)}
+        # enhanced health in care homes (sim.care_home_support): a covered resident's rate
+        support = self.cfg.care_home_support
+        self._support_coverage = support.coverage
+        self._supported_crisis = {s: rate * (1 - support.crisis_reduction)
+                                  for s, rate in self._care_home_crisis.items()}
         self._up = [[float(self.onset[b]) if f == 0 else (fr.worsen_per_year / YEAR
                      if f < 3 else 0.0) for f in range(4)] for b in range(3)]
         self._down = [fr.improve_per_year / YEAR if f > 0 else 0.0 for f in range(4)]
@@ -149,9 +157,9 @@ class Hazards:
 
         Crisis: community people at home (normalised band x frailty x living alone x unmet
         need x readmission window x case management) and care-home residents (their own
-        rates). Death: community people (care homes and hospitals have their own routes).
-        Need: a home-care referral for someone at home; a care-home referral or the end of the
-        package for a client.
+        rates, cut for a resident of a supported home). Death: community people (care homes
+        and hospitals have their own routes). Need: a home-care referral for someone at home;
+        a care-home referral or the end of the package for a client.
         """
         s, b, f = pop.state[i], pop.band[i], pop.frailty[i]
         frailty = self._up[b][f] + self._down[f]
@@ -175,6 +183,8 @@ class Hazards:
         if s == REABLEMENT:
             return 0.0, self._death_base[b][f], frailty, 0.0
         if s == RESIDENTIAL or s == NURSING:
+            if pop.care_home_support_draw[i] < self._support_coverage:   # NaN: not drawn
+                return self._supported_crisis[s], 0.0, frailty, 0.0
             return self._care_home_crisis[s], 0.0, frailty, 0.0
         return 0.0, 0.0, frailty, 0.0
 

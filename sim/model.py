@@ -17,7 +17,7 @@ import gc
 
 import numpy as np
 
-from . import community_care, hospital, placements, start, start_choice
+from . import care_home_support, community_care, hospital, placements, start, start_choice
 from .billing import Billing
 from .care_market import CarerWorkforce
 from .clock import Clock
@@ -198,6 +198,7 @@ class Model:
             self.billing.fund_governance()
         self.billing.intermediate_care_block(self.cfg.intermediate_care.beds)
         self.billing.frailty_unit(self.cfg.frailty_unit.assessments_per_day)
+        care_home_support.start(ctx)
 
     def _entrants(self):
         """Yearly entry cohorts at min age, arriving evenly through each year."""

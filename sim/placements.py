@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from . import localities
+from . import care_home_support, localities
 from .billing import Fees
 from .context import RunContext
 from .decisions import FeePlan, care_home_fees, home_care_fees
@@ -108,6 +108,7 @@ def start_care_home(ctx: RunContext, i: int, nursing: bool, source: str | None,
         ctx.log.record(env.now, i, "care_home_admission", "care_home", detail=source)
     state = NURSING if nursing else RESIDENTIAL
     pop.care_home_kind[i] = state
+    care_home_support.enrol(ctx, i)     # before the move sets the resident's crisis hazard
     ctx.people.move(i, state)
     pop.care_home_since[i] = env.now - elapsed_days
     fees = funding.fees if funding is not None else care_home_fees(ctx, i)

@@ -107,6 +107,7 @@ class Population:
         ("case_managed", np.bool_, False),   # on a neighbourhood team's caseload
         ("zone", np.int16, -1),               # neighbourhood zone, drawn when first needed
         ("locality_draw", np.float64, math.nan),  # area of the place (sim.localities), ditto
+        ("care_home_support_draw", np.float64, math.nan),  # sim.care_home_support, at entry
         # journey facts (see sim.people, sim.placements)
         ("in_bed_since", np.float64, math.nan),          # in an acute bed since (NaN: not)
         ("last_discharge", np.float64, -math.inf),       # last left an acute bed at

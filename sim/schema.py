@@ -7,7 +7,7 @@ field-activity test uses to show the field changes some output. The run and the 
 (population, frailty, crises, deaths) live here with :class:`Scenario`; the care services in
 :mod:`sim.schema_care`, their market's churn in :mod:`sim.schema_market`; budgets, the funding
 arrangement, savings and unit costs in :mod:`sim.schema_money`; where the run starts in
-:mod:`sim.schema_start`; the levers of integrated care (harm from delay) in
+:mod:`sim.schema_start`; the levers of integrated care (harm from delay, care-home support) in
 :mod:`sim.schema_levers`; the utilities of the outcome measures in :mod:`sim.schema_outcomes`.
 Loading, overrides and error messages live in :mod:`sim.config`.
 """
@@ -45,7 +45,7 @@ from .schema_care import (
     Neighbourhood,
     Pathways,
 )
-from .schema_levers import DelayHarm, FrailtyUnit
+from .schema_levers import CareHomeSupport, DelayHarm, FrailtyUnit
 from .schema_market import CareHomeMarket, HomeCareMarket, ReablementTeams
 from .schema_money import Budgets, Costs, Funding, Savings
 from .schema_outcomes import Outcomes
@@ -146,11 +146,14 @@ class Crisis(Section):
         8.0, "Crisis hazard ratio inside the readmission window; set so the 30-day readmission "
         "share is ~15% (Ssentif 2010/11)." + RATIO_NOTE, probe=1.0)
     residential_rate_per_year: Rate = field(
-        1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf)."
-              + RATE_NOTE,
+        1.04, "Emergency admissions per resident-year, residential homes (BMJ Qual Saf), "
+        "WITHOUT enhanced health in care homes (measured before the 2020 rollout): a covered "
+        "resident's rate is cut by care_home_support.crisis_reduction." + RATE_NOTE,
         probe=2.0)
     nursing_rate_per_year: Rate = field(
-        0.87, "Emergency admissions per resident-year, nursing homes (BMJ Qual Saf)." + RATE_NOTE,
+        0.87, "Emergency admissions per resident-year, nursing homes (BMJ Qual Saf), WITHOUT "
+        "enhanced health in care homes: a covered resident's rate is cut by "
+        "care_home_support.crisis_reduction." + RATE_NOTE,
         probe=2.0)
     winter_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = field(
         0.12, "Extra crisis hazard in December-March relative to other months (+12%, [m]); the "
@@ -235,6 +238,8 @@ class Scenario(Section):
                                   description="Harm from waiting in a bed once medically fit.")
     frailty_unit: FrailtyUnit = Field(default_factory=FrailtyUnit,
                                       description="Frailty assessment at the front door.")
+    care_home_support: CareHomeSupport = Field(
+        default_factory=CareHomeSupport, description="Enhanced health in care homes (EHCH).")
     start: Start = Field(default_factory=Start,
                          description="Where the run starts: prevalence or today's snapshot.")
     outcomes: Outcomes = Field(default_factory=Outcomes,

@@ -4,6 +4,7 @@ an arrangement only decides what a place can deploy.
 
 * :class:`DelayHarm` - harm from waiting in a hospital bed once medically fit.
 * :class:`FrailtyUnit` - frailty assessment at the hospital's front door.
+* :class:`CareHomeSupport` - enhanced health in care homes (EHCH): fewer residents' crises.
 """
 
 from __future__ import annotations
@@ -92,3 +93,39 @@ class FrailtyUnit(Section):
         150.0, "Cost of one daily assessment slot, paid as a block by the acute payer whether "
         "used or not (the team's geriatrician, nurse and therapist time; [e] 100-300)."
         + UNIT_GBP_NOTE, probe=300.0, moves="spending")
+
+
+EHCH_SOURCES = (
+    " Sources (Improvement Analytics Unit, Health Foundation / NHS England, matched controls): "
+    "Rushcliffe (Principia) 2017, 23% fewer emergency admissions; Nottingham City 2019, 18% "
+    "fewer (residential homes 34%, nursing homes no clear change); Wakefield 2019, no "
+    "conclusive change overall (27% fewer potentially avoidable admissions); Sutton 2019, no "
+    "strong evidence either way (weak signs of more admissions in nursing homes). Not found: "
+    "an evaluation of the national 2020 rollout.")
+
+
+class CareHomeSupport(Section):
+    """Enhanced health in care homes (EHCH): a named GP/PCN clinical lead, a weekly
+    multidisciplinary home round, medicines review, falls and hydration work. A resident whose
+    home gets it has fewer crises; the crisis rates in ``crisis`` are the rates without it."""
+
+    coverage: Probability = field(
+        0.5, "Share of care-home beds whose home gets the enhanced support (DEPLOYMENT). Every "
+        "home has been aligned to a PCN since 2020 (Network Contract DES; NHS England EHCH "
+        "framework v3, 2023), but whether the weekly MDT round and the 7-day assessment are "
+        "delivered is not collected centrally (parliamentary answer 51753, Sept 2022) and "
+        "surveys find it varies (Warmoth & Goodman 2022): [e] 0.3-0.8. Each resident's home is "
+        "covered or not by a stable draw at care-home entry.", probe=1.0)
+    crisis_reduction: Probability = field(
+        0.10, "Relative cut in a covered resident's crisis rate (EFFECT; [e] 0-0.23: the "
+        "vanguard evaluations range from no change to 23% fewer emergency admissions). No "
+        "separate effect on deaths: Rushcliffe's residents were as likely to die outside "
+        "hospital as their controls and Sutton's mortality was the same, so deaths change only "
+        "through fewer admissions." + EHCH_SOURCES, probe=0.5,
+        probe_with={"care_home_support.coverage": 1.0}, evidence=(0.0, 0.23))
+    cost_per_bed_per_year_gbp: UnitGbp = field(
+        350.0, "Yearly cost of the support per covered bed, paid by the NHS (DEPLOYMENT price): "
+        "the PCN DES pays £120 per bed a year (from October 2020; Pulse 2020) plus the MDT's "
+        "time, for which no published figure was found ([e] £100-£400 a bed: a weekly round of "
+        "~3 staff-hours for a ~40-bed home). [e] £200-£600." + UNIT_GBP_NOTE,
+        probe=1000.0, probe_with={"care_home_support.coverage": 1.0}, moves="spending")
