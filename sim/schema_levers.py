@@ -64,7 +64,7 @@ class CareHomeDecision(Section):
     pathway-2 discharge."""
 
     assess_outside_hospital_share: Probability = field(
-        0.0, "DEPLOYMENT: share of would-be pathway-3 discharges (a first care-home placement "
+        0.1, "DEPLOYMENT: share of would-be pathway-3 discharges (a first care-home placement "
         "from an acute bed) sent instead to an intermediate-care bed and assessed there for a "
         "care home at the end of the stay ([e], today's typical provision 0.05-0.25: the 2022 "
         "discharge-to-assess guidance aims for almost all, practice is partial and most "
@@ -80,4 +80,5 @@ class CareHomeDecision(Section):
         "extra risk is modelled: deaths in the stay follow intermediate_care.outcome_split, as "
         "for any stay (no study found excess deaths or readmissions from assessing outside "
         "hospital)." + CARE_HOME_DECISION_SOURCES, probe=0.9,
-        probe_with={"care_home_decision.assess_outside_hospital_share": 0.9})
+        probe_with={"care_home_decision.assess_outside_hospital_share": 1.0,
+                    "pathways.split_by_frailty": [[0.6, 0.28, 0.02, 0.1]] * 4})
