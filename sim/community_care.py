@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import simpy
 
-from . import placements
+from . import care_home_decision, placements
 from .billing import Fees
 from .context import RunContext
 from .decisions import (
@@ -67,9 +67,11 @@ def reablement_episode(ctx: RunContext, i: int, duration: float | None = None):
 
 
 def intermediate_care_stay(ctx: RunContext, i: int, step_up: bool, has_bed: bool = False,
-                           stay: float | None = None):
+                           stay: float | None = None, assess_for_care_home: bool = False):
     """An intermediate-care bed stay (step-up from home or step-down from hospital);
-    ``stay``: the days left of a stay under way at a snapshot start."""
+    ``stay``: the days left of a stay under way at a snapshot start. ``assess_for_care_home``:
+    a would-be care-home placement, whose long-term decision is made at the end of the stay
+    (:func:`sim.care_home_decision.decide_after_interim`) instead of by the outcome split."""
     env, ic, streams = ctx.env, ctx.cfg.intermediate_care, ctx.streams
     holding = Holding(env, ctx.occupancy)
     if not has_bed:
@@ -92,16 +94,20 @@ def intermediate_care_stay(ctx: RunContext, i: int, step_up: bool, has_bed: bool
             ctx.journeys.finish(i)
             ctx.die(i)
             return
-        if outcome in (1, 2):
-            service = "home_care" if outcome == 1 else "care_home"
-            fees = care_home_fees(ctx, i) if service == "care_home" else \
-                Fees(ctx.rules.payer("home_care"))
-            fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
+        if assess_for_care_home or outcome in (1, 2):
+            if assess_for_care_home:
+                service, funding = yield from care_home_decision.decide_after_interim(ctx, i)
+            else:
+                service = "home_care" if outcome == 1 else "care_home"
+                fees = care_home_fees(ctx, i) if service == "care_home" else \
+                    Fees(ctx.rules.payer("home_care"))
+                fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
+                funding = FeePlan(fees)
             yield holding.acquire(*placements.capacity_for(ctx, i, service))
             placements.keep(ctx, i, holding, service)
             leave_bed()
             ctx.journeys.finish(i)
-            _start(ctx, i, service, fees, source="ic")
+            _start(ctx, i, service, funding, source="ic")
             return
         leave_bed()
         ctx.journeys.finish(i)
@@ -111,14 +117,14 @@ def intermediate_care_stay(ctx: RunContext, i: int, step_up: bool, has_bed: bool
         holding.release_all()
 
 
-def _start(ctx: RunContext, i: int, service: str, fees: Fees, source: str) -> None:
+def _start(ctx: RunContext, i: int, service: str, funding: FeePlan, source: str) -> None:
     """Start the long-term care a decision and capacity allow (home care or a care home)."""
     if service == "home_care":
-        placements.start_home_care(ctx, i, fees=fees)
+        placements.start_home_care(ctx, i, fees=funding.fees)
     else:
-        placements.start_care_home(ctx, i, nursing=placements.needs_nursing(ctx, i, fees),
-                                   source=source,
-                                   funding=FeePlan(fees))
+        placements.start_care_home(ctx, i, nursing=placements.needs_nursing(ctx, i,
+                                                                            funding.fees),
+                                   source=source, funding=funding)
 
 
 def new_care_need(ctx: RunContext, i: int) -> None:
@@ -164,7 +170,7 @@ def community_care_request(ctx: RunContext, i: int, service: str, assessed: bool
                        detail="handback" if decided else "")
         if service == "care_home":
             placements.end_home_care(ctx, i)    # a client moving into a care home
-        _start(ctx, i, service, fees, source="community")
+        _start(ctx, i, service, FeePlan(fees), source="community")
     except simpy.Interrupt:
         holding.release_all()
 

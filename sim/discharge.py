@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 from typing import NamedTuple
 
-from . import placements
+from . import care_home_decision, placements
 from .context import RunContext
 from .decisions import (
     FeePlan,
@@ -35,13 +35,16 @@ class DischargeDecision(NamedTuple):
 
     ``destination`` is one of :data:`sim.hospital.ARRIVALS`; ``funding`` holds the fees of a
     package or care-home place (with any pending dispute switch); ``interim`` marks a discharge
-    to assess (interim funding, assessed after leaving).
+    to assess (interim funding, assessed after leaving); ``assess_for_care_home`` a would-be
+    care-home placement sent to an intermediate-care bed, where the long-term decision is made
+    (:mod:`sim.care_home_decision`).
     """
 
     pathway: int
     destination: str
     funding: FeePlan | None = None
     interim: bool = False
+    assess_for_care_home: bool = False
 
 
 def choose_pathway(ctx: RunContext, i: int) -> int:
@@ -89,6 +92,12 @@ def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
     escalate_at = env.now + (ctx.streams.person_exponential("deconditioning", i, 1 / rate)
                              if rate > 0 else math.inf)
     service = plan.service if plan is not None else service_for(ctx, i, pathway, had_package)
+    assessed_outside = care_home_decision.assess_outside_hospital(ctx, i, service)
+    if assessed_outside:        # an intermediate-care bed first (sim.care_home_decision)
+        pathway, service = 2, "intermediate_care"
+        if plan is not None:
+            plan.cancel()
+            plan = None
     while True:
         if service in (None, "community_nursing"):
             yield from ready_to_leave(ctx, i)
@@ -137,7 +146,9 @@ def discharge_process(ctx: RunContext, i: int, pathway: int, had_package: bool,
             ctx.people.set_delay(i, "choice", "patient")
             yield env.timeout(chosen_at - env.now)
         yield from ready_to_leave(ctx, i, service)
-        return DischargeDecision(pathway, service, funding, interim=to_assess and long_term)
+        return DischargeDecision(pathway, service, funding, interim=to_assess and long_term,
+                                 assess_for_care_home=assessed_outside
+                                 and service == "intermediate_care")
 
 
 def care_home_choice_days(ctx: RunContext, i: int) -> float:

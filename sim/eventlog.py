@@ -33,6 +33,11 @@ KINDS = {
     "delay_harm": "service 'frailty' (left hospital a level frailer; value = delayed days) or "
                   "'death' (an excess death from delay, just before its death record)",
     "care_home_admission": "permanent placement; detail = source (hospital, ic, community)",
+    "care_home_decision": "a would-be care-home placement from an acute bed decided after an "
+                          "intermediate-care stay: detail 'diverted' (service "
+                          "'intermediate_care', at the discharge process) or 'assessed' "
+                          "(service = the decision, 'home_care' or 'care_home', at the stay's "
+                          "end)",
     "crisis_avoided": "service = route (urgent_response, step_up_bed, frailty_unit)",
     "frailty_assessment": "the front-door frailty team assessed a person in crisis; service "
                           "'home' (sent home the same day) or 'admitted'",

@@ -276,8 +276,8 @@ def _home_care(ctx: RunContext, i: int, decision: DischargeDecision, holding) ->
 
 def _intermediate_care(ctx: RunContext, i: int, decision, holding) -> None:
     holding.keep(ctx.services.ic_beds)
-    ctx.journeys.start(i, community_care.intermediate_care_stay(ctx, i, step_up=False,
-                                                                has_bed=True))
+    ctx.journeys.start(i, community_care.intermediate_care_stay(
+        ctx, i, step_up=False, has_bed=True, assess_for_care_home=decision.assess_for_care_home))
 
 
 def _care_home(ctx: RunContext, i: int, decision: DischargeDecision, holding) -> None:

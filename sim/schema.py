@@ -7,7 +7,8 @@ field-activity test uses to show the field changes some output. The run and the 
 (population, frailty, crises, deaths) live here with :class:`Scenario`; the care services in
 :mod:`sim.schema_care`, their market's churn in :mod:`sim.schema_market`; budgets, the funding
 arrangement, savings and unit costs in :mod:`sim.schema_money`; where the run starts in
-:mod:`sim.schema_start`; the levers of integrated care (harm from delay, care-home support) in
+:mod:`sim.schema_start`; the levers of integrated care (harm from delay, front-door frailty
+assessment, care-home support, where the care-home decision is made) in
 :mod:`sim.schema_levers`; the utilities of the outcome measures in :mod:`sim.schema_outcomes`.
 Loading, overrides and error messages live in :mod:`sim.config`.
 """
@@ -45,7 +46,7 @@ from .schema_care import (
     Neighbourhood,
     Pathways,
 )
-from .schema_levers import CareHomeSupport, DelayHarm, FrailtyUnit
+from .schema_levers import CareHomeDecision, CareHomeSupport, DelayHarm, FrailtyUnit
 from .schema_market import CareHomeMarket, HomeCareMarket, ReablementTeams
 from .schema_money import Budgets, Costs, Funding, Savings
 from .schema_outcomes import Outcomes
@@ -240,6 +241,8 @@ class Scenario(Section):
                                       description="Frailty assessment at the front door.")
     care_home_support: CareHomeSupport = Field(
         default_factory=CareHomeSupport, description="Enhanced health in care homes (EHCH).")
+    care_home_decision: CareHomeDecision = Field(
+        default_factory=CareHomeDecision, description="Where the care-home decision is made.")
     start: Start = Field(default_factory=Start,
                          description="Where the run starts: prevalence or today's snapshot.")
     outcomes: Outcomes = Field(default_factory=Outcomes,

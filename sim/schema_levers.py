@@ -5,6 +5,8 @@ an arrangement only decides what a place can deploy.
 * :class:`DelayHarm` - harm from waiting in a hospital bed once medically fit.
 * :class:`FrailtyUnit` - frailty assessment at the hospital's front door.
 * :class:`CareHomeSupport` - enhanced health in care homes (EHCH): fewer residents' crises.
+* :class:`CareHomeDecision` - where the care-home decision is made: assessed after an
+  intermediate-care stay instead of in an acute bed.
 """
 
 from __future__ import annotations
@@ -129,3 +131,46 @@ class CareHomeSupport(Section):
         "time, for which no published figure was found ([e] £100-£400 a bed: a weekly round of "
         "~3 staff-hours for a ~40-bed home). [e] £200-£600." + UNIT_GBP_NOTE,
         probe=1000.0, probe_with={"care_home_support.coverage": 1.0}, moves="spending")
+
+
+CARE_HOME_DECISION_SOURCES = (
+    " Sources: DHSC Hospital discharge and community support guidance (2022, updated 2024: "
+    "discharge to assess; a first care-home placement straight from an acute bed only 'in rare "
+    "circumstances', pathway 3 expected to be ~1% of discharges and pathway 2 ~4%); Newton "
+    "Europe for the LGA Better Care Support Programme, 'People first, manage what matters' "
+    "(2019; 14 systems, 10,400 beds: 32-54% of delayed people were discharged to a setting not "
+    "matched to their needs, 92% of those to more intensive care than they needed); ADASS "
+    "Autumn Survey (82% of directors saw short-term care-home stays after a hospital discharge "
+    "become permanent); Healthwatch East Sussex 2025 (most people placed in discharge-to-assess "
+    "care-home beds stayed long term); Thistlethwaite 2011, King's Fund (Torbay: care-home use "
+    "fell as intermediate care grew). No controlled study gives the share of would-be pathway-3 "
+    "discharges who avoid a care home after an interim stay, hence the [e] range.")
+
+
+class CareHomeDecision(Section):
+    """Where the care-home decision is made: a share of people who would be placed in a care
+    home straight from an acute bed go instead to an intermediate-care bed (pathway 2), and
+    their long-term needs are assessed at the end of that stay, where some turn out able to
+    go home with a package. They use (and wait for) the same intermediate-care beds as any
+    pathway-2 discharge."""
+
+    assess_outside_hospital_share: Probability = field(
+        0.1, "DEPLOYMENT: share of would-be pathway-3 discharges (a first care-home placement "
+        "from an acute bed) sent instead to an intermediate-care bed and assessed there for a "
+        "care home at the end of the stay ([e], today's typical provision 0.05-0.25: the 2022 "
+        "discharge-to-assess guidance aims for almost all, practice is partial and most "
+        "pathway-3 discharges still go straight to a care home). A share, 0-1."
+        + CARE_HOME_DECISION_SOURCES, probe=0.9)
+    avoided_care_home_share: Probability = field(
+        0.3, "EFFECT: of the people assessed at the end of the intermediate-care stay (those "
+        "who did not die in it), the share who then go home with a home-care package rather "
+        "than to a care home ([e], 0.15-0.45: Newton Europe found a third to a half of delayed "
+        "people were placed in more intensive care than they needed; most discharge-to-assess "
+        "care-home placements become permanent). The rest are assessed for a care home (CHC, "
+        "assessments, funding decision) and wait for a place in the intermediate-care bed. No "
+        "extra risk is modelled: deaths in the stay follow intermediate_care.outcome_split, as "
+        "for any stay (no study found excess deaths or readmissions from assessing outside "
+        "hospital)." + CARE_HOME_DECISION_SOURCES, probe=0.9,
+        probe_with={"care_home_decision.assess_outside_hospital_share": 1.0,
+                    "pathways.split_by_frailty": [[0.6, 0.28, 0.02, 0.1]] * 4},
+        evidence=(0.15, 0.45))

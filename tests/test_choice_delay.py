@@ -41,7 +41,11 @@ NO_OTHER_WAITS = {"care_homes__weekend_admission_ratio": 1.0,
                   # the market mechanisms neutral and no discharge planned from admission: a
                   # choice made before medically fit, or behind a declined offer, is no delay
                   # (their own tests: tests/test_care_market.py, tests/test_discharge_planning.py)
-                  **ISOLATED}
+                  **ISOLATED,
+                  # every would-be placement decided in hospital: one diverted to this small
+                  # place's few intermediate-care beds waits there, then deconditions onto a
+                  # care home with weeks of delay (tests/test_care_home_decision.py)
+                  "care_home_decision__assess_outside_hospital_share": 0.0}
 
 
 def _choosing_context(**overrides):

@@ -56,6 +56,7 @@ EVERY_LEVER = {  # a pool that pays for acute beds, with every lever on, squeeze
     "savings__reinvest_in": "prevention", "savings__reinvest_lag_days": 30.0,
     "assessment__discharge_to_assess": ["reablement", "home_care", "care_home"],
     "decision__package_change_without_referral": True, "budgets__la_yearly_change": -0.05,
+    "care_home_decision__assess_outside_hospital_share": 0.8,
 }
 
 
