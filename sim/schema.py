@@ -45,7 +45,7 @@ from .schema_care import (
     Neighbourhood,
     Pathways,
 )
-from .schema_levers import DelayHarm
+from .schema_levers import DelayHarm, EndOfLife
 from .schema_market import CareHomeMarket, HomeCareMarket, ReablementTeams
 from .schema_money import Budgets, Costs, Funding, Savings
 from .schema_outcomes import Outcomes
@@ -233,6 +233,8 @@ class Scenario(Section):
     costs: Costs = Field(default_factory=Costs, description="Unit costs (2024/25 prices).")
     delay_harm: DelayHarm = Field(default_factory=DelayHarm,
                                   description="Harm from waiting in a bed once medically fit.")
+    end_of_life: EndOfLife = Field(default_factory=EndOfLife,
+                                   description="The last phase of life and fast-track CHC.")
     start: Start = Field(default_factory=Start,
                          description="Where the run starts: prevalence or today's snapshot.")
     outcomes: Outcomes = Field(default_factory=Outcomes,

@@ -100,6 +100,7 @@ class Services:
             self.care_home_beds = CareHomeBeds(env, "care_home_beds", ch.beds, *market)
         self.urgent_response = Capacity(env, "urgent_response",
                                         cfg.avoidance.urgent_response_slots)
+        self.end_of_life = Capacity(env, "end_of_life", cfg.end_of_life.slots)
         self.teams = {
             "nhs": simpy.Resource(env, capacity=cfg.assessment.nhs_assessors),
             "la": simpy.Resource(env, capacity=cfg.assessment.la_social_workers),
