@@ -76,8 +76,9 @@ class EndOfLife(Section):
     recognised_share: Probability = field(
         0.5, "EFFECT. Share of community deaths preceded by a recognised end-of-life phase "
         "(the death clock's ring starts the phase instead; the person dies at its end). 0 turns "
-        "the phase off ([e], 0.3-0.7: ~75% of deaths follow an illness where palliative care "
-        "could help, Murtagh et al. 2014; fewer are recognised)." + END_OF_LIFE_SOURCES,
+        "the phase off ([e], 0.3-0.7: 63-82% of deaths in England need palliative care, "
+        "Murtagh et al. 2014, Palliative Medicine; ~75%, Etkind et al. 2017; only a minority "
+        "are recognised and receive it)." + END_OF_LIFE_SOURCES,
         probe=0.9)
     phase_mean_days: Days = field(
         90.0, "EFFECT. Mean length of the phase, days (exponential; [e], 30-180: fast-track "
