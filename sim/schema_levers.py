@@ -107,7 +107,7 @@ class EndOfLife(Section):
         20, "DEPLOYMENT. People the community end-of-life teams (palliative care at home, "
         "hospice at home) hold on their caseload at once; a person recognised while a place is "
         "free (or at a later crisis) keeps it to the end of the phase. Today's typical "
-        "provision [e]: 20 for 300,000 people, about a third of the ~65 phases running at once "
+        "provision [e]: 20 for 300,000 people, about a third of the 50-65 phases running at once "
         "at the default (Marie Curie nursing reaches ~28,000 people a year in the UK, ~5% of "
         "deaths; hospice-at-home cover varies widely). At most 10,000.",
         probe=0, ge=0, le=10_000)
