@@ -95,7 +95,7 @@ def treated_at_home(ctx: RunContext, i: int) -> bool:
     if not ctx.streams.person_bernoulli("end_of_life_home", i,
                                         ctx.cfg.end_of_life.home_share):
         return False
-    ctx.log.record(ctx.env.now, i, "crisis_avoided", "end_of_life")
+    ctx.log.record(ctx.env.now, i, "end_of_life", "crisis_at_home")
     return True
 
 

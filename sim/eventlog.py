@@ -31,12 +31,13 @@ KINDS = {
     "death": "service = state at death; value 1 for an excess death from delay harm (left out "
              "of the yearly mortality review), 2 for a death in a last phase of life (counted "
              "as the community death clock's), else 0; detail = age band",
-    "end_of_life": "service 'recognised' (a last phase of life begins); value = its length, "
-                   "days; detail 'fast_track' with fast-track CHC, else ''",
+    "end_of_life": "service 'recognised' (a last phase of life begins; value = its length, "
+                   "days; detail 'fast_track' with fast-track CHC, else '') or "
+                   "'crisis_at_home' (the end-of-life team handled a crisis at home)",
     "delay_harm": "service 'frailty' (left hospital a level frailer; value = delayed days) or "
                   "'death' (an excess death from delay, just before its death record)",
     "care_home_admission": "permanent placement; detail = source (hospital, ic, community)",
-    "crisis_avoided": "service = route (urgent_response, step_up_bed, end_of_life)",
+    "crisis_avoided": "service = route (urgent_response, step_up_bed)",
     "pathway_escalation": "a delayed patient deconditioned; value = new pathway",
     "chc_dispute": "value = days to resolve; detail 'eligible' or 'not_eligible'",
     "rationed": "a funding decision held back by rationing; service, payer; detail 'waiting' "

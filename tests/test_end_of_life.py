@@ -87,10 +87,10 @@ def test_hospital_death_share_falls_with_end_of_life_capacity():
     sd = math.sqrt(p * (1 - p) * (1 / counts[0] + 1 / counts[1]))
     assert shares[0] - shares[1] > 3 * sd, (shares, counts, sd)
     assert _kpi(none, "hospital_death_share") > _kpi(ample, "hospital_death_share")
-    home = ample.events[(ample.events.kind == "crisis_avoided")
-                        & (ample.events.service == "end_of_life")]
-    assert len(home) > 0 and not ((none.events.kind == "crisis_avoided")
-                                  & (none.events.service == "end_of_life")).any()
+    home = ample.events[(ample.events.kind == "end_of_life")
+                        & (ample.events.service == "crisis_at_home")]
+    assert len(home) > 0 and not ((none.events.kind == "end_of_life")
+                                  & (none.events.service == "crisis_at_home")).any()
 
 
 def test_one_place_holds_one_person_at_a_time():
@@ -98,7 +98,7 @@ def test_one_place_holds_one_person_at_a_time():
     from their first crisis at home to their death, no two overlap."""
     res = _run(years=2.0, end_of_life__slots=1, **STRONG)
     ev = res.events
-    home = ev[(ev.kind == "crisis_avoided") & (ev.service == "end_of_life")]
+    home = ev[(ev.kind == "end_of_life") & (ev.service == "crisis_at_home")]
     first = home.groupby("person").time_days.min()
     deaths = ev[ev.kind == "death"].set_index("person").time_days
     horizon = _horizon(res.config)
@@ -141,7 +141,7 @@ def test_deaths_in_the_phase_are_left_to_the_community_clock_by_the_review():
     so the yearly review does not take it out of the community deaths."""
     res = _run(years=1.0, **STRONG)
     ev = res.events
-    recognised = set(ev[ev.kind == "end_of_life"].person)
+    recognised = set(ev[(ev.kind == "end_of_life") & (ev.service == "recognised")].person)
     deaths = ev[ev.kind == "death"]
     marked = deaths[deaths.value == END_OF_LIFE_DEATH]
     assert set(marked.person) <= recognised
