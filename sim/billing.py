@@ -163,6 +163,25 @@ class Billing:
         self._open(i, "intermediate_care", "community", self.rules.payer("intermediate_care"),
                    "resource", self.cfg.intermediate_care.bed_day_cost_gbp)
 
+    # --- end of life -----------------------------------------------------------------------
+    def fast_track_chc(self, i: int) -> None:
+        """Fast-track NHS Continuing Healthcare for a last phase of life: a package at home
+        paid in full by whoever pays for CHC, by the week, until the person dies."""
+        rate = self.cfg.end_of_life.fast_track_week_gbp / DAYS_PER_WEEK
+        payer = self.rules.payer("chc")
+        self._open(i, "chc_fast_track", "community", payer, "cash", rate)
+        self._open(i, "chc_fast_track", "community", payer, "resource", rate)
+
+    def end_of_life_block(self, slots: int) -> None:
+        """The community end-of-life teams' caseload places, a block paid by whoever pays
+        for community nursing (cash and resource)."""
+        if slots:
+            daily = slots * self.cfg.end_of_life.slot_cost_gbp_per_year / YEAR
+            payer = self.rules.payer("community_nursing")
+            for view in ("cash", "resource"):
+                self.ledger.open(self.env.now, -1, "end_of_life", "community", payer, view,
+                                 daily)
+
     # --- home care ---------------------------------------------------------------------------
     def home_care(self, i: int, hours_per_week: float, fees: Fees) -> None:
         """A package's cost episodes: resource use, and cash split between payer and client."""

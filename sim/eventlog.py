@@ -29,7 +29,11 @@ KINDS = {
     "discharge": "service = destination; payer of the package or place it leads to ('' if "
                  "none); value = days from medically fit to leaving; detail = pathway 0-3",
     "death": "service = state at death; value 1 for an excess death from delay harm (left out "
-             "of the yearly mortality review), else 0; detail = age band",
+             "of the yearly mortality review), 2 for a death in a last phase of life (counted "
+             "as the community death clock's), else 0; detail = age band",
+    "end_of_life": "service 'recognised' (a last phase of life begins; value = its length, "
+                   "days; detail 'fast_track' with fast-track CHC, else '') or "
+                   "'crisis_at_home' (the end-of-life team handled a crisis at home)",
     "delay_harm": "service 'frailty' (left hospital a level frailer; value = delayed days) or "
                   "'death' (an excess death from delay, just before its death record)",
     "care_home_admission": "permanent placement; detail = source (hospital, ic, community)",

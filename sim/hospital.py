@@ -1,6 +1,7 @@
 """The hospital: a crisis, an emergency admission, treatment, and leaving for the next place.
 
-* :func:`crisis` - handled at home by urgent community response or in a step-up
+* :func:`crisis` - handled at home by the community end-of-life team in a last phase of life
+  (:mod:`sim.end_of_life`), by urgent community response or in a step-up
   intermediate-care bed when the arrangement gives community teams direct access
   (``avoidance.*``) and capacity is free; a frail person may be assessed by the front-door
   frailty team and sent home the same day (:mod:`sim.frailty_unit`); otherwise an emergency
@@ -23,7 +24,7 @@ from collections.abc import Callable
 
 import simpy
 
-from . import community_care, delay_harm, frailty_unit, placements
+from . import community_care, delay_harm, end_of_life, frailty_unit, placements
 from .context import RunContext
 from .decisions import assess
 from .discharge import DischargeDecision, choose_pathway, discharge_process, ready_to_leave
@@ -43,6 +44,8 @@ from .services import Holding
 # --- crisis ------------------------------------------------------------------------------------
 def crisis(ctx: RunContext, i: int) -> None:
     """A crisis: handled in the community if avoidance applies, otherwise an admission."""
+    if end_of_life.treated_at_home(ctx, i):     # a last phase of life, on the team's caseload
+        return
     a, streams, services = ctx.cfg.avoidance, ctx.streams, ctx.services
     state = int(ctx.pop.state[i])
     if a.direct_access and streams.person_bernoulli("avoidance", i, a.share):

@@ -17,7 +17,15 @@ import gc
 
 import numpy as np
 
-from . import care_home_support, community_care, hospital, placements, start, start_choice
+from . import (
+    care_home_support,
+    community_care,
+    end_of_life,
+    hospital,
+    placements,
+    start,
+    start_choice,
+)
 from .billing import Billing
 from .care_market import CarerWorkforce
 from .clock import Clock
@@ -25,6 +33,7 @@ from .config import Scenario
 from .context import RunContext
 from .costs import Ledger
 from .delay_harm import EXCESS_DEATH
+from .end_of_life import END_OF_LIFE_DEATH
 from .engine import Engine
 from .eventlog import EventLog
 from .fund import FundYear
@@ -69,11 +78,12 @@ def other_deaths_by_band(deaths: list[tuple], since: float) -> np.ndarray:
     """Deaths since ``since`` outside the community (hospital, care homes), by age band: the
     channels with their own rates, taken out of each band's published total before the
     community death rate is re-set. Excess deaths from delay harm are left out, so the review
-    does not cancel them."""
+    does not cancel them, and so are deaths in a last phase of life, which the community death
+    clock started wherever they happen (:mod:`sim.end_of_life`)."""
     community = {"home", "home_waiting_care", "home_care", "reablement"}
     other = np.zeros(3)
     for t, _i, _kind, state, _payer, value, band in deaths:
-        if t >= since and state not in community and value != EXCESS_DEATH:
+        if t >= since and state not in community and value == 0.0:
             other[AGE_BANDS.index(band)] += 1
     return other
 
@@ -199,6 +209,7 @@ class Model:
         self.billing.intermediate_care_block(self.cfg.intermediate_care.beds)
         self.billing.frailty_unit(self.cfg.frailty_unit.assessments_per_day)
         care_home_support.start(ctx)
+        end_of_life.start(self.ctx)
 
     def _entrants(self):
         """Yearly entry cohorts at min age, arriving evenly through each year."""
@@ -282,7 +293,7 @@ class Model:
         if kind == CRISIS:
             hospital.crisis(self.ctx, i)
         elif kind == DEATH:
-            self.die(i)
+            end_of_life.death_clock(self.ctx, i)     # a death, or a last phase of life
         elif kind == FRAILTY:
             up, down = self.hazards.frailty_change(self.pop, i)
             worse = self.streams.person_uniform("frailty_direction", i) * (up + down) < up
@@ -301,9 +312,10 @@ class Model:
         self.ctx.journeys.interrupt(i, "death")
         placements.release_holdings(self.ctx, i)
         self.billing.stop(i)
+        last_phase = end_of_life.on_death(self.ctx, i)
         band = AGE_BANDS[self.pop.band[i]]
-        self.log.record(t, i, "death", state.name.lower(),
-                        value=EXCESS_DEATH if excess else 0.0, detail=band)
+        value = EXCESS_DEATH if excess else END_OF_LIFE_DEATH if last_phase else 0.0
+        self.log.record(t, i, "death", state.name.lower(), value=value, detail=band)
         self.occupancy.add("alive", -1, t)
         self.occupancy.add(f"alive:{band}", -1, t)
         self.people.move(i, State.DEAD)

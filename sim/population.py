@@ -116,6 +116,8 @@ class Population:
         ("interim", np.bool_, False),                    # discharged to assess, undecided
         ("care_home_kind", np.int8, -1),                 # RESIDENTIAL or NURSING place held
         ("care_home_locality", np.int8, 0),              # locality of the care-home bed held
+        ("end_of_life_until", np.float64, math.nan),     # in the last phase until (sim.end_of_life)
+        ("end_of_life_slot", np.bool_, False),           # on the end-of-life team's caseload
     )
     DTYPES = {name: dtype for name, dtype, _fill in COLUMNS}
 

@@ -46,7 +46,7 @@ from .schema_care import (
     Neighbourhood,
     Pathways,
 )
-from .schema_levers import CareHomeDecision, CareHomeSupport, DelayHarm, FrailtyUnit
+from .schema_levers import CareHomeDecision, CareHomeSupport, DelayHarm, EndOfLife, FrailtyUnit
 from .schema_market import CareHomeMarket, HomeCareMarket, ReablementTeams
 from .schema_money import Budgets, Costs, Funding, Savings
 from .schema_outcomes import Outcomes
@@ -243,6 +243,8 @@ class Scenario(Section):
         default_factory=CareHomeSupport, description="Enhanced health in care homes (EHCH).")
     care_home_decision: CareHomeDecision = Field(
         default_factory=CareHomeDecision, description="Where the care-home decision is made.")
+    end_of_life: EndOfLife = Field(default_factory=EndOfLife,
+                                   description="The last phase of life and fast-track CHC.")
     start: Start = Field(default_factory=Start,
                          description="Where the run starts: prevalence or today's snapshot.")
     outcomes: Outcomes = Field(default_factory=Outcomes,

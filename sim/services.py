@@ -101,6 +101,7 @@ class Services:
         self.urgent_response = Capacity(env, "urgent_response",
                                         cfg.avoidance.urgent_response_slots)
         self.frailty_assessments = DailyQuota(cfg.frailty_unit.assessments_per_day)
+        self.end_of_life = Capacity(env, "end_of_life", cfg.end_of_life.slots)
         self.teams = {
             "nhs": simpy.Resource(env, capacity=cfg.assessment.nhs_assessors),
             "la": simpy.Resource(env, capacity=cfg.assessment.la_social_workers),

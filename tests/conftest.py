@@ -30,8 +30,12 @@ def small(name: str = "fragmented", people: int = 6000, years: float = 1.0,
     """A shipped config shrunk to a small place, plus dotted overrides (``a__b=`` for a.b)."""
     changes = place_overrides(people, years, warmup_days)
     if name != "fragmented":
-        changes.update(scale_overrides(sim.load_config(name), people / DEFAULT_PEOPLE,
-                                       POOL_CONTRIBUTIONS))
+        # the arrangement's own capacities where it deploys more (integrated's intermediate-
+        # care beds, frailty team and end-of-life places), and its pool contributions
+        own = scale_overrides(sim.load_config(name), people / DEFAULT_PEOPLE,
+                              PLACE_FIELDS + POOL_CONTRIBUTIONS)
+        own.pop("population.size", None)
+        changes.update(own)
         for funder in ("nhs", "la"):     # a contribution given as a share needs no amount
             if f"funding__pool__{funder}_contribution_share" in overrides:
                 changes[f"funding.pool.{funder}_contribution_gbp_per_year"] = 0.0

@@ -34,7 +34,8 @@ SERVICE_COLOURS = {
     "acute": "#332288", "escalation": "#882255", "intermediate_care": "#44AA99",
     "community_nursing": "#88CCEE", "reablement": "#117733", "home_care": "#999933",
     "care_home": "#DDCC77", "chc": "#CC6677", "fnc": "#AA4499", "pool_governance": "#BBBBBB",
-    "case_management": "#661100",
+    "case_management": "#661100", "end_of_life": "#DDDDDD",
+    "chc_fast_track": "#EE99AA",
 }
 SERVICE_LABELS = {
     "acute": "Acute beds", "escalation": "Escalation beds",
@@ -42,6 +43,7 @@ SERVICE_LABELS = {
     "community_nursing": "Community nursing", "reablement": "Reablement", "home_care": "Home care",
     "care_home": "Care homes", "chc": "Continuing Healthcare", "fnc": "Funded nursing care",
     "pool_governance": "Pool governance", "case_management": "Case management",
+    "end_of_life": "End-of-life care at home", "chc_fast_track": "Fast-track CHC",
 }
 
 
