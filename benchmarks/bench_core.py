@@ -43,7 +43,7 @@ TARGET_MEMORY_SLACK = 1.10      # net MB per 1,000 people may not exceed the sma
 
 # bare model parameters (mirror the caresim defaults they stand for)
 CRISIS_RATE = 0.267             # crises per person-year (crisis.rate_per_person_year)
-BEDS_PER_PLACE = 420            # acute.beds at 55,200 people
+BEDS_PER_PLACE = 400            # acute.beds at 55,200 people
 LOS_MEAN, LOS_SIGMA = 9.0, 1.08  # acute.los_mean_days, acute.los_sigma (lognormal)
 HOURS_PER_PLACE = 27_000.0      # home_care.capacity_hours_per_week at 55,200 people
 BARE_HOME_CARE_SHARE = 0.10     # share of discharges that take a home-care package
@@ -64,7 +64,7 @@ def bare_model(n: int, horizon_days: float, seed: int = SEED) -> dict:
 
     * one process draws exponential inter-arrival times at total rate n x 0.267 per year and
       picks a random person (a crisis for someone already in hospital is ignored);
-    * the person's process requests one of round(420 x n / 55,200) beds (``simpy.Resource``),
+    * the person's process requests one of round(400 x n / 55,200) beds (``simpy.Resource``),
       stays a lognormal time (mean 9 days, sigma 1.08) and releases it;
     * 10% of discharges then take 12 hours/week from one ``simpy.Container`` of
       27,000 x n / 55,200 home-care hours for an exponential time (mean 1 year), then put them

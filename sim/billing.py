@@ -257,8 +257,8 @@ class Billing:
         daily = slots_per_day * self.cfg.frailty_unit.cost_per_assessment_gbp
         if daily:
             for view in ("cash", "resource"):
-                self.ledger.open(self.env.now, -1, "acute", "acute", self.rules.payer("acute"),
-                                 view, daily)
+                self.ledger.open(self.env.now, -1, "frailty_unit", "acute",
+                                 self.rules.payer("acute"), view, daily)
 
     def case_management(self, places: float, payer: str) -> None:
         """Neighbourhood case-management places, paid as a block (cash and resource)."""

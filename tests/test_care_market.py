@@ -265,7 +265,7 @@ def test_declines_lengthen_the_wait_for_a_care_home():
 @pytest.mark.parametrize("field,value,tight", [
     ("home_care.carer_turnover_per_year", 1.0, {}),
     ("care_homes.vacancy_turnaround_days", 7.0, {"care_homes__beds": 200}),
-    ("care_homes.decline_share", 0.3, {}),
+    ("care_homes.decline_share", 0.6, {}),
 ])
 def test_capacity_delays_rise_with_each_market_mechanism(field, value, tight):
     """Bed days delayed waiting for capacity (the share times all delayed bed days: the share

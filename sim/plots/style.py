@@ -35,7 +35,7 @@ SERVICE_COLOURS = {
     "community_nursing": "#88CCEE", "reablement": "#117733", "home_care": "#999933",
     "care_home": "#DDCC77", "chc": "#CC6677", "fnc": "#AA4499", "pool_governance": "#BBBBBB",
     "case_management": "#661100", "end_of_life": "#DDDDDD",
-    "chc_fast_track": "#EE99AA",
+    "chc_fast_track": "#EE99AA", "frailty_unit": "#6699CC", "care_home_support": "#EECC66",
 }
 SERVICE_LABELS = {
     "acute": "Acute beds", "escalation": "Escalation beds",
@@ -44,6 +44,7 @@ SERVICE_LABELS = {
     "care_home": "Care homes", "chc": "Continuing Healthcare", "fnc": "Funded nursing care",
     "pool_governance": "Pool governance", "case_management": "Case management",
     "end_of_life": "End-of-life care at home", "chc_fast_track": "Fast-track CHC",
+    "frailty_unit": "Front-door frailty team", "care_home_support": "Care-home support",
 }
 
 
