@@ -236,7 +236,7 @@ class Savings(Section):
         "case-management places (block).",
         probe="intermediate_care",
         probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
-                    "run.years": 1.5},
+                    "run.years": 1.5, "budgets.la_gbp_per_year": 6_000_000.0},
         moves="journeys")
     reinvest_lag_days: NonNegDays = field(
         90.0, "Days from the financial-year end to the bought capacity being in service "
