@@ -120,15 +120,18 @@ def check_params(params: list[str], source: str, folder: str | Path) -> None:
 def arrangement_levers() -> list[str]:
     """Config fields outside [funding] and [budgets] that a shipped arrangement config sets
     (e.g. ``decision.panel_weekdays``, ``assessment.separate_assessments``, the
-    ``neighbourhood`` teams): how an arrangement differs from ``configs/fragmented.toml``."""
+    ``neighbourhood`` teams): how an arrangement differs from ``configs/fragmented.toml``.
+    Capacities (:data:`sim.scaling.SCALED_FIELDS`, e.g. the intermediate-care beds the
+    integrated provider buys) are the place's and are left out: the default's figure is not
+    this place's."""
     fields = dict(leaf_fields())
     found: set[str] = set()
 
     def walk(data: dict, prefix: str = "") -> None:
         for key, value in data.items():
             path = prefix + key
-            if path.split(".")[0] in PLACE_SECTIONS:
-                continue
+            if path.split(".")[0] in PLACE_SECTIONS or path in SCALED_FIELDS:
+                continue   # the place's capacities stay its own (integrated buys IC beds)
             if path in fields:
                 found.add(path)
             elif isinstance(value, dict):

@@ -197,12 +197,16 @@ def test_bad_input_is_one_line_and_exit_2(place, tmp_path, capsys, case, expecte
 
 def test_the_baseline_is_the_place_funded_as_today():
     pool = load_config("pooled", {**TINY, "assessment.nhs_assessors": 7,
-                                  "decision.panel_weekdays": ["Tue"]})
+                                  "decision.panel_weekdays": ["Tue"],
+                                  "intermediate_care.beds": 9, "end_of_life.slots": 3})
     base = fragmented_baseline(pool)
     fragmented = load_config("fragmented")
     assert base.funding == fragmented.funding          # no pool, no joint process
     assert base.decision.panel_weekdays == fragmented.decision.panel_weekdays
-    assert base.assessment.nhs_assessors == 7           # the place's own figures are kept
+    assert base.assessment.nhs_assessors == 7           # the place's own figures are kept,
+    # capacities an arrangement config buys (integrated's intermediate-care beds and
+    # end-of-life places) included: the default's figures are not this place's
+    assert (base.intermediate_care.beds, base.end_of_life.slots) == (9, 3)
     assert base.population == pool.population and base.budgets == pool.budgets
 
 
