@@ -293,8 +293,8 @@ class VirtualWard(Section):
         "rural frailty virtual ward averaged 3.7 days; NHS England's framework expects stays of "
         "days up to about two weeks)." + DAYS_NOTE + VIRTUAL_WARD_SOURCES, probe=30.0)
     cost_per_bed_day_gbp: UnitGbp = field(
-        200.0, "DEPLOYMENT price. Cost of a virtual-ward place a day, a block paid by whoever "
-        "pays for community nursing whether the place is used or not (nurses, therapists, "
+        200.0, "DEPLOYMENT price. Cost of a virtual-ward place a day, a block paid by the acute "
+        "payer whether the place is used or not (nurses, therapists, "
         "senior medical oversight, monitoring kit; [e] £150-£350, well under an acute bed "
         "day: NICE's review found the lower per diem the main driver of the savings in 13 of 15 "
         "studies)." + UNIT_GBP_NOTE, probe=400.0, moves="spending")

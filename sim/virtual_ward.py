@@ -11,7 +11,7 @@ free (a :class:`sim.pools.Capacity`) it is treated at home for an exponential st
 ``readmission_share`` is escalated at a uniform point of the stay to an emergency admission
 (the place is freed then); the others end the stay at home, and only those count as an avoided
 crisis (``crisis_avoided``, service ``virtual_ward``). No excess death risk: the trials found
-none. The places are a block (:meth:`sim.billing.Billing.virtual_ward`).
+none. The places are a block paid by the acute payer (:meth:`sim.billing.Billing.virtual_ward`).
 """
 
 from __future__ import annotations
