@@ -260,6 +260,17 @@ class Billing:
                 self.ledger.open(self.env.now, -1, "frailty_unit", "acute",
                                  self.rules.payer("acute"), view, daily)
 
+    def virtual_ward(self, beds: int) -> None:
+        """Virtual-ward places, a block paid by the acute payer (the NHS, or a provider that
+        holds the acute budget; an alternative to an acute bed, commissioned as such, and so
+        outside a pool that was not given money for it), used or not (cash and resource)."""
+        daily = beds * self.cfg.virtual_ward.cost_per_bed_day_gbp
+        if daily:
+            payer = self.rules.payer("acute")
+            for view in ("cash", "resource"):
+                self.ledger.open(self.env.now, -1, "virtual_ward", "community", payer, view,
+                                 daily)
+
     def case_management(self, places: float, payer: str) -> None:
         """Neighbourhood case-management places, paid as a block (cash and resource)."""
         n = self.cfg.neighbourhood

@@ -42,7 +42,14 @@ KINDS = {
                           "'intermediate_care', at the discharge process) or 'assessed' "
                           "(service = the decision, 'home_care' or 'care_home', at the stay's "
                           "end)",
-    "crisis_avoided": "service = route (urgent_response, step_up_bed, frailty_unit)",
+    "crisis_avoided": "service = route (urgent_response, step_up_bed, virtual_ward (at the "
+                      "end of a stay not escalated), frailty_unit)",
+    "virtual_ward": "a crisis considered for the virtual ward (sim.virtual_ward): service "
+                    "'unsuitable' (the suitable draw failed), 'full' (suitable, no place free), "
+                    "'admitted' (a stay starts; value = days it lasts, to the escalation if "
+                    "escalated), then at its end "
+                    "'home' (treated at home), 'escalated' (admitted to hospital; value = days "
+                    "on the ward) or 'left' (died or left home for another reason first)",
     "frailty_assessment": "the front-door frailty team assessed a person in crisis; service "
                           "'home' (sent home the same day) or 'admitted'",
     "pathway_escalation": "a delayed patient deconditioned; value = new pathway",

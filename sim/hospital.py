@@ -3,7 +3,8 @@
 * :func:`crisis` - handled at home by the community end-of-life team in a last phase of life
   (:mod:`sim.end_of_life`), by urgent community response or in a step-up
   intermediate-care bed when the arrangement gives community teams direct access
-  (``avoidance.*``) and capacity is free; a frail person may be assessed by the front-door
+  (``avoidance.*``) and capacity is free; on a virtual ward (hospital at home) for a frail
+  person at home (:mod:`sim.virtual_ward`); a frail person may be assessed by the front-door
   frailty team and sent home the same day (:mod:`sim.frailty_unit`); otherwise an emergency
   admission.
 * :func:`emergency_admission` - ED boarding until a funded bed of the person's ward group
@@ -24,7 +25,7 @@ from collections.abc import Callable
 
 import simpy
 
-from . import community_care, delay_harm, end_of_life, frailty_unit, placements
+from . import community_care, delay_harm, end_of_life, frailty_unit, placements, virtual_ward
 from .context import RunContext
 from .decisions import assess
 from .discharge import DischargeDecision, choose_pathway, discharge_process, ready_to_leave
@@ -60,6 +61,8 @@ def crisis(ctx: RunContext, i: int) -> None:
             ctx.log.record(ctx.env.now, i, "crisis_avoided", "urgent_response")
             ctx.env.process(urgent_response(ctx, i))
             return
+    if virtual_ward.treated_at_home(ctx, i):    # step-up hospital at home, before the ED
+        return
     assessed = frailty_unit.sent_home(ctx, i)   # the front-door frailty team, if it sees them
     if assessed:
         return

@@ -213,10 +213,15 @@ def _registry() -> list[Kpi]:
             "The value of delayed bed days caused by another body than the one paying a year",
             NON_NEGATIVE, _shifted_cost),
         Kpi("avoided_crises", per_year, "Crises handled without admission / yr",
-            "crises per year handled by urgent response, a step-up bed or the front-door "
-            "frailty team's same-day discharge instead of an admission",
+            "crises per year handled by urgent response, a step-up bed, a virtual-ward stay "
+            "not escalated or the front-door frailty team's same-day discharge instead of an "
+            "admission",
             "Crises handled without an admission a year", NON_NEGATIVE,
             _count("crisis_avoided")),
+        Kpi("virtual_ward_stays", per_year, "Virtual-ward stays / yr",
+            "virtual-ward (hospital at home) stays begun per year for frail people's crises "
+            "at home, escalated or not", "Virtual-ward stays a year", NON_NEGATIVE,
+            lambda d: float((d.of("virtual_ward")["service"] == "admitted").sum()) / d.years),
         Kpi("frailty_assessments", per_year, "Front-door frailty assessments / yr",
             "people in crisis per year assessed by the front-door frailty team",
             "Front-door frailty assessments a year", NON_NEGATIVE,

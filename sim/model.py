@@ -208,6 +208,7 @@ class Model:
             self.billing.fund_governance()
         self.billing.intermediate_care_block(self.cfg.intermediate_care.beds)
         self.billing.frailty_unit(self.cfg.frailty_unit.assessments_per_day)
+        self.billing.virtual_ward(self.cfg.virtual_ward.beds)
         care_home_support.start(ctx)
         end_of_life.start(self.ctx)
 

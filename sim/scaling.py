@@ -28,7 +28,7 @@ PLACE_FIELDS = (
     "care_homes.beds", "assessment.nhs_assessors", "assessment.la_social_workers",
     "avoidance.urgent_response_slots", "budgets.nhs_gbp_per_year", "budgets.la_gbp_per_year",
     "frailty_unit.assessments_per_day",
-    "end_of_life.slots",
+    "end_of_life.slots", "virtual_ward.beds",
     # localities are areas of about the same population: a smaller place has fewer of them
     # (at least one), so a quarter place's patches are as large as the full place's
     "home_care.localities", "care_homes.localities", "reablement.localities")

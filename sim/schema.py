@@ -46,7 +46,14 @@ from .schema_care import (
     Neighbourhood,
     Pathways,
 )
-from .schema_levers import CareHomeDecision, CareHomeSupport, DelayHarm, EndOfLife, FrailtyUnit
+from .schema_levers import (
+    CareHomeDecision,
+    CareHomeSupport,
+    DelayHarm,
+    EndOfLife,
+    FrailtyUnit,
+    VirtualWard,
+)
 from .schema_market import CareHomeMarket, HomeCareMarket, ReablementTeams
 from .schema_money import Budgets, Costs, Funding, Savings
 from .schema_outcomes import Outcomes
@@ -245,6 +252,8 @@ class Scenario(Section):
         default_factory=CareHomeDecision, description="Where the care-home decision is made.")
     end_of_life: EndOfLife = Field(default_factory=EndOfLife,
                                    description="The last phase of life and fast-track CHC.")
+    virtual_ward: VirtualWard = Field(default_factory=VirtualWard,
+                                      description="Virtual wards / hospital at home.")
     start: Start = Field(default_factory=Start,
                          description="Where the run starts: prevalence or today's snapshot.")
     outcomes: Outcomes = Field(default_factory=Outcomes,

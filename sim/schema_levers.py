@@ -8,6 +8,8 @@ an arrangement only decides what a place can deploy.
 * :class:`CareHomeDecision` - where the care-home decision is made: assessed after an
   intermediate-care stay instead of in an acute bed.
 * :class:`EndOfLife` - the last phase of life, community end-of-life care and fast-track CHC.
+* :class:`VirtualWard` - virtual wards / hospital at home: a frail person's crisis treated at
+  home instead of an admission.
 """
 
 from __future__ import annotations
@@ -248,3 +250,65 @@ class EndOfLife(Section):
         1_000.0, "DEPLOYMENT price. Weekly fast-track CHC package at home (care workers and "
         "night sits, NHS-funded) [e] £700-£1,500." + UNIT_GBP_NOTE, probe=1_500.0,
         moves="spending")
+
+
+VIRTUAL_WARD_SOURCES = (
+    " Sources: Shepperd et al. 2016, Cochrane CD007491.pub2, admission avoidance hospital at "
+    "home (16 RCTs, mainly older people: mortality at 6 months RR 0.77, 95% CI 0.60-0.99; "
+    "readmission RR 0.98, 0.77-1.23; living in residential care at 6 months RR 0.35); Edgar "
+    "et al. 2024, Cochrane CD007491.pub3 (20 RCTs, 3,100 people; the update we could read only "
+    "in outline); NHS England virtual ward statistics via HTN (Nov 2023: 11,231 beds, 21.9 per "
+    "100,000 adults, 70% occupied; Oct 2024: 78%; 12,825 beds in March 2025 against the 40-50 "
+    "per 100,000 ambition); a rural frailty virtual ward, BGS abstract (466 patients a year, mean "
+    "stay 3.7 days, 37% step-up admission avoidance, 63% step-down); NHS England's evaluation "
+    "(one non-elective admission avoided for every 2.5 virtual-ward admissions); Jalilian et al. "
+    "2024, BMJ Open (Wigan, step-down: longer total stays and more readmissions than matched "
+    "inpatients, £935 per bed day freed against £536 an inpatient day). Not found: a published "
+    "escalation share or per-bed-day cost for English frailty virtual wards, or the share of "
+    "frail people's crises suitable for one, hence the [e] ranges.")
+
+
+class VirtualWard(Section):
+    """Virtual wards / hospital at home for frail older people in crisis (step-up, admission
+    avoidance): a consultant- or GP-led team treats the crisis at home for a few days, with
+    visits and remote monitoring, instead of an emergency admission. A capacity of concurrent
+    places; a share of patients is escalated to hospital during the stay."""
+
+    beds: int = field(
+        10, "DEPLOYMENT. Concurrent virtual-ward places for frail people's crises at home "
+        "(step-up). Today's typical provision [e] 5-20 for the default place of 300,000 "
+        "residents: England had ~12,000 virtual-ward beds in 2023-24, ~22 per 100,000 adults "
+        "(~53 for 240,000 adults), all conditions and ages, about half frailty [e] and about "
+        "a third to a half step-up [e]; NHS England's 40-50 per 100,000 ambition would about "
+        "double it. 0 = no virtual ward. At most 10,000." + VIRTUAL_WARD_SOURCES,
+        probe=0, ge=0, le=10_000)
+    min_frailty: int = field(
+        2, "DEPLOYMENT. Lowest frailty level taken on (0 fit, 1 mild, 2 moderate, 3 severe; "
+        "NHS England's frailty virtual-ward guidance: people 65+ living with frailty, about "
+        "Clinical Frailty Scale 5+, eFI moderate [e]). Only people living at home (with or "
+        "without a package); care-home residents have enhanced health in care homes instead "
+        "(care_home_support).", probe=3, ge=0, le=3)
+    stay_days: Days = field(
+        6.0, "DEPLOYMENT. Mean length of a virtual-ward stay, days (exponential; [e] 3.7-14: a "
+        "rural frailty virtual ward averaged 3.7 days; NHS England's framework expects stays of "
+        "days up to about two weeks)." + DAYS_NOTE + VIRTUAL_WARD_SOURCES, probe=30.0)
+    cost_per_bed_day_gbp: UnitGbp = field(
+        200.0, "DEPLOYMENT price. Cost of a virtual-ward place a day, a block paid by the acute "
+        "payer whether the place is used or not (nurses, therapists, "
+        "senior medical oversight, monitoring kit; [e] £150-£350, well under an acute bed "
+        "day: NICE's review found the lower per diem the main driver of the savings in 13 of 15 "
+        "studies)." + UNIT_GBP_NOTE, probe=400.0, moves="spending")
+    suitable_share: Probability = field(
+        0.2, "EFFECT. Share of eligible crises (frail enough, at home) that the virtual ward "
+        "can treat at home instead of an admission when a place is free ([e] 0.1-0.3: the "
+        "trials recruited a selected minority of older medical admissions; NHS England's 1 in "
+        "2.5 counts only the admissions actually avoided)." + VIRTUAL_WARD_SOURCES,
+        probe=0.9, evidence=(0.1, 0.3))
+    readmission_share: Probability = field(
+        0.15, "EFFECT (a risk). Share of virtual-ward patients escalated to an emergency "
+        "admission during the stay (at a uniform point in it) ([e] 0.1-0.25; weakest end the "
+        "higher share: the trials found readmissions about as common as after a hospital stay, "
+        "RR 0.98, and the Wigan step-down service more). No excess death risk is modelled: the "
+        "trials found no more deaths at home (RR 0.77 at 6 months), so deaths change only "
+        "through fewer admissions." + VIRTUAL_WARD_SOURCES, probe=0.9,
+        evidence=(0.25, 0.1))

@@ -315,11 +315,12 @@ def test_every_reinvestment_target_adds_its_capacity_after_the_lag(target, serie
 
 # --- admission avoidance and spend-down ------------------------------------------------------
 def test_direct_access_to_community_teams_avoids_admissions():
-    # the front-door frailty team's same-day discharges are avoided crises too: off here
+    # the front-door frailty team's same-day discharges and the virtual ward's stays at home
+    # are avoided crises too: off here
     without = small("fragmented", avoidance__direct_access=False,
-                    frailty_unit__assessments_per_day=0)
+                    frailty_unit__assessments_per_day=0, virtual_ward__beds=0)
     with_access = small("fragmented", avoidance__direct_access=True,
-                        frailty_unit__assessments_per_day=0)
+                        frailty_unit__assessments_per_day=0, virtual_ward__beds=0)
     table = _paired(without, with_access)
     assert table.loc["avoided_crises", "scenario_mean"] > 0
     assert table.loc["avoided_crises", "base_mean"] == 0
