@@ -72,7 +72,8 @@ def _scaled(path: str, value):
         default = sim.load_config("fragmented")
         for key in path.split("."):
             default = getattr(default, key)
-        value = scaled[path] * value / default
+        # a capacity off by default (0) is scaled like the place itself
+        value = (scaled[path] * value / default if default else value * PEOPLE / DEFAULT_PEOPLE)
         return max(1 if value else 0, round(value)) if isinstance(default, int) else value
     return value
 

@@ -36,6 +36,7 @@ SERVICE_COLOURS = {
     "care_home": "#DDCC77", "chc": "#CC6677", "fnc": "#AA4499", "pool_governance": "#BBBBBB",
     "case_management": "#661100", "end_of_life": "#DDDDDD",
     "chc_fast_track": "#EE99AA", "frailty_unit": "#6699CC", "care_home_support": "#EECC66",
+    "virtual_ward": "#99DDFF",
 }
 SERVICE_LABELS = {
     "acute": "Acute beds", "escalation": "Escalation beds",
@@ -45,6 +46,7 @@ SERVICE_LABELS = {
     "pool_governance": "Pool governance", "case_management": "Case management",
     "end_of_life": "End-of-life care at home", "chc_fast_track": "Fast-track CHC",
     "frailty_unit": "Front-door frailty team", "care_home_support": "Care-home support",
+    "virtual_ward": "Virtual wards",
 }
 
 
