@@ -275,41 +275,44 @@ class VirtualWard(Section):
     places; a share of patients is escalated to hospital during the stay."""
 
     beds: int = field(
-        0, "DEPLOYMENT. Concurrent virtual-ward places for frail people's crises at home "
-        "(step-up). OFF (0) in the shipped configs until the default is recalibrated with it: "
-        "at today's ~10 places every stay here replaces an admission, occupancy fell from 89% "
-        "to 84% (seed 1), and NHS England counts one admission avoided per 2.5 virtual-ward "
-        "admissions, so an effect field for the share of stays that replace an admission is "
-        "due first. Today's typical provision [e] 5-20 for the default place of 300,000 "
+        0, "DEPLOYMENT. Concurrent virtual-ward places for frail people at home, all uses "
+        "(step-up and step-down); only replaces_admission_share of them take the crises this "
+        "model has. OFF (0) in the shipped configs until the default is recalibrated with it: "
+        "at today's ~10 places (4 open to crises) occupancy on seed 11 fell from 88.5-89.8% to "
+        "86.4-87.6% and capacity's share of delayed days to 0.17-0.24, at the calibration "
+        "test's floor. Today's typical provision [e] 5-20 for the default place of 300,000 "
         "residents: England had ~12,000 virtual-ward beds in 2023-24, ~22 per 100,000 adults "
         "(~53 for 240,000 adults), all conditions and ages, about half frailty [e] and about "
         "a third to a half step-up [e]; NHS England's 40-50 per 100,000 ambition would about "
         "double it. 0 = no virtual ward. At most 10,000." + VIRTUAL_WARD_SOURCES,
-        probe=10, ge=0, le=10_000)
+        probe_with={"virtual_ward.replaces_admission_share": 1.0}, probe=10, ge=0,
+        le=10_000)
     min_frailty: int = field(
         2, "DEPLOYMENT. Lowest frailty level taken on (0 fit, 1 mild, 2 moderate, 3 severe; "
         "NHS England's frailty virtual-ward guidance: people 65+ living with frailty, about "
         "Clinical Frailty Scale 5+, eFI moderate [e]). Only people living at home (with or "
         "without a package); care-home residents have enhanced health in care homes instead "
-        "(care_home_support).", probe_with={"virtual_ward.beds": 10}, probe=3, ge=0, le=3)
+        "(care_home_support).", probe=3, ge=0, le=3,
+        probe_with={"virtual_ward.beds": 10, "virtual_ward.replaces_admission_share": 1.0})
     stay_days: Days = field(
         6.0, "DEPLOYMENT. Mean length of a virtual-ward stay, days (exponential; [e] 3.7-14: a "
         "rural frailty virtual ward averaged 3.7 days; NHS England's framework expects stays of "
-        "days up to about two weeks)." + DAYS_NOTE + VIRTUAL_WARD_SOURCES,
-        probe_with={"virtual_ward.beds": 10}, probe=30.0)
+        "days up to about two weeks)." + DAYS_NOTE + VIRTUAL_WARD_SOURCES, probe=30.0,
+        probe_with={"virtual_ward.beds": 10, "virtual_ward.replaces_admission_share": 1.0})
     cost_per_bed_day_gbp: UnitGbp = field(
         200.0, "DEPLOYMENT price. Cost of a virtual-ward place a day, a block paid by the acute "
         "payer whether the place is used or not (nurses, therapists, "
         "senior medical oversight, monitoring kit; [e] £150-£350, well under an acute bed "
         "day: NICE's review found the lower per diem the main driver of the savings in 13 of 15 "
-        "studies)." + UNIT_GBP_NOTE, probe_with={"virtual_ward.beds": 10}, probe=400.0,
+        "studies)." + UNIT_GBP_NOTE, probe=400.0, probe_with={"virtual_ward.beds": 10},
         moves="spending")
     suitable_share: Probability = field(
         0.2, "EFFECT. Share of eligible crises (frail enough, at home) that the virtual ward "
         "can treat at home instead of an admission when a place is free ([e] 0.1-0.3: the "
         "trials recruited a selected minority of older medical admissions; NHS England's 1 in "
         "2.5 counts only the admissions actually avoided)." + VIRTUAL_WARD_SOURCES,
-        probe_with={"virtual_ward.beds": 10}, probe=0.9, evidence=(0.1, 0.3))
+        probe=0.9, evidence=(0.1, 0.3),
+        probe_with={"virtual_ward.beds": 10, "virtual_ward.replaces_admission_share": 1.0})
     readmission_share: Probability = field(
         0.15, "EFFECT (a risk). Share of virtual-ward patients escalated to an emergency "
         "admission during the stay (at a uniform point in it) ([e] 0.1-0.25; weakest end the "
@@ -317,5 +320,15 @@ class VirtualWard(Section):
         "RR 0.98, and the Wigan step-down service more). No excess death risk is modelled: the "
         "trials found no more deaths at home (RR 0.77 at 6 months), so deaths change only "
         "through fewer admissions." + VIRTUAL_WARD_SOURCES,
-        probe_with={"virtual_ward.beds": 10}, probe=0.9,
-        evidence=(0.25, 0.1))
+        probe=0.9,
+        evidence=(0.25, 0.1),
+        probe_with={"virtual_ward.beds": 10, "virtual_ward.replaces_admission_share": 1.0})
+    replaces_admission_share: Probability = field(
+        0.4, "EFFECT. Share of the virtual-ward places that take people who would otherwise "
+        "have been admitted, the crises this model has; the rest serve step-down (earlier "
+        "discharge) and people a GP would have kept at home, who are outside the model's "
+        "crisis stream, so only beds x this share places are open to its crises (all are paid "
+        "for). [e] 0.3-0.5: NHS England counts one non-elective admission avoided per 2.5 "
+        "virtual-ward admissions (0.4)." + VIRTUAL_WARD_SOURCES, probe=1.0,
+        probe_with={"virtual_ward.beds": 10},
+        evidence=(0.3, 0.5))

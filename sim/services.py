@@ -102,7 +102,8 @@ class Services:
                                         cfg.avoidance.urgent_response_slots)
         self.frailty_assessments = DailyQuota(cfg.frailty_unit.assessments_per_day)
         self.end_of_life = Capacity(env, "end_of_life", cfg.end_of_life.slots)
-        self.virtual_ward = Capacity(env, "virtual_ward", cfg.virtual_ward.beds)
+        vw = cfg.virtual_ward   # the places open to the model's crises (sim.virtual_ward)
+        self.virtual_ward = Capacity(env, "virtual_ward", vw.beds * vw.replaces_admission_share)
         self.on_virtual_ward: set[int] = set()     # people on it now (sim.virtual_ward)
         self.teams = {
             "nhs": simpy.Resource(env, capacity=cfg.assessment.nhs_assessors),

@@ -5,13 +5,15 @@ end-of-life team and urgent community response or a step-up bed, before the fron
 team, because a step-up virtual ward is reached from the community and avoids the emergency
 department altogether), a person at ``virtual_ward.min_frailty`` or frailer who lives at home
 is considered: with chance ``suitable_share`` (a keyed draw, made only when the place has
-virtual-ward beds) the crisis suits the ward, and if one of ``virtual_ward.beds`` places is
-free (a :class:`sim.pools.Capacity`) it is treated at home for an exponential stay of mean
-``stay_days``. The person stays where they are and their home care goes on. A share
-``readmission_share`` is escalated at a uniform point of the stay to an emergency admission
-(the place is freed then); the others end the stay at home, and only those count as an avoided
-crisis (``crisis_avoided``, service ``virtual_ward``). No excess death risk: the trials found
-none. The places are a block paid by the acute payer (:meth:`sim.billing.Billing.virtual_ward`).
+virtual-ward beds) the crisis suits the ward, and if one of the places open to such crises is
+free (``beds x replaces_admission_share``, a :class:`sim.pools.Capacity`: the other places
+serve step-down and people who would not have been admitted) it is treated at home for an
+exponential stay of mean ``stay_days``. The person stays where they are and their home care
+goes on. A share ``readmission_share`` is escalated at a uniform point of the stay to an
+emergency admission (the place is freed then); the others end the stay at home, and only those
+count as an avoided crisis (``crisis_avoided``, service ``virtual_ward``). No excess death
+risk: the trials found none. The places are a block paid by the acute payer
+(:meth:`sim.billing.Billing.virtual_ward`).
 """
 
 from __future__ import annotations

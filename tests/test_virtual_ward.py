@@ -57,9 +57,12 @@ def test_no_places_draws_nothing_and_a_ward_that_takes_no_one_changes_only_its_c
     assert b["total_cost_gbp"] > a["total_cost_gbp"]
 
 
-def test_never_more_stays_at_once_than_places():
-    beds = 2
+@pytest.mark.parametrize("beds, share, open_places", [(2, 1.0, 2), (5, 0.4, 2)])
+def test_never_more_stays_at_once_than_places(beds, share, open_places):
+    """Only beds x replaces_admission_share places take the model's crises (the rest serve
+    people outside its crisis stream)."""
     res = _run(virtual_ward__beds=beds, virtual_ward__suitable_share=1.0,
+               virtual_ward__replaces_admission_share=share,
                virtual_ward__min_frailty=0, **ALONE)
     stays = _ward(res, "admitted")
     assert len(_ward(res, "full")) > 50           # the places bind
@@ -67,7 +70,7 @@ def test_never_more_stays_at_once_than_places():
     ends = starts + stays.value.to_numpy()
     # the number on the ward just after each start
     at_once = [int(((starts <= t) & (ends > t)).sum()) for t in starts]
-    assert max(at_once) == beds
+    assert max(at_once) == open_places
 
 
 def test_suitable_crises_are_the_evidence_share_of_those_considered():
