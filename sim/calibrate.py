@@ -28,7 +28,6 @@ import json
 import time
 from pathlib import Path
 
-import filelock
 import numpy as np
 import pandas as pd
 
@@ -192,12 +191,7 @@ def calibrate(spec: CalibrationSpec, out: str | Path, waves: int = 3,
     out = Path(out)
     runs_per_wave = runs_per_wave or 10 * len(spec.params)
     settings = {"runs_per_wave": runs_per_wave, "replications": replications, "seed": seed}
-    lock = filelock.FileLock(outdir.lock_path(out))
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        raise outdir.FolderBusy([f"--out {out}: another caresim process is writing it; wait "
-                                 "for it to finish"]) from None
+    lock = outdir.hold(out)
     try:
         prepare_folder(out, spec, settings)
         cal = Calibration(spec, replications, seed)

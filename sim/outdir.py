@@ -55,6 +55,18 @@ def lock_path(out: str | Path) -> Path:
     return out.parent / f".{out.name}{_LOCK}"
 
 
+def hold(out: str | Path) -> filelock.BaseFileLock:
+    """The lock of ``out``, taken for this process for a long job (calibrate, stress), which
+    releases it when done; FolderBusy (one line) if another process holds it."""
+    lock = filelock.FileLock(lock_path(out))
+    try:
+        lock.acquire(timeout=0)
+    except filelock.Timeout:
+        raise FolderBusy([f"--out {out}: another caresim process is writing it; wait for it "
+                          "to finish"]) from None
+    return lock
+
+
 def _writable(folder: Path) -> bool:
     return os.access(folder, os.W_OK | os.X_OK)
 

@@ -33,7 +33,6 @@ import hashlib
 import json
 from pathlib import Path
 
-import filelock
 import numpy as np
 import pandas as pd
 import simpy
@@ -329,12 +328,7 @@ def stress(pool_config: str, plausible: str | Path, out: str | Path,
     blob = json.dumps([{a: c.model_dump(mode="json") for a, c in arms.items()},
                        points.to_dict("list"), settings | {"pool_config": "", "plausible": ""}],
                       sort_keys=True, default=str)
-    lock = filelock.FileLock(outdir.lock_path(out))
-    try:
-        lock.acquire(timeout=0)
-    except filelock.Timeout:
-        raise outdir.FolderBusy([f"--out {out}: another caresim process is writing it; wait "
-                                 "for it to finish"]) from None
+    lock = outdir.hold(out)
     try:
         prepare_folder(out, hashlib.sha256(blob.encode()).hexdigest()[:16], settings)
         paths = {arm: out / f"{arm}.toml" for arm in ARMS}
