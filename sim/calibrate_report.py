@@ -8,24 +8,15 @@ uses the report's stylesheet (:data:`sim.report.CSS`), so it reads like ``caresi
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 
 import pandas as pd
 
 from . import atomic
+from .figure_html import embed
 from .plots.calibration import pairs_figure, targets_figure
 from .report import CSS
 from .report_sections import esc
-
-
-def _img(fig, alt: str, caption: str) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=130)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 def _num(x) -> str:
@@ -64,13 +55,13 @@ def render(result: dict, plausible: pd.DataFrame, region: pd.DataFrame) -> str:
     parts += ["<h2>Targets against the model</h2>",
               _table(["target", "observed", "sd", "model at estimate",
                       "model 95% (plausible runs)", "sds off"], targets),
-              _img(targets_figure(result), "targets against the model",
+              embed(targets_figure(result), "targets against the model",
                    "Each target in its own observation sds: the observed value +- 2 sd (grey), "
                    "95% of single runs at the plausible evaluated points (blue; at the "
                    "estimate when none is plausible) and the mean at the estimate (orange)."),
               "<h2>Plausible parameter values</h2>",
               _table(["parameter", "estimate", "plausible range", "prior range"], params),
-              _img(pairs_figure(plausible, result["params"], region),
+              embed(pairs_figure(plausible, result["params"], region),
                    "pairs plot of the plausible region",
                    "Grey: a uniform sample of the parameter values the emulators do not rule "
                    "out (region.parquet), with each parameter's histogram; dots: evaluated "

@@ -12,12 +12,12 @@ is refused unless ``overwrite`` (:func:`sim.outdir.check_replace`). The command 
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
 import io
 from pathlib import Path
 
 from . import atomic, marker
+from .figure_html import png_base64
 from .outdir import check_replace
 from .plots import KINDS, figures, load_folder
 from .plots.data import Folder
@@ -61,12 +61,6 @@ pre{background:#f6f6f6;padding:.8rem;overflow-x:auto;font-size:.78rem}
 """
 
 
-def _png(fig) -> str:
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=150)
-    return base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
 # --- report sections ------------------------------------------------------------------------
 
 def _title(folder: Folder) -> str:
@@ -88,7 +82,7 @@ def _figures(folder: Folder) -> str:
             skipped.setdefault(note, []).append(kind.name)
             continue
         parts.append(f"<figure id=\"fig-{esc(kind.name)}\"><img alt=\"{esc(kind.caption)}\" "
-                     f"src=\"data:image/png;base64,{_png(fig)}\"><figcaption><b>"
+                     f"src=\"data:image/png;base64,{png_base64(fig, 150)}\"><figcaption><b>"
                      f"{esc(kind.name)}</b>: {esc(kind.caption)}</figcaption></figure>")
     for note, names in skipped.items():   # one note per reason, naming every figure it hides
         parts.append(f"<p class=\"note\"><b>{esc(', '.join(names))}</b> not shown: "

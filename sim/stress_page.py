@@ -11,27 +11,17 @@ figures are embedded as PNG and the page uses the report's stylesheet
 
 from __future__ import annotations
 
-import base64
-import io
 from pathlib import Path
 
 import pandas as pd
 import seaborn as sns
 
 from . import atomic
+from .figure_html import embed
 from .plots.style import PAYER_COLOURS, fmt_gbp, millions, new_figure, styled
 from .report import CSS
 from .report_sections import esc
 from .stress_summary import PARTNERS, per_draw
-
-
-def embed(fig, alt: str, caption: str) -> str:
-    """A figure as an embedded PNG with its caption."""
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=130)
-    data = base64.b64encode(buffer.getvalue()).decode("ascii")
-    return (f'<figure><img alt="{esc(alt)}" src="data:image/png;base64,{data}">'
-            f"<figcaption>{esc(caption)}</figcaption></figure>")
 
 
 @styled
