@@ -15,6 +15,7 @@ from pathlib import Path
 
 from .. import textfmt
 from .options import add_scale_option, whole_number
+from .sweeps import interrupted
 
 
 def add_calibrate(sub) -> None:
@@ -75,9 +76,7 @@ def cmd_calibrate(args: argparse.Namespace) -> int:
         result = calibrate(spec, out, args.waves, runs_per_wave, args.replications,
                            args.workers, args.dask, not args.no_progress, args.seed)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished runs are kept in {out}; run the same command again to "
-              "resume", file=sys.stderr)
-        return 130
+        return interrupted(out)
     except RuntimeError as err:
         print(str(err), file=sys.stderr)
         return 1

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from .. import textfmt
 from .options import add_scale_option, whole_number
+from .sweeps import interrupted
 
 
 def add_stress(sub) -> None:
@@ -77,9 +78,7 @@ def cmd_stress(args: argparse.Namespace) -> int:
                         args.replications, args.workers, args.dask, args.scale, args.seed,
                         not args.no_progress)
     except KeyboardInterrupt:
-        print(f"\ninterrupted: finished runs are kept in {out}; run the same command again to "
-              "resume", file=sys.stderr)
-        return 130
+        return interrupted(out)
     except RuntimeError as err:
         print(str(err), file=sys.stderr)
         return 1
