@@ -216,9 +216,11 @@ def forest(paired: pd.DataFrame, kpis: list[str] | None = None, labels: dict | N
     columns = ["pct", "pct_low", "pct_high"] if with_ci else ["pct"]
     extreme = np.nanmax(np.abs(data[columns].to_numpy())) if len(shown) else 0
     if extreme > 150:
-        ax.set_xscale("symlog", linthresh=100, linscale=2)
-        ticks = [t for t in (-100, -50, 0, 50, 100, 1000, 10000, 100000)
-                 if t <= max(extreme, 100) * 1.05]
+        # beyond +1,000% the decades need the width: a narrower linear part, fewer ticks in it
+        wide = extreme > 1000
+        ax.set_xscale("symlog", linthresh=100, linscale=1 if wide else 2)
+        inner = (-100, 0, 100) if wide else (-100, -50, 0, 50, 100)
+        ticks = [t for t in (*inner, 1000, 10000, 100000) if t <= max(extreme, 100) * 1.05]
         ax.set_xticks(ticks)
         ax.xaxis.set_minor_locator(FixedLocator([]))
         ax.set_xlabel("change against the base, % of base mean (log scale beyond +100%)")
