@@ -41,9 +41,14 @@ class Assessment(Section):
              + DAYS_NOTE,
         probe=3.0, active_in="pooled")
     discharge_to_assess: list[Literal["reablement", "home_care", "care_home"]] = field(
-        [], "Services to which people are discharged to assess (Coventry's pull model): they "
-        "leave as soon as the service has room, on interim funding, and are assessed (and, for "
-        "a care home, CHC-checked) and decided on there, by the same assessors.",
+        ["reablement"], "Services to which people are discharged to assess: they leave as "
+        "soon as the service has room and are assessed there. For home care and care homes "
+        "(Coventry's pull model) they leave on interim funding and the same assessors assess, "
+        "CHC-check (care home) and decide there. For reablement (pathway 1 of the Hospital "
+        "discharge and community support guidance, DHSC 2022: recovery and assessment at home, "
+        "national policy since 2020) the reablement team assesses as part of the episode, so "
+        "no hospital assessment is needed. Default ['reablement'] (today's national pathway 1; "
+        "[] = every pathway assessed in hospital, as before 2020).",
         probe=["reablement", "home_care", "care_home"])
     planned_from_admission_share: Probability = field(
         0.5, "Share of emergency admissions whose discharge is planned from admission: the "

@@ -169,9 +169,14 @@ class Pathways(Section):
 
 
 class Reablement(Section):
-    places: int = field(160, "Concurrent reablement places ([e], 150-400; 160 runs them at "
-                         "~85-90% of places, the use the NAIC reports for short-term services). "
-                         "At most 50,000.", probe=120, ge=0, le=50_000)
+    places: int = field(
+        140, "Concurrent reablement places ([e], 120-400). Set on seed 1 to the calibration "
+        "targets once pathway-1 reablement became discharge to assess (assessment."
+        "discharge_to_assess): at 140 people wait in hospital for a place, and waiting for "
+        "service capacity holds ~40-45% of delayed bed days, near the published half (Shared "
+        "Data Unit 2023); at 160 it was ~27% and at 130 the hospital gridlocks by year five. The "
+        "NAIC's ~85-90% use of places is a yearly average: a full service in the later years "
+        "is what a queue needs. At most 50,000.", probe=120, ge=0, le=50_000)
     duration_mean_days: Days = field(28.0, "Mean reablement episode, days (exponential, cut "
                                       "at max_days)." + DAYS_NOTE, probe=40.0)
     max_days: Days = field(42.0, "Longest reablement episode: free reablement lasts up to six "

@@ -275,17 +275,15 @@ class VirtualWard(Section):
     places; a share of patients is escalated to hospital during the stay."""
 
     beds: int = field(
-        0, "DEPLOYMENT. Concurrent virtual-ward places for frail people at home, all uses "
+        10, "DEPLOYMENT. Concurrent virtual-ward places for frail people at home, all uses "
         "(step-up and step-down); only replaces_admission_share of them take the crises this "
-        "model has. OFF (0) in the shipped configs until the default is recalibrated with it: "
-        "at today's ~10 places (4 open to crises) occupancy on seed 11 fell from 88.5-89.8% to "
-        "86.4-87.6% and capacity's share of delayed days to 0.17-0.24, at the calibration "
-        "test's floor. Today's typical provision [e] 5-20 for the default place of 300,000 "
+        "model has (4 of today's 10). Default 10, today's typical provision [e] 5-20 for the "
+        "default place of 300,000 "
         "residents: England had ~12,000 virtual-ward beds in 2023-24, ~22 per 100,000 adults "
         "(~53 for 240,000 adults), all conditions and ages, about half frailty [e] and about "
         "a third to a half step-up [e]; NHS England's 40-50 per 100,000 ambition would about "
         "double it. 0 = no virtual ward. At most 10,000." + VIRTUAL_WARD_SOURCES,
-        probe_with={"virtual_ward.replaces_admission_share": 1.0}, probe=10, ge=0,
+        probe_with={"virtual_ward.replaces_admission_share": 1.0}, probe=30, ge=0,
         le=10_000)
     min_frailty: int = field(
         2, "DEPLOYMENT. Lowest frailty level taken on (0 fit, 1 mild, 2 moderate, 3 severe; "

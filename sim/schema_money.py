@@ -41,24 +41,24 @@ class Rationing(Section):
     mode: Literal["off", "wait", "eligibility"] = field(
         "wait", "What the cash-limited funder does when spend runs ahead of plan: new packages "
         "wait for the next review with spend back on plan, or eligibility tightens.",
-        probe="off", probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+        probe="off", probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
     trigger_ratio: Ratio = field(
         1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan."
-        + RATIO_NOTE, probe=3.0, probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+        + RATIO_NOTE, probe=3.0, probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
     basis: Literal["plan_to_date", "forecast_outturn"] = field(
         "plan_to_date", "What a review compares: year-to-date spend with the year-to-date "
         "seasonal plan, or the forecast outturn (spend to date plus today's committed daily "
         "spend to the year end) with the year's budget, as finance leads forecast [e].",
-        probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 70_000_000.0})
+        probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
     review_interval_days: ReviewDays = field(
         7.0, "Days between budget reviews that switch rationing on or off; at least 1, at most "
         "3,652.5 (ten years).", probe=30.0,
-        probe_with={"budgets.la_gbp_per_year": 30_000_000.0})
+        probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
     eligibility_min_frailty: Literal["mild", "moderate", "severe"] = field(
         "moderate", "Under eligibility rationing, people less frail than this are refused new "
         "packages and wait at home.", probe="severe",
         probe_with={"budgets.rationing.mode": "eligibility",
-                    "budgets.la_gbp_per_year": 30_000_000.0})
+                    "budgets.la_gbp_per_year": 72_000_000.0})
 
 
 class Budgets(Section):
@@ -80,7 +80,7 @@ class Budgets(Section):
         probe=-0.05, ge=-0.5, le=0.5,
         # a budget the LA spends close to, so that the cut makes its panel ration (the
         # recalibrated default spends under plan at the default budget)
-        probe_with={"run.years": 1.2, "budgets.la_gbp_per_year": 70_000_000.0})
+        probe_with={"run.years": 1.2, "budgets.la_gbp_per_year": 72_000_000.0})
     headroom_share: float = field(
         0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e]; -0.5 to 1.",
         probe=-0.1,
@@ -236,7 +236,8 @@ class Savings(Section):
         "case-management places (block).",
         probe="intermediate_care",
         probe_with={"savings.reinvest_share": 1.0, "savings.reinvest_source": "underspend",
-                    "run.years": 1.5, "budgets.la_gbp_per_year": 6_000_000.0},
+                    "run.years": 1.5, "budgets.la_gbp_per_year": 6_000_000.0,
+                    "budgets.nhs_gbp_per_year": 80_000_000.0},
         moves="journeys")
     reinvest_lag_days: NonNegDays = field(
         90.0, "Days from the financial-year end to the bought capacity being in service "

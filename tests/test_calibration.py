@@ -101,21 +101,23 @@ def test_calibration_run_does_not_ration_or_queue_in_ed(default_run):
 # --- delay shape and causes (issue 13): the parts the default meets out of sample ------------
 def test_delays_concentrate_in_long_waits_and_the_delayed_wait_is_days_not_hours(default_run):
     """Published: the mean of delayed patients is ~4-8 days and delays concentrate in long
-    waits (Health Foundation 2023; Nuffield Trust). The default's delayed wait is at the bottom
-    of that range and a week or more holds a quarter or more of delayed days. The share of
-    discharges delayed (~30% vs 12-20%) is a known gap, stated in the README, not tested."""
+    waits (Health Foundation 2023; Nuffield Trust): a week or more holds a third or more of
+    delayed days. The share of discharges delayed (~26% vs 12-20%) is a known gap, stated in
+    the README, not tested."""
     mean_delayed = _kpi(default_run, "mean_delay_delayed_days")
-    assert np.all((mean_delayed > 3.3) & (mean_delayed < 8)), mean_delayed
-    assert np.all(_kpi(default_run, "long_delay_bed_share") > 0.25)
+    assert np.all((mean_delayed > 4) & (mean_delayed < 8)), mean_delayed
+    assert np.all(_kpi(default_run, "long_delay_bed_share") > 1 / 3)
 
 
 def test_waiting_for_service_capacity_is_a_large_cause_of_delay(default_run):
     """About half of delayed patients wait for a package or a bed (Shared Data Unit 2023); the
-    default has 22-30%: at least a sixth, the largest single cause bar the discharge process,
-    and below the published half (the README says so). It was 4-5% before care markets
-    churned and services were split into localities."""
+    default (seed 1, where it was set) has ~46%, the largest cause. The test asks for 0.3-0.65:
+    the shares of one seed's two replications vary by several points and this is the cause
+    the model is most sensitive to (the reablement queue). It was 4-5% before care markets
+    churned and services were split into localities, 23-31% before pathway 1 became discharge
+    to assess."""
     share = _kpi(default_run, "capacity_delay_share")
-    assert np.all((share > 1 / 6) & (share < 0.6)), share
+    assert np.all((share > 0.3) & (share < 0.65)), share
 
 
 def test_boarding_has_a_tail_but_no_runaway_queue(default_run):

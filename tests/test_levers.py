@@ -215,7 +215,8 @@ def test_discharge_to_assess_cuts_delays_and_the_interim_payer_pays():
 
 def test_discharge_to_assess_in_care_homes_cuts_delays_and_the_nhs_pays_interim_places():
     base = small("fragmented", people=10_000)
-    d2a = small("fragmented", people=10_000, assessment__discharge_to_assess=["care_home"])
+    d2a = small("fragmented", people=10_000,
+                assessment__discharge_to_assess=["reablement", "care_home"])
     table = _paired(base, d2a)
     assert table.loc["mean_delay_days", "ci_high"] < 0
     model = Model(d2a, seed=SEED, replication=0).run()

@@ -22,7 +22,7 @@ from sim.scaling import scaled
 from .conftest import small
 
 PEOPLE = 6000
-#: a snapshot of the small place (43 acute beds + 3 escalation, 7 IC beds, 17 reablement
+#: a snapshot of the small place (43 acute beds + 3 escalation, 7 IC beds, 15 reablement
 #: places, 234 care-home beds, 3,261 home-care hours): care homes full, so waiters queue
 SNAPSHOT = {"start__mode": "snapshot", "start__acute_treatment": 35,
             "start__acute_delayed_home_care": 2, "start__acute_delayed_reablement": 2,
@@ -143,7 +143,7 @@ def test_stationary_start_with_equilibrium_stays_holds_the_mean_occupancy(distri
      "at most acute.beds + acute.escalation_beds = 46"),
     ({"start.intermediate_care": 8}, "start.intermediate_care = 8 people: at most "
      "intermediate_care.beds = 7"),
-    ({"start.reablement": 18}, "start.reablement = 18 people: at most reablement.places = 17"),
+    ({"start.reablement": 16}, "start.reablement = 16 people: at most reablement.places = 15"),
     ({"start.nursing": 92}, "start.residential + start.nursing = 235 people: at most "
      "care_homes.beds = 234"),
     ({"start.home_care": 300}, "start.home_care = 300 clients need "),
@@ -248,8 +248,8 @@ def test_the_untouched_template_starts_at_prevalence(tmp_path):
     ({"intermediate_care_occupied_beds": "intermediate_care_occupied_beds = 61"},
      "snapshot.intermediate_care_occupied_beds = 61 is more than the intermediate-care beds "
      "(60, intermediate_care.beds)"),
-    ({"reablement_clients": "reablement_clients = 161"},
-     "snapshot.reablement_clients = 161 is more than the reablement places (160, "
+    ({"reablement_clients": "reablement_clients = 141"},
+     "snapshot.reablement_clients = 141 is more than the reablement places (140, "
      "intermediate_care.reablement_places)"),
     ({"acute_occupied_beds": ""},
      "snapshot.delayed_awaiting_* need snapshot.acute_occupied_beds"),
