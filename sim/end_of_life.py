@@ -32,8 +32,11 @@ keep their time and number. In it the resident's crisis hazard is raised by the 
 extra crises as their own Poisson process, at the rate of the resident's home, so enhanced
 health in care homes cuts them as it cuts the resident's other crises), a share
 ``care_home_terminal_crisis_share`` ends in a terminal crisis, and the community end-of-life
-teams (in-reach) take the resident on their caseload if a place is free, at recognition or at a
-crisis of the phase, and handle ``home_share`` of the resident's crises in the care home. The
+teams (in-reach) take the resident on their caseload when the home calls them, at a crisis of
+the phase (its extra or terminal crises) if a place is free, and from then on handle
+``home_share`` of the resident's crises in the care home. (The home's own staff give the
+day-to-day care, so a resident does not take a place at recognition as a person at home does;
+that would crowd the teams' places with residents.) The
 residents' configured crisis rates hold the phase's crises (:class:`sim.hazards.Hazards`), and
 a resident's death stays the care home's (the yearly review counts it as another route's). No
 fast-track CHC is drawn for residents (a resident's CHC would change the home's fees).
@@ -125,7 +128,6 @@ def _begin_resident(ctx: RunContext, i: int, death: float) -> None:
         return      # died first (in hospital) or left the place
     length = death - now
     ctx.log.record(now, i, "end_of_life", "recognised", value=length, detail="care_home")
-    _take_slot(ctx, i)
     crisis_rate = ctx.hazards.care_home_crisis_rate(pop, i) * (eol.crisis_hazard_ratio - 1)
     if crisis_rate > 0:     # extra crises in the phase: a Poisson process up to the death
         t = streams.person_exponential("end_of_life_care_home_crises", i, 1 / crisis_rate)
