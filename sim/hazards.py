@@ -9,7 +9,7 @@ then cuts a covered resident's own rate, so it removes crises rather than moving
 at home. The extra crises of a last phase of life (:mod:`sim.end_of_life`: a raised hazard in
 the phase and a terminal crisis) are inside the published totals too, so their expected number
 is taken out before the rates are set: out of each band's community total for the community's
-phases, out of the residents' own rate for theirs (:meth:`Hazards.end_of_life_crises`).
+phases, out of the residents' own rate for theirs (``Hazards._resident_phase_factor``).
 :class:`Hazards` turns a person's columns into their four rates; :mod:`sim.hazard_clocks` turns
 rates into events.
 """
@@ -66,7 +66,6 @@ class Hazards:
         ch_deaths = YEAR / mean_ch_los * (residential + nursing / m.nursing_los_ratio)
         readmit_share = band_crisis * c.readmission_window_days / YEAR
         eol = cfg.end_of_life
-        self.phase_crises = np.zeros(3)      # expected extra crises of community phases / yr
         self.crisis_norm = np.zeros(3)
         self.death_norm = np.zeros(3)
         for b in range(3):
@@ -96,8 +95,6 @@ class Hazards:
             denominator = max((weights.sum() + raised * dying_weight / (1 - avoid))
                               * readmit_factor, 1e-12)
             self.crisis_norm[b] = max(community_crises, 0.1 * band_crisis[b] * nb) / denominator
-            self.phase_crises[b] = phases * eol.terminal_crisis_share + \
-                raised * dying_weight * readmit_factor * self.crisis_norm[b]
         self.onset = np.array(cfg.frailty.onset_per_1000_py_by_band) / 1000 / YEAR
         referral = cfg.home_care.community_referral_per_year_by_frailty
         self.referral = np.array(referral) / YEAR
@@ -143,12 +140,6 @@ class Hazards:
             / (1 - avoid)
         left = rate - deaths_per_year * share * eol.care_home_terminal_crisis_share
         return max(left / (rate * (1 + raised)), 0.1)
-
-    def end_of_life_crises(self) -> np.ndarray:
-        """Expected extra crises a year of the community's last phases of life, by age band,
-        at the start (all admissions: taken out of each band's community total as
-        1 / (1 - avoided share) crises each)."""
-        return self.phase_crises.copy()
 
     def _length_of_stay_norm(self, pop: Population) -> float:
         """Mean of the stay ratios over admissions, so the average stay is los_mean_days."""
