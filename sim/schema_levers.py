@@ -257,10 +257,12 @@ class EndOfLife(Section):
         20, "DEPLOYMENT. People the community end-of-life teams (palliative care at home, "
         "hospice at home, in-reach to care homes) hold on their caseload at once; a person "
         "recognised while a place is free (or at a later crisis in the phase) keeps it to the "
-        "end of the phase. Today's typical "
+        "end of the phase; a care-home resident in a phase joins at a crisis of the phase (the "
+        "home calls the team). Today's typical "
         "provision [e]: 20 for 300,000 people, about a third of the 50-65 phases running at once "
-        "at the default (Marie Curie nursing reaches ~28,000 people a year in the UK, ~5% of "
-        "deaths; hospice-at-home cover varies widely). At most 10,000.",
+        "at the default, besides ~100 residents' phases (Marie Curie nursing reaches ~28,000 "
+        "people a year in the UK, ~5% of deaths; hospice-at-home cover varies widely). At most "
+        "10,000.",
         probe=0, ge=0, le=10_000)
     slot_cost_gbp_per_year: Annotated[float, Field(ge=0.0, le=1_000_000.0)] = field(
         30_000.0, "DEPLOYMENT price. Yearly cost of one caseload place (nurses, healthcare "
