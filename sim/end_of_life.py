@@ -20,10 +20,30 @@ In the phase (:func:`begin`):
   crisis, and handle a share ``home_share`` of their crises at home (:func:`treated_at_home`,
   called first thing in :func:`sim.hospital.crisis`);
 * a share ``fast_track_share`` have fast-track NHS Continuing Healthcare, a package at home
-  paid by the NHS by the week until death (:meth:`sim.billing.Billing.fast_track_chc`).
+  paid by the NHS by the week until death (:meth:`sim.billing.Billing.fast_track_chc`); it
+  stops if the person moves into a care home (:func:`care_home_stay`), whose fees are then paid
+  as the placement decided.
 
-Draws come from the person's own keyed streams, and only while the phase is on
-(``recognised_share`` > 0), so with the phase off nothing is drawn and nothing changes.
+Care-home residents have no death clock: their stay ends in death at a Weibull time drawn at
+entry (:func:`sim.placements.start_care_home`). With ``care_home_recognised_share`` > 0 a share
+of those deaths comes after a recognised phase (:func:`care_home_stay`), placed before the
+drawn end (its last ``phase_mean_days``, exponential, or the whole stay if shorter), so deaths
+keep their time and number. In it the resident's crisis hazard is raised by the same ratio (the
+extra crises as their own Poisson process, at the rate of the resident's home, so enhanced
+health in care homes cuts them as it cuts the resident's other crises), a share
+``care_home_terminal_crisis_share`` ends in a terminal crisis, and the community end-of-life
+teams (in-reach) take the resident on their caseload when the home calls them, at a crisis of
+the phase (its extra or terminal crises) if a place is free, and from then on handle
+``home_share`` of the resident's crises in the care home. (The home's own staff give the
+day-to-day care, so a resident does not take a place at recognition as a person at home does;
+that would crowd the teams' places with residents.) The
+residents' configured crisis rates hold the phase's crises (:class:`sim.hazards.Hazards`), and
+a resident's death stays the care home's (the yearly review counts it as another route's). No
+fast-track CHC is drawn for residents (a resident's CHC would change the home's fees).
+
+Draws come from the person's own keyed streams, and only while a phase is on
+(``recognised_share`` > 0 for the community, ``care_home_recognised_share`` > 0 for
+residents), so with both off nothing is drawn and nothing changes.
 """
 
 from __future__ import annotations
@@ -31,7 +51,7 @@ from __future__ import annotations
 import math
 
 from .context import RunContext
-from .population import DEAD, HOME_CARE
+from .population import DEAD, HOME_CARE, NURSING, RESIDENTIAL
 
 #: ``value`` of a death record for a death in the last phase of life (any route)
 END_OF_LIFE_DEATH = 2.0
@@ -85,11 +105,65 @@ def begin(ctx: RunContext, i: int) -> None:
     ctx.at(length, lambda: _end(ctx, i))
 
 
+def care_home_stay(ctx: RunContext, i: int, remaining: float) -> None:
+    """Person i takes a care-home place whose stay ends in death ``remaining`` days from now:
+    stop a fast-track package at home, and perhaps place a last phase before the death."""
+    eol, pop, streams = ctx.cfg.end_of_life, ctx.pop, ctx.streams
+    if not math.isnan(pop.end_of_life_until[i]):
+        ctx.billing.stop(i, ("chc_fast_track",))    # the home's fees pay for the care now
+        return      # already in a community phase: the person dies at its end, or before
+    if eol.care_home_recognised_share <= 0:
+        return
+    if not streams.person_bernoulli("end_of_life_care_home", i, eol.care_home_recognised_share):
+        return
+    length = streams.person_exponential("end_of_life_care_home_length", i, eol.phase_mean_days)
+    death = ctx.env.now + remaining
+    ctx.at(max(remaining - length, 0.0), lambda: _begin_resident(ctx, i, death))
+
+
+def _begin_resident(ctx: RunContext, i: int, death: float) -> None:
+    """Resident i's last phase begins now and ends with their death at ``death``."""
+    eol, pop, streams, now = ctx.cfg.end_of_life, ctx.pop, ctx.streams, ctx.env.now
+    if int(pop.state[i]) == DEAD or int(pop.care_home_kind[i]) not in (RESIDENTIAL, NURSING):
+        return      # died first (in hospital) or left the place
+    length = death - now
+    ctx.log.record(now, i, "end_of_life", "recognised", value=length, detail="care_home")
+    crisis_rate = ctx.hazards.care_home_crisis_rate(pop, i) * (eol.crisis_hazard_ratio - 1)
+    if crisis_rate > 0:     # extra crises in the phase: a Poisson process up to the death
+        t = streams.person_exponential("end_of_life_care_home_crises", i, 1 / crisis_rate)
+        while t < length:
+            ctx.at(t, lambda: _resident_crisis(ctx, i))
+            t += streams.person_exponential("end_of_life_care_home_crises", i, 1 / crisis_rate)
+    if streams.person_bernoulli("end_of_life_care_home_terminal", i,
+                                eol.care_home_terminal_crisis_share):
+        before = eol.terminal_crisis_days * streams.person_uniform(
+            "end_of_life_care_home_terminal", i)
+        ctx.at(max(length - before, 0.0), lambda: _resident_crisis(ctx, i))
+
+
+def _resident_crisis(ctx: RunContext, i: int) -> None:
+    """A crisis of a resident's phase: in the care home with the team, or an admission."""
+    if int(ctx.pop.state[i]) not in (RESIDENTIAL, NURSING):
+        return      # in hospital already, or dead
+    if _handled_by_team(ctx, i):
+        return
+    ctx.journeys.interrupt(i, "crisis")
+    ctx.journeys.start(i, ctx.admit(i))
+
+
 def treated_at_home(ctx: RunContext, i: int) -> bool:
     """A crisis of person i: True if the community end-of-life team handles it at home
-    (the person is in the phase and on its caseload, or joins it now)."""
-    if math.isnan(ctx.pop.end_of_life_until[i]):
+    (the person is in a community phase and on the caseload or joins it now, or is a resident
+    in a phase on the caseload)."""
+    pop = ctx.pop
+    if math.isnan(pop.end_of_life_until[i]) and not pop.end_of_life_slot[i]:
         return False
+    return _handled_by_team(ctx, i)
+
+
+def _handled_by_team(ctx: RunContext, i: int) -> bool:
+    """Person i, in a last phase, has a crisis: True if on (or joining) the caseload and the
+    team handles it where the person lives."""
     if not _take_slot(ctx, i):
         return False
     if not ctx.streams.person_bernoulli("end_of_life_home", i,
@@ -100,8 +174,9 @@ def treated_at_home(ctx: RunContext, i: int) -> bool:
 
 
 def on_death(ctx: RunContext, i: int) -> bool:
-    """Person i dies: free their caseload place; True if the death ends a last phase (so the
-    mortality review counts it as the community death clock's, wherever it happens)."""
+    """Person i dies: free their caseload place; True if the death ends a community last
+    phase (so the mortality review counts it as the community death clock's, wherever it
+    happens). A resident's phase leaves the death to the care home's route."""
     pop = ctx.pop
     if pop.end_of_life_slot[i]:
         pop.end_of_life_slot[i] = False

@@ -6,8 +6,12 @@ and channels with their own rates (care-home residents, in-hospital deaths) are 
 the band total before the community rate is set. The residents' rates taken out are the
 configured ones, without enhanced health in care homes: the support (:mod:`sim.care_home_support`)
 then cuts a covered resident's own rate, so it removes crises rather than moving them to people
-at home. :class:`Hazards` turns a person's columns into their four rates;
-:mod:`sim.hazard_clocks` turns rates into events.
+at home. The extra crises of a last phase of life (:mod:`sim.end_of_life`: a raised hazard in
+the phase and a terminal crisis) are inside the published totals too, so their expected number
+is taken out before the rates are set: out of each band's community total for the community's
+phases, out of the residents' own rate for theirs (``Hazards._resident_phase_factor``).
+:class:`Hazards` turns a person's columns into their four rates; :mod:`sim.hazard_clocks` turns
+rates into events.
 """
 
 from __future__ import annotations
@@ -56,9 +60,12 @@ class Hazards:
                      + c.nursing_rate_per_year * nursing) / (1 - avoid)
         ch_k, ch_lam = weibull_shape_scale(m.care_home_los_median_days, m.care_home_los_mean_days)
         self.care_home_shape, self.care_home_scale = ch_k, ch_lam
+        self.resident_phase_factor = {RESIDENTIAL: self._resident_phase_factor(False, avoid),
+                                      NURSING: self._resident_phase_factor(True, avoid)}
         mean_ch_los = m.care_home_los_mean_days
         ch_deaths = YEAR / mean_ch_los * (residential + nursing / m.nursing_los_ratio)
         readmit_share = band_crisis * c.readmission_window_days / YEAR
+        eol = cfg.end_of_life
         self.crisis_norm = np.zeros(3)
         self.death_norm = np.zeros(3)
         for b in range(3):
@@ -67,19 +74,27 @@ class Hazards:
             if nb == 0:
                 continue
             home = sel & in_home
-            weights = self.crisis_frailty[frailty[home]] * np.where(
-                pop.column("alone")[home], c.lives_alone_ratio, 1.0)
-            readmit_factor = 1 + readmit_share[b] * (c.readmission_ratio - 1)
-            community_crises = band_crisis[b] * nb - ch_crisis[sel].sum()
-            denominator = max(weights.sum() * readmit_factor, 1e-12)
-            self.crisis_norm[b] = max(community_crises, 0.1 * band_crisis[b] * nb) / denominator
             deaths = m.band_rate_per_1000[b] / 1000 * nb
             hospital_deaths = band_crisis[b] * (1 - avoid) * nb * \
                 m.in_hospital_death_share_by_band[b]
             community_deaths = deaths - ch_deaths[sel].sum() - hospital_deaths
             community_deaths = max(community_deaths, 0.1 * deaths)
-            d_weights = self.death_frailty[frailty[home]].sum()
-            self.death_norm[b] = community_deaths / max(d_weights, 1e-12)
+            d_weights = self.death_frailty[frailty[home]]
+            self.death_norm[b] = community_deaths / max(d_weights.sum(), 1e-12)
+            weights = self.crisis_frailty[frailty[home]] * np.where(
+                pop.column("alone")[home], c.lives_alone_ratio, 1.0)
+            readmit_factor = 1 + readmit_share[b] * (c.readmission_ratio - 1)
+            # a phase begins at a death-clock ring (share recognised_share), so among people
+            # whose phase begins the crisis weights are death-hazard weighted; its crises are
+            # all admissions (none avoided), so they count 1 / (1 - avoid) crises each
+            phases = eol.recognised_share * community_deaths
+            dying_weight = float(d_weights @ weights) / max(d_weights.sum(), 1e-12)
+            raised = phases * (eol.crisis_hazard_ratio - 1) * eol.phase_mean_days / YEAR
+            community_crises = (band_crisis[b] * nb - ch_crisis[sel].sum()
+                                - phases * eol.terminal_crisis_share / (1 - avoid))
+            denominator = max((weights.sum() + raised * dying_weight / (1 - avoid))
+                              * readmit_factor, 1e-12)
+            self.crisis_norm[b] = max(community_crises, 0.1 * band_crisis[b] * nb) / denominator
         self.onset = np.array(cfg.frailty.onset_per_1000_py_by_band) / 1000 / YEAR
         referral = cfg.home_care.community_referral_per_year_by_frailty
         self.referral = np.array(referral) / YEAR
@@ -97,6 +112,35 @@ class Hazards:
         self.los_norm = self._length_of_stay_norm(pop)
         self._tables()
 
+    def _resident_phase_factor(self, nursing: bool, avoid: float) -> float:
+        """Share of a resident's configured crisis rate left outside a last phase of life.
+
+        A resident's phase (:func:`sim.end_of_life.care_home_stay`) is the last
+        ``min(phase, stay)`` days of a Weibull stay that ends in death, with the crisis hazard
+        raised by ``crisis_hazard_ratio`` and a terminal crisis at share
+        ``care_home_terminal_crisis_share``. The configured rate (admissions per resident-year)
+        holds those crises too, so the rate outside the phase is scaled by this factor f:
+        ``f c + q s ((r - 1) f c E / (YEAR (1 - a)) + t) = c``, with q deaths per resident-year
+        (one per mean stay), s the recognised share, r the ratio, E the mean phase in days, t
+        the terminal share and a the avoided share of ordinary crises (the phase's are not
+        avoided, and the rates are raised by 1 / (1 - a) for the avoided ones).
+        """
+        eol, m, c = self.cfg.end_of_life, self.cfg.mortality, self.cfg.crisis
+        rate = c.nursing_rate_per_year if nursing else c.residential_rate_per_year
+        share = eol.care_home_recognised_share
+        if share <= 0 or rate <= 0:
+            return 1.0
+        ratio = m.nursing_los_ratio if nursing else 1.0
+        deaths_per_year = YEAR / (m.care_home_los_mean_days * ratio)
+        scale = self.care_home_scale * ratio
+        grid = np.linspace(0.0, 20 * max(scale, eol.phase_mean_days), 20_001)
+        mean_phase = float(np.trapezoid(np.exp(-grid / eol.phase_mean_days
+                                               - (grid / scale) ** self.care_home_shape), grid))
+        raised = deaths_per_year * share * (eol.crisis_hazard_ratio - 1) * mean_phase / YEAR \
+            / (1 - avoid)
+        left = rate - deaths_per_year * share * eol.care_home_terminal_crisis_share
+        return max(left / (rate * (1 + raised)), 0.1)
+
     def _length_of_stay_norm(self, pop: Population) -> float:
         """Mean of the stay ratios over admissions, so the average stay is los_mean_days."""
         a = self.cfg.acute
@@ -113,8 +157,10 @@ class Hazards:
                               for f in range(4)] for b in range(3)]
         self._death_base = [[float(self.death_norm[b] * self.death_frailty[f] / YEAR)
                              for f in range(4)] for b in range(3)]
-        self._care_home_crisis = {RESIDENTIAL: c.residential_rate_per_year / YEAR / (1 - avoid),
-                                  NURSING: c.nursing_rate_per_year / YEAR / (1 - avoid)}
+        factor = self.resident_phase_factor     # the rest is in residents' last phases
+        self._care_home_crisis = {
+            RESIDENTIAL: c.residential_rate_per_year / YEAR / (1 - avoid) * factor[RESIDENTIAL],
+            NURSING: c.nursing_rate_per_year / YEAR / (1 - avoid) * factor[NURSING]}
         # enhanced health in care homes (sim.care_home_support): a covered resident's rate
         support = self.cfg.care_home_support
         self._support_coverage = support.coverage
@@ -187,6 +233,15 @@ class Hazards:
                 return self._supported_crisis[s], 0.0, frailty, 0.0
             return self._care_home_crisis[s], 0.0, frailty, 0.0
         return 0.0, 0.0, frailty, 0.0
+
+    def care_home_crisis_rate(self, pop: Population, i: int) -> float:
+        """Crisis hazard per day of resident i in their care home (wherever they are now)."""
+        kind = int(pop.care_home_kind[i])
+        if kind not in self._care_home_crisis:
+            return 0.0
+        if pop.care_home_support_draw[i] < self._support_coverage:   # NaN: not drawn
+            return self._supported_crisis[kind]
+        return self._care_home_crisis[kind]
 
     def death_rate(self, pop: Population, i: int) -> float:
         """The death part of :meth:`rates` alone (the yearly review changes only it)."""

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from . import care_home_support, localities
+from . import care_home_support, end_of_life, localities
 from .billing import Fees
 from .context import RunContext
 from .decisions import FeePlan, care_home_fees, home_care_fees
@@ -124,6 +124,7 @@ def start_care_home(ctx: RunContext, i: int, nursing: bool, source: str | None,
     u = ctx.streams.person_uniform("care_home_death", i)
     remaining = ctx.hazards.care_home_remaining_days(u, elapsed_days, nursing)
     ctx.at(remaining, lambda: _care_home_death(ctx, i))
+    end_of_life.care_home_stay(ctx, i, remaining)   # a last phase before it; fast track ends
 
 
 def settle_dispute_later(ctx: RunContext, i: int, funding: FeePlan) -> None:

@@ -194,10 +194,11 @@ END_OF_LIFE_SOURCES = (
 
 class EndOfLife(Section):
     """The last phase of life: a recognised end-of-life phase before a share of community
-    deaths, more crises in it, a terminal crisis that ends in hospital unless a community
-    end-of-life team (palliative care / hospice at home) handles it at home, and fast-track
-    NHS Continuing Healthcare for the phase. EFFECT fields are evidence; slots, the fast-track
-    share and the prices are what a place deploys."""
+    deaths and of care-home residents' deaths, more crises in it, a terminal crisis that ends
+    in hospital unless a community end-of-life team (palliative care / hospice at home, also
+    in-reach to care homes) handles it where the person lives, and fast-track NHS Continuing
+    Healthcare for a community phase. EFFECT fields are evidence; slots, the fast-track share
+    and the prices are what a place deploys."""
 
     recognised_share: Probability = field(
         0.5, "EFFECT. Share of community deaths preceded by a recognised end-of-life phase "
@@ -221,6 +222,29 @@ class EndOfLife(Section):
         "([e], 0.35-0.6: 41.6% of the Marie Curie controls died in hospital, and 80% of hospital "
         "deaths followed an emergency admission in the last month)." + END_OF_LIFE_SOURCES,
         probe=0.9)
+    care_home_recognised_share: Probability = field(
+        0.5, "EFFECT. Share of care-home residents' deaths preceded by a recognised last phase "
+        "(the last phase_mean_days of the stay, exponential, or the whole stay if shorter: the "
+        "stay's end is drawn at entry, so deaths keep their time), with the crisis hazard "
+        "raised by crisis_hazard_ratio and a terminal crisis at care_home_terminal_crisis_share. "
+        "0 turns the residents' phase off ([e], 0.4-0.7: of 23 deaths in six residential homes, "
+        "9 followed an identifiable end-of-life period and 7 a period of uncertain decline, "
+        "Barclay et al. 2014, BJGP 64:e576; end of life recognised before the month of death "
+        "for 47.9% of people 75+ who died in 2015, 12.6% on a palliative care register, Stow "
+        "et al. 2020, BJGP). Not found: the share of residents' deaths on a care home's "
+        "palliative care (Gold Standards Framework) register, nationally.",
+        probe=0.9)
+    care_home_terminal_crisis_share: Probability = field(
+        0.3, "EFFECT. Share of care-home residents' last phases that end in a terminal crisis "
+        "(an emergency admission within terminal_crisis_days of the death) ([e], 0.2-0.45: "
+        "16.1% of permanent residents' deaths in England 2006-2015 followed an emergency "
+        "admission in the last week of life, 91.3% of them dying in hospital, Farndale and "
+        "Barclay 2018, BMJ Support Palliat Care 8:A43; 70% of permanent residents died in "
+        "their care home in 2014, NEoLCIN/PHE 2017, 'The role of care homes in end of life "
+        "care'; 24.8% of residents' deaths in hospital in March-June 2020, ONS). The "
+        "residents' configured crisis rates hold these crises: the rate outside the phase is "
+        "lowered so that the total stays at the configured rate.",
+        probe=0.9)
     terminal_crisis_days: Days = field(
         5.0, "EFFECT. The terminal crisis comes uniformly within this many days before the "
         "death ([e], 2-14)." + DAYS_NOTE, probe=60.0)
@@ -231,11 +255,14 @@ class EndOfLife(Section):
         "not randomised)." + END_OF_LIFE_SOURCES, probe=1.0, evidence=(0.3, 0.8))
     slots: int = field(
         20, "DEPLOYMENT. People the community end-of-life teams (palliative care at home, "
-        "hospice at home) hold on their caseload at once; a person recognised while a place is "
-        "free (or at a later crisis) keeps it to the end of the phase. Today's typical "
+        "hospice at home, in-reach to care homes) hold on their caseload at once; a person "
+        "recognised while a place is free (or at a later crisis in the phase) keeps it to the "
+        "end of the phase; a care-home resident in a phase joins at a crisis of the phase (the "
+        "home calls the team). Today's typical "
         "provision [e]: 20 for 300,000 people, about a third of the 50-65 phases running at once "
-        "at the default (Marie Curie nursing reaches ~28,000 people a year in the UK, ~5% of "
-        "deaths; hospice-at-home cover varies widely). At most 10,000.",
+        "at the default, besides ~100 residents' phases (Marie Curie nursing reaches ~28,000 "
+        "people a year in the UK, ~5% of deaths; hospice-at-home cover varies widely). At most "
+        "10,000.",
         probe=0, ge=0, le=10_000)
     slot_cost_gbp_per_year: Annotated[float, Field(ge=0.0, le=1_000_000.0)] = field(
         30_000.0, "DEPLOYMENT price. Yearly cost of one caseload place (nurses, healthcare "
