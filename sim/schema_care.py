@@ -69,8 +69,9 @@ class Avoidance(Section):
 
 
 class Acute(Section):
-    beds: int = field(400, "General and acute beds used by people 65+ ([e], 380-460; 400 runs them "
-                       "at ~89% over five years with today's front-door frailty service). At most "
+    beds: int = field(390, "General and acute beds used by people 65+ ([e], 380-460; 390 runs them "
+                       "at ~89% over five years (seed 1) with today's frailty service, virtual "
+                       "wards and end-of-life care taking crises out of hospital). At most "
                        "50,000 (half of England's general and acute beds).", probe=380, gt=0,
                        le=50_000)
     escalation_beds: int = field(
