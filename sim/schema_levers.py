@@ -233,7 +233,7 @@ class EndOfLife(Section):
         "for 47.9% of people 75+ who died in 2015, 12.6% on a palliative care register, Stow "
         "et al. 2020, BJGP). Not found: the share of residents' deaths on a care home's "
         "palliative care (Gold Standards Framework) register, nationally.",
-        probe=0.9)
+        probe=0.9, evidence=(0.4, 0.7))
     care_home_terminal_crisis_share: Probability = field(
         0.3, "EFFECT. Share of care-home residents' last phases that end in a terminal crisis "
         "(an emergency admission within terminal_crisis_days of the death) ([e], 0.2-0.45: "
@@ -244,7 +244,7 @@ class EndOfLife(Section):
         "care'; 24.8% of residents' deaths in hospital in March-June 2020, ONS). The "
         "residents' configured crisis rates hold these crises: the rate outside the phase is "
         "lowered so that the total stays at the configured rate.",
-        probe=0.9)
+        probe=0.9, evidence=(0.45, 0.2))
     terminal_crisis_days: Days = field(
         5.0, "EFFECT. The terminal crisis comes uniformly within this many days before the "
         "death ([e], 2-14)." + DAYS_NOTE, probe=60.0)
