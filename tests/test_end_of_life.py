@@ -113,8 +113,8 @@ def test_fast_track_chc_spend_is_people_times_weeks_times_price():
     person, the weeks from recognition to death (or the horizon) inside the window, times the
     weekly price."""
     price = 1_000.0
-    res = _run(years=1.0, chc__checklist_positive_share=0.0,
-               end_of_life__fast_track_week_gbp=price)
+    res = _run(years=1.0, chc__checklist_positive_share=0.0, chc__in_care_checklist_share=0.0,
+               chc__start_eligible_share=0.0, end_of_life__fast_track_week_gbp=price)
     ev, cfg = res.events, res.config
     start, horizon = cfg.run.warmup_days, _horizon(cfg)
     fast = ev[(ev.kind == "end_of_life") & (ev.detail == "fast_track")]
