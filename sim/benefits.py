@@ -26,7 +26,7 @@ from .kpi_inputs import KpiInputs
 from .schema_base import YEAR
 
 #: care bought as used per package or placement (their cash falls when fewer are bought)
-PACKAGE_SERVICES = ("home_care", "care_home", "fnc", "chc")
+PACKAGE_SERVICES = ("home_care", "care_home", "fnc", "chc", "chc_home")
 
 
 def closed_bed_days(d: KpiInputs) -> float:

@@ -84,6 +84,7 @@ class Billing:
         self.cfg, self.rules, self.ledger, self.env = cfg, rules, ledger, env
         self.episodes: dict[int, list[int]] = {}   # open episodes owned by each person
         self.care_home_fees: dict[int, Fees] = {}   # who pays each resident's fees now
+        self.chc_eligible: set[int] = set()   # on standard CHC through sim.chc (in care or at home)
 
     # --- episodes owned by a person --------------------------------------------------------
     def _open(self, i: int, service: str, setting: str, payer: str, view: str,
@@ -99,6 +100,8 @@ class Billing:
 
     def stop(self, i: int, services: tuple[str, ...] | None = None) -> None:
         """Stop paying for person i's open episodes (all, or those of ``services``)."""
+        if services is not None and "home_care" in services:
+            services = (*services, "chc_home")   # a CHC package at home ends with the package
         keep = []
         for ep in self.episodes.pop(i, []):
             if services is None or self.ledger.service_of(ep) in services:
@@ -184,8 +187,14 @@ class Billing:
 
     # --- home care ---------------------------------------------------------------------------
     def home_care(self, i: int, hours_per_week: float, fees: Fees) -> None:
-        """A package's cost episodes: resource use, and cash split between payer and client."""
+        """A package's cost episodes: resource use, and cash split between payer and client;
+        under CHC the whole package at the CHC price at home, paid by whoever pays CHC."""
         hc = self.cfg.home_care
+        if fees.is_chc:
+            rate = self.cfg.chc.home_week_gbp / DAYS_PER_WEEK
+            self._open(i, "chc_home", "community", fees.payer, "cash", rate)
+            self._open(i, "chc_home", "community", fees.payer, "resource", rate)
+            return
         daily = hours_per_week * hc.hour_cost_gbp / DAYS_PER_WEEK
         self._open(i, "home_care", "community", self.rules.payer("home_care"), "resource", daily)
         if fees.is_self_funded:

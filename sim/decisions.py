@@ -107,8 +107,9 @@ def _drop_request(team, req) -> None:
 # --- who pays for a care home ------------------------------------------------------------------
 def care_home_fees(ctx: RunContext, i: int, chc: bool = False) -> Fees:
     """Fees of a care-home place: CHC (the NHS, or whoever pays CHC), the person's own money
-    above the capital limit, or the public payer of care homes."""
-    if chc:
+    above the capital limit, or the public payer of care homes. A person already on standard
+    CHC (:mod:`sim.chc`) stays on it."""
+    if chc or i in ctx.billing.chc_eligible:
         return Fees(ctx.rules.payer("chc"), "chc")
     if ctx.pop.self_fund_care_home[i]:
         return self_funded()
@@ -116,7 +117,10 @@ def care_home_fees(ctx: RunContext, i: int, chc: bool = False) -> Fees:
 
 
 def home_care_fees(ctx: RunContext, i: int) -> Fees:
-    """Fees of a home-care package: the person's own money, or the public payer."""
+    """Fees of a home-care package: CHC at home for a person on standard CHC
+    (:mod:`sim.chc`), the person's own money, or the public payer."""
+    if i in ctx.billing.chc_eligible:
+        return Fees(ctx.rules.payer("chc"), "chc")
     if ctx.pop.self_fund_home_care[i]:
         return self_funded()
     return Fees(ctx.rules.payer("home_care"))
@@ -161,10 +165,10 @@ def funding_decision(ctx: RunContext, i: int, service: str, fees: Fees, in_hospi
     rationing a person in hospital below the frailty threshold is refused.
     """
     env, cfg = ctx.env, ctx.cfg
-    if fees.is_self_funded or (service == "home_care" and ctx.pop.self_fund_home_care[i]):
-        return self_funded()
     if fees.is_chc:
         return fees
+    if fees.is_self_funded or (service == "home_care" and ctx.pop.self_fund_home_care[i]):
+        return self_funded()
     responsible = ctx.rules.responsible(service)
     if in_hospital:
         ctx.people.set_delay(i, "funding_decision", responsible)

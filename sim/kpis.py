@@ -131,7 +131,7 @@ def _boarding_hours(d: KpiInputs) -> np.ndarray:
 
 
 def _chc_cost(d: KpiInputs) -> float:
-    chc = d.cash["service"].isin(("chc", "chc_fast_track"))   # fast track: sim.end_of_life
+    chc = d.cash["service"].isin(("chc", "chc_home", "chc_fast_track"))   # sim.chc, end_of_life
     return float(d.cash.loc[chc, "cost_gbp"].sum()) / d.years
 
 
@@ -321,8 +321,8 @@ def _registry() -> list[Kpi]:
             lambda d: float(np.mean(_boarding_hours(d) >= 12.0)) if len(d.of("admission"))
             else 0.0),
         Kpi("chc_cost_gbp", money, "NHS Continuing Healthcare (£/yr)",
-            "cash paid per year for NHS Continuing Healthcare placements and fast-track "
-            "end-of-life packages at home",
+            "cash paid per year for NHS Continuing Healthcare: care-home placements, standard "
+            "CHC packages at home and fast-track end-of-life packages at home",
             "NHS Continuing Healthcare spend a year", NON_NEGATIVE, _chc_cost),
         Kpi("assessment_cost_gbp", money, "Assessor time (£/yr)",
             "assessor, social-worker and CHC-nurse time per year at hourly unit costs "

@@ -28,6 +28,13 @@ USUAL_RESIDENCE = frozenset(("home", "community_nursing", "home_care_resumed",
 #: states at death that are in hospital (ED boarding or an acute bed)
 HOSPITAL_STATES = frozenset(("acute_boarding", "acute_treatment", "acute_delayed"))
 CARE_HOME_SERIES = ("residential", "nursing")
+#: share of a place's residents aged 65+ (ONS Census 2021, England 18.4%; the default place is
+#: the 55,200 people aged 65+ of 300,000), to state CHC per 50,000 of the whole population
+AGED_65_PLUS_SHARE = 0.184
+#: the ledger's CHC services: standard CHC in a care home or at home (sim.chc, sim.decisions)
+#: and fast-track CHC at the end of life (sim.end_of_life)
+STANDARD_CHC = ("chc", "chc_home")
+FAST_TRACK_CHC = ("chc_fast_track",)
 
 
 def _share(hits: int, total: int) -> float:
@@ -49,6 +56,22 @@ def usual_residence_discharge_share(d: KpiInputs) -> float:
 def person_years_alive(d: KpiInputs) -> float:
     """Person-years lived by the people modelled in the counting window."""
     return float(d.window["alive"].sum()) / YEAR
+
+
+def chc_per_50k(services: tuple[str, ...]):
+    """People funded under ``services`` at a time (CHC-funded person-days in the counting
+    window over its days) per 50,000 of the place's whole population (the people modelled
+    over :data:`AGED_65_PLUS_SHARE`)."""
+    def compute(d: KpiInputs) -> float:
+        led = d.ledger
+        rows = led[(led["view"] == "cash") & led["service"].isin(services)]
+        start = rows["start_day"].to_numpy(dtype=float).clip(d.warmup, d.horizon)
+        end = np.nan_to_num(rows["end_day"].to_numpy(dtype=float), nan=d.horizon)
+        person_days = float((end.clip(d.warmup, d.horizon) - start).sum())
+        population = float(d.window["alive"].mean()) / AGED_65_PLUS_SHARE
+        days = d.horizon - d.warmup
+        return person_days / days / population * 50_000 if population and days else math.nan
+    return compute
 
 
 def care_home_admissions_per_100k(d: KpiInputs) -> float:
@@ -107,6 +130,16 @@ OUTCOME_KPIS = (
         "counts when it starts, as every one in the model becomes permanent",
         "Permanent care-home admissions per 100,000 people a year", NON_NEGATIVE,
         care_home_admissions_per_100k),
+    Kpi("chc_eligible_per_50k", "per 50,000", "On standard CHC per 50,000",
+        "people on standard NHS Continuing Healthcare (in a care home or at home) at a time, "
+        "per 50,000 of the place's whole population (the people modelled over the 18.4% aged "
+        "65+; NHS England reports ~30 per 50,000 for all ages, 2024)",
+        "People on standard CHC per 50,000 residents", NON_NEGATIVE, chc_per_50k(STANDARD_CHC)),
+    Kpi("chc_fast_track_per_50k", "per 50,000", "On fast-track CHC per 50,000",
+        "people on fast-track NHS Continuing Healthcare at the end of life at a time, per "
+        "50,000 of the place's whole population (as chc_eligible_per_50k)",
+        "People on fast-track CHC per 50,000 residents", NON_NEGATIVE,
+        chc_per_50k(FAST_TRACK_CHC)),
     Kpi("hospital_death_share", "share", "Deaths in hospital",
         "share of deaths in hospital (waiting for a bed in ED or in an acute bed)",
         "The share of deaths in hospital", SHARE, hospital_death_share),

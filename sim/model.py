@@ -19,6 +19,7 @@ import numpy as np
 
 from . import (
     care_home_support,
+    chc,
     community_care,
     end_of_life,
     hospital,
@@ -184,6 +185,7 @@ class Model:
         self.neighbourhood.start()
         self.fund_year.start()
         self.workforce.start(ctx)
+        chc.start(ctx, ids.tolist())      # the starting stock on standard CHC
         for i, e in zip(ch, elapsed):
             placements.start_care_home(ctx, int(i), nursing=pop.state[i] == NURSING,
                                        source=None, elapsed_days=float(e))
@@ -299,6 +301,7 @@ class Model:
             up, down = self.hazards.frailty_change(self.pop, i)
             worse = self.streams.person_uniform("frailty_direction", i) * (up + down) < up
             self.people.change_frailty(i, 1 if worse else -1, refresh=False)
+            chc.needs_grew(self.ctx, i, worse)       # standard CHC for people in care
         else:
             community_care.new_care_need(self.ctx, i)
         self.refresh(i)

@@ -41,11 +41,11 @@ from .schema_base import (
 from .schema_care import (
     Acute,
     Avoidance,
-    Chc,
     IntermediateCare,
     Neighbourhood,
     Pathways,
 )
+from .schema_chc import Chc
 from .schema_levers import (
     CareHomeDecision,
     CareHomeSupport,

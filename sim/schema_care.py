@@ -344,38 +344,6 @@ class CareHomes(Section):
         "with the bed held (service capacity)." + WEEKEND, probe=0.0, probe_with=SERVICE_HEAVY)
 
 
-CHC_COMMON = {"pathways.split_by_frailty": [[0.5, 0.2, 0.1, 0.2]] * 4,
-              "chc.checklist_positive_share": 1.0, "chc.dispute_probability": 0.5}
-
-
-class Chc(Section):
-    checklist_positive_share: Probability = field(
-        0.25, "Share of pathway-3 discharges with a positive CHC checklist [e].", probe=0.6)
-    full_assessment_days: Days = field(
-        10.0, "Mean days for a full CHC assessment and decision [e] (28-day target)." + DAYS_NOTE,
-        probe=20.0, probe_with=CHC_COMMON)
-    full_assessment_hours: Annotated[float, Field(ge=0.0, le=100.0)] = field(
-        8.0, "Hours of NHS nurse and multidisciplinary time a full CHC assessment takes "
-        "(resource use) [e]; at most 100.", probe=20.0, probe_with=CHC_COMMON,
-        moves="spending")
-    eligible_share: Probability = field(
-        0.3, "Share of full assessments found eligible for NHS CHC [e].", probe=0.8,
-        probe_with=CHC_COMMON)
-    week_gbp: UnitGbp = field(1200.0, "NHS CHC care-home week (NAO 2017)."
-                                       + UNIT_GBP_NOTE, probe=1800.0,
-                               probe_with=CHC_COMMON, moves="spending")
-    dispute_probability: Probability = field(
-        0.15, "Chance that a full CHC decision is disputed between NHS and LA when they are "
-        "different commissioners [e].", probe=0.9, probe_with=CHC_COMMON)
-    dispute_resolution_days: Days = field(
-        28.0, "Mean days to resolve a CHC/LA dispute [e]." + DAYS_NOTE, probe=90.0,
-        probe_with=CHC_COMMON, moves="spending")
-    interim_funding: bool = field(
-        True, "Discharge proceeds during a dispute on interim funding by the LA (national "
-        "framework); false: the person waits in hospital for the dispute.", probe=False,
-        probe_with=CHC_COMMON)
-
-
 class Neighbourhood(Section):
     case_management: bool = field(
         False, "Integrated neighbourhood teams proactively case-manage people at moderate or "

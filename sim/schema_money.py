@@ -149,7 +149,7 @@ class Pool(Section):
         "below the target, falling linearly to none at twice the target (softens the cliff "
         "where results sit near the target).", probe="graded", active_in="pooled",
         probe_with={"funding.pool.outcome_payment_share": 0.1,
-                    "funding.pool.outcome_target_mean_delay_days": 2.0}, moves="accounts")
+                    "funding.pool.outcome_target_mean_delay_days": 1.0}, moves="accounts")
 
     @model_validator(mode="after")
     def _one_contribution_each(self):

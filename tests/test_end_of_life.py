@@ -123,6 +123,7 @@ def test_fast_track_chc_spend_is_people_times_weeks_times_price():
     pay for the care) or the horizon inside the window, times the weekly price."""
     price = 1_000.0
     res = _run(years=2.0, people=20_000, chc__checklist_positive_share=0.0,
+               chc__in_care_checklist_share=0.0, chc__start_eligible_share=0.0,
                end_of_life__fast_track_week_gbp=price, end_of_life__fast_track_share=1.0,
                end_of_life__phase_mean_days=180.0, end_of_life__recognised_share=0.7)
     ev, cfg = res.events, res.config

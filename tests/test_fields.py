@@ -34,8 +34,10 @@ def _hash(frame: pd.DataFrame) -> int:
 
 
 #: KPIs of the accounts: money moved between funders or planned, not spent on care.
+#: Who is on CHC is a funding status (who pays), not a journey: nobody moves when it changes.
 ACCOUNT_KPIS = {"risk_share_nhs_gbp", "risk_share_la_gbp", "outcome_payment_gbp",
-                "reinvested_gbp", "statutory_risk_days"}
+                "reinvested_gbp", "statutory_risk_days", "chc_eligible_per_50k",
+                "chc_fast_track_per_50k"}
 
 
 def _signature(res) -> dict[str, tuple]:

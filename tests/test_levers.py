@@ -71,11 +71,14 @@ def test_council_cuts_raise_waiting_lists(arrangement):
     The waiting list tested is the one rationing makes: with the default's churning, patched
     home-care market binding at this small place, ~5 people already wait for hours and the
     pool's cut vanished in that noise (interval -0.46 to +6.8), so the place has ample
-    downstream capacity (:func:`tests.test_mechanisms.ample_downstream`; the pool's interval
-    is then +0.4 to +8.0 people, the fragmented council's +5.3 to +14.8)."""
+    downstream capacity (:func:`tests.test_mechanisms.ample_downstream`). Three years: since
+    standard CHC for people already in care (sim.chc) moved some care-home and home-care fees
+    from the council to the NHS, the council has more room and a two-year cut left the
+    fragmented interval at -0.15 to +3.8 people; over three years it is +5.4 to +15.9 (the
+    pool's +13.3 to +24.7)."""
     ample = ample_downstream(small(arrangement, people=10_000))
-    base = small(arrangement, people=10_000, years=2.0, **ample)
-    cut = small(arrangement, people=10_000, years=2.0, budgets__la_yearly_change=-0.10, **ample)
+    base = small(arrangement, people=10_000, years=3.0, **ample)
+    cut = small(arrangement, people=10_000, years=3.0, budgets__la_yearly_change=-0.10, **ample)
     row = _paired(base, cut, "home_care_waiting_mean")
     assert row["ci_low"] > 0
 

@@ -21,13 +21,17 @@ PEOPLE, YEARS, WARMUP, SEED = 4000, 1.5, 60.0, 7
 
 #: (scenario name, shipped config, extra overrides): fragmented and the arrangements whose
 #: mechanisms differ most (pool + joint assessment, integrated provider with teams and outcome
-#: payments, discharge to assess with interim payers, rationing on a tight pool).
+#: payments, discharge to assess with interim payers, rationing on a tight pool), and fragmented
+#: without the CHC route for people already in care.
 CASES = {
     "fragmented": ("fragmented", {}),
     "pooled": ("pooled", {}),
     "integrated": ("integrated", {}),
     "discharge_to_assess": ("fragmented", {"assessment.discharge_to_assess":
                                            ["reablement", "home_care", "care_home"]}),
+    # CHC for people already in care off (sim.chc): the model as it was before that route
+    "fragmented_no_chc_in_care": ("fragmented", {"chc.in_care_checklist_share": 0.0,
+                                                 "chc.start_eligible_share": 0.0}),
     "tight_pool": ("pooled", {"budgets.rationing.mode": "eligibility",
                               "funding.pool.la_contribution_gbp_per_year": 79_300_000.0 * 0.75
                               * PEOPLE / 55_200}),
