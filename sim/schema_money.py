@@ -63,13 +63,14 @@ class Rationing(Section):
 
 class Budgets(Section):
     nhs_gbp_per_year: YearlyGbp = field(
-        68_000_000.0, "NHS budget for the modelled services in the first year, before headroom "
-        "(first-year cash spend of the fragmented default, calibration run)." + YEARLY_GBP_NOTE,
+        71_500_000.0, "NHS budget for the modelled services in the first year, before headroom "
+        "(first-year cash spend of the fragmented default, calibration run, seed 1)." + YEARLY_GBP_NOTE,
         probe=50_000_000.0, moves="accounts")
     la_gbp_per_year: YearlyGbp = field(
-        77_000_000.0, "LA adult social care budget for older people in the first year, before "
-        "headroom (first-year cash spend of the fragmented default, calibration run)."
-        + YEARLY_GBP_NOTE, probe=60_000_000.0)
+        75_000_000.0, "LA adult social care budget for older people in the first year, before "
+        "headroom: the fragmented default's first-year cash spend (~£71m since standard CHC for "
+        "people already in care moved ~£2m of fees to the NHS) with ~6% room, as before, so "
+        "that the calibration run never rations; a sweep parameter [e]." + YEARLY_GBP_NOTE, probe=60_000_000.0)
     nhs_yearly_change: float = field(
         0.02, "Real-terms change of the NHS budget per financial year (+2%: about the growth of "
         "the 65+ population) [e]; -0.5 to 0.5.",
@@ -149,7 +150,8 @@ class Pool(Section):
         "below the target, falling linearly to none at twice the target (softens the cliff "
         "where results sit near the target).", probe="graded", active_in="pooled",
         probe_with={"funding.pool.outcome_payment_share": 0.1,
-                    "funding.pool.outcome_target_mean_delay_days": 1.0}, moves="accounts")
+                    "funding.pool.outcome_target_mean_delay_days": 2.0, "run.years": 1.2},
+        moves="accounts")
 
     @model_validator(mode="after")
     def _one_contribution_each(self):

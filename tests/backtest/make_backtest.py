@@ -33,7 +33,7 @@ CASES = {
     "fragmented_no_chc_in_care": ("fragmented", {"chc.in_care_checklist_share": 0.0,
                                                  "chc.start_eligible_share": 0.0}),
     "tight_pool": ("pooled", {"budgets.rationing.mode": "eligibility",
-                              "funding.pool.la_contribution_gbp_per_year": 79_300_000.0 * 0.75
+                              "funding.pool.la_contribution_gbp_per_year": 77_300_000.0 * 0.75
                               * PEOPLE / 55_200}),
 }
 TABLES = ("daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting", "discharges")
