@@ -111,7 +111,9 @@ def test_advantage_shrinks_when_home_care_capacity_binds():
         return res.kpis[res.kpis["kpi"] == kpi].set_index("replication")["value"].to_numpy()
 
     def advantage(share_of_hours):
-        overrides = {**others, "home_care__capacity_hours_per_week": share_of_hours * hours}
+        # budgets that never ration: the test is about capacity, not money
+        overrides = {**others, "home_care__capacity_hours_per_week": share_of_hours * hours,
+                     "budgets__rationing__mode": "off"}
         base = small("fragmented", people=10_000, **overrides)
         other = small(arrangement, people=10_000, **overrides)
         kpi = "mean_delay_home_care_days"
