@@ -99,10 +99,10 @@ def test_a_vacancy_everyone_declined_stays_open_for_the_next_arrival():
 
 # --- carers and handbacks on a small place ---------------------------------------------------
 def churn(people=3000, years=1.0, **overrides):
-    """A small place whose home-care hours churn (fast, so that hours bind), with an LA budget
-    it never rations at (3,000 people spend a little more per head than the default place,
-    whose budget has ~6% room): the wait for hours, not the panel, is what these tests see."""
-    settings = {"budgets__la_gbp_per_year": 90e6 * people / 55_200,
+    """A small place whose home-care hours churn (fast, so that hours bind), without rationing
+    (3,000 people spend a little more per head than the default place, whose budget has ~6%
+    room): the wait for hours, not the panel, is what these tests see."""
+    settings = {"budgets__rationing__mode": "off",
                 "home_care__carer_turnover_per_year": 1.0,
                 "home_care__recruitment_days_mean": 73.05, "home_care__hours_per_carer": 10.0}
     settings.update(overrides)
