@@ -31,7 +31,7 @@ from collections.abc import Iterable
 
 from . import placements
 from .context import RunContext
-from .decisions import care_home_fees, home_care_fees
+from .decisions import care_home_fees, chc_dispute, home_care_fees
 from .population import HOME_CARE, NURSING
 
 MODERATE, SEVERE = 2, 3     # frailty levels (fit, mild, moderate, severe)
@@ -66,12 +66,8 @@ def _assessment(ctx: RunContext, i: int):
         return
     ctx.billing.chc_assessment(i)
     eligible = streams.person_bernoulli("chc_in_care_eligible", i, c.eligible_share)
-    if ctx.rules.dispute_possible() and streams.person_bernoulli("chc_in_care_dispute", i,
-                                                                 c.dispute_probability):
-        resolution = streams.person_exponential("chc_in_care_dispute_days", i,
-                                                c.dispute_resolution_days)
-        ctx.log.record(env.now, i, "chc_dispute", "chc", value=resolution,
-                       detail="eligible" if eligible else "not_eligible")
+    resolution = chc_dispute(ctx, i, eligible, "chc_in_care")
+    if resolution is not None:
         yield env.timeout(resolution)
         if not in_scope(ctx, i):
             return

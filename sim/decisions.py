@@ -142,17 +142,29 @@ def chc_process(ctx: RunContext, i: int, in_hospital: bool = True):
     ctx.billing.chc_assessment(i)
     eligible = streams.person_bernoulli("chc_eligible", i, c.eligible_share)
     final = care_home_fees(ctx, i, chc=eligible)
-    if ctx.rules.dispute_possible() and streams.person_bernoulli("chc_dispute", i,
-                                                                 c.dispute_probability):
-        resolution = streams.person_exponential("chc_dispute_days", i, c.dispute_resolution_days)
-        ctx.log.record(env.now, i, "chc_dispute", "chc", value=resolution,
-                       detail="eligible" if eligible else "not_eligible")
+    resolution = chc_dispute(ctx, i, eligible, "chc")
+    if resolution is not None:
         if c.interim_funding:
             return FeePlan(care_home_fees(ctx, i), env.now + resolution, final)
         if in_hospital:
             ctx.people.set_delay(i, "dispute", ctx.rules.commissioner("care_home"))
         yield env.timeout(resolution)
     return FeePlan(final)
+
+
+def chc_dispute(ctx: RunContext, i: int, eligible: bool, stream: str) -> float | None:
+    """Whether a CHC decision on person i is disputed between NHS and LA (only where they are
+    different commissioners): the days to resolve it, logged, or None. ``stream`` names the
+    route's keyed streams (``{stream}_dispute``, ``{stream}_dispute_days``)."""
+    c, streams = ctx.cfg.chc, ctx.streams
+    if not (ctx.rules.dispute_possible()
+            and streams.person_bernoulli(f"{stream}_dispute", i, c.dispute_probability)):
+        return None
+    resolution = streams.person_exponential(f"{stream}_dispute_days", i,
+                                            c.dispute_resolution_days)
+    ctx.log.record(ctx.env.now, i, "chc_dispute", "chc", value=resolution,
+                   detail="eligible" if eligible else "not_eligible")
+    return resolution
 
 
 # --- the funding decision ----------------------------------------------------------------------

@@ -229,19 +229,22 @@ class Hazards:
         if s == REABLEMENT:
             return 0.0, self._death_base[b][f], frailty, 0.0
         if s == RESIDENTIAL or s == NURSING:
-            if pop.care_home_support_draw[i] < self._support_coverage:   # NaN: not drawn
-                return self._supported_crisis[s], 0.0, frailty, 0.0
-            return self._care_home_crisis[s], 0.0, frailty, 0.0
+            return self._resident_crisis(pop, i, s), 0.0, frailty, 0.0
         return 0.0, 0.0, frailty, 0.0
+
+    def _resident_crisis(self, pop: Population, i: int, kind) -> float:
+        """Crisis hazard per day of resident i in a care home of ``kind``: cut in a home with
+        enhanced health in care homes."""
+        if pop.care_home_support_draw[i] < self._support_coverage:   # NaN: not drawn
+            return self._supported_crisis[kind]
+        return self._care_home_crisis[kind]
 
     def care_home_crisis_rate(self, pop: Population, i: int) -> float:
         """Crisis hazard per day of resident i in their care home (wherever they are now)."""
         kind = int(pop.care_home_kind[i])
         if kind not in self._care_home_crisis:
             return 0.0
-        if pop.care_home_support_draw[i] < self._support_coverage:   # NaN: not drawn
-            return self._supported_crisis[kind]
-        return self._care_home_crisis[kind]
+        return self._resident_crisis(pop, i, kind)
 
     def death_rate(self, pop: Population, i: int) -> float:
         """The death part of :meth:`rates` alone (the yearly review changes only it)."""
