@@ -42,7 +42,7 @@ if TYPE_CHECKING:   # pandas only types the budget table settled after the run
 
 DAYS_PER_WEEK = 7.0
 WEEKS_PER_YEAR = YEAR / DAYS_PER_WEEK
-BASES = ("means_tested", "self_funded", "chc", "interim")
+BASES = ("means_tested", "self_funded", "chc", "fast_track", "interim")
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,9 @@ class Fees:
 
     ``payer`` is the body paying the public share (nhs, la, pool or provider), or ``self``
     for a self-funder. ``basis`` is ``means_tested`` (the person contributes), ``self_funded``,
-    ``chc`` (NHS Continuing Healthcare: the full fee, not means-tested) or ``interim``
-    (discharge to assess before the decision: free to the person).
+    ``chc`` (NHS Continuing Healthcare: the full fee, not means-tested), ``fast_track``
+    (fast-track CHC for a resident's last phase of life: the same, booked as fast track) or
+    ``interim`` (discharge to assess before the decision: free to the person).
     """
 
     payer: str
@@ -68,7 +69,8 @@ class Fees:
 
     @property
     def is_chc(self) -> bool:
-        return self.basis == "chc"
+        """Standard or fast-track CHC: the whole fee, paid by whoever pays for CHC."""
+        return self.basis in ("chc", "fast_track")
 
 
 def self_funded() -> Fees:
@@ -85,6 +87,7 @@ class Billing:
         self.episodes: dict[int, list[int]] = {}   # open episodes owned by each person
         self.care_home_fees: dict[int, Fees] = {}   # who pays each resident's fees now
         self.chc_eligible: set[int] = set()   # on standard CHC through sim.chc (in care or at home)
+        self.fast_track_residents: set[int] = set()   # residents on fast-track CHC (end_of_life)
 
     # --- episodes owned by a person --------------------------------------------------------
     def _open(self, i: int, service: str, setting: str, payer: str, view: str,
@@ -215,8 +218,9 @@ class Billing:
         fnc = ch.fnc_week_gbp / DAYS_PER_WEEK if nursing else 0.0
         if fees.is_chc:
             rate = self.cfg.chc.week_gbp / DAYS_PER_WEEK
-            self._open(i, "chc", "residential", fees.payer, "cash", rate)
-            self._open(i, "chc", "residential", fees.payer, "resource", rate)
+            service = "chc_fast_track" if fees.basis == "fast_track" else "chc"
+            self._open(i, service, "residential", fees.payer, "cash", rate)
+            self._open(i, service, "residential", fees.payer, "resource", rate)
             return
         self._open(i, "care_home", "residential", self.rules.payer("care_home"), "resource",
                    fee - fnc)
@@ -237,7 +241,7 @@ class Billing:
 
     def switch_care_home_fees(self, i: int, nursing: bool, fees: Fees) -> None:
         """The payer of a resident's fees changes (decision, dispute settled, spend-down)."""
-        self.stop(i, ("care_home", "chc", "fnc"))
+        self.stop(i, ("care_home", "chc", "chc_fast_track", "fnc"))
         self.care_home(i, nursing, fees)
 
     def leave_care_home(self, i: int) -> None:

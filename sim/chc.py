@@ -40,9 +40,10 @@ REVIEW_DAYS = 365.25
 
 def in_scope(ctx: RunContext, i: int) -> bool:
     """A nursing-home resident (also while away in hospital) or a home-care client holding a
-    package, alive and not already on standard CHC."""
+    package, alive and not already on standard or fast-track CHC."""
     pop = ctx.pop
-    if i in ctx.billing.chc_eligible or not ctx.people.alive(i):
+    if i in ctx.billing.chc_eligible or i in ctx.billing.fast_track_residents \
+            or not ctx.people.alive(i):
         return False
     return int(pop.care_home_kind[i]) == NURSING or bool(pop.holds_package[i])
 

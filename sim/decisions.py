@@ -108,9 +108,12 @@ def _drop_request(team, req) -> None:
 def care_home_fees(ctx: RunContext, i: int, chc: bool = False) -> Fees:
     """Fees of a care-home place: CHC (the NHS, or whoever pays CHC), the person's own money
     above the capital limit, or the public payer of care homes. A person already on standard
-    CHC (:mod:`sim.chc`) stays on it."""
+    CHC (:mod:`sim.chc`) stays on it, and a resident on fast-track CHC at the end of life
+    (:mod:`sim.end_of_life`) on that."""
     if chc or i in ctx.billing.chc_eligible:
         return Fees(ctx.rules.payer("chc"), "chc")
+    if i in ctx.billing.fast_track_residents:
+        return Fees(ctx.rules.payer("chc"), "fast_track")
     if ctx.pop.self_fund_care_home[i]:
         return self_funded()
     return Fees(ctx.rules.payer("care_home"))

@@ -38,8 +38,10 @@ the phase (its extra or terminal crises) if a place is free, and from then on ha
 day-to-day care, so a resident does not take a place at recognition as a person at home does;
 that would crowd the teams' places with residents.) The
 residents' configured crisis rates hold the phase's crises (:class:`sim.hazards.Hazards`), and
-a resident's death stays the care home's (the yearly review counts it as another route's). No
-fast-track CHC is drawn for residents (a resident's CHC would change the home's fees).
+a resident's death stays the care home's (the yearly review counts it as another route's). A
+share ``fast_track_share`` of residents' phases is funded by fast-track CHC: whoever pays for
+CHC pays the whole care-home fee (at ``chc.week_gbp``) until the death, so the route moves money
+between payers, not people.
 
 Draws come from the person's own keyed streams, and only while a phase is on
 (``recognised_share`` > 0 for the community, ``care_home_recognised_share`` > 0 for
@@ -51,6 +53,7 @@ from __future__ import annotations
 import math
 
 from .context import RunContext
+from .decisions import care_home_fees
 from .population import DEAD, HOME_CARE, NURSING, RESIDENTIAL
 
 #: ``value`` of a death record for a death in the last phase of life (any route)
@@ -127,7 +130,9 @@ def _begin_resident(ctx: RunContext, i: int, death: float) -> None:
     if int(pop.state[i]) == DEAD or int(pop.care_home_kind[i]) not in (RESIDENTIAL, NURSING):
         return      # died first (in hospital) or left the place
     length = death - now
-    ctx.log.record(now, i, "end_of_life", "recognised", value=length, detail="care_home")
+    fast_track = _fast_track_resident(ctx, i)
+    ctx.log.record(now, i, "end_of_life", "recognised", value=length,
+                   detail="care_home_fast_track" if fast_track else "care_home")
     crisis_rate = ctx.hazards.care_home_crisis_rate(pop, i) * (eol.crisis_hazard_ratio - 1)
     if crisis_rate > 0:     # extra crises in the phase: a Poisson process up to the death
         t = streams.person_exponential("end_of_life_care_home_crises", i, 1 / crisis_rate)
@@ -139,6 +144,23 @@ def _begin_resident(ctx: RunContext, i: int, death: float) -> None:
         before = eol.terminal_crisis_days * streams.person_uniform(
             "end_of_life_care_home_terminal", i)
         ctx.at(max(length - before, 0.0), lambda: _resident_crisis(ctx, i))
+
+
+def _fast_track_resident(ctx: RunContext, i: int) -> bool:
+    """With chance ``fast_track_share`` a resident's recognised phase is funded by fast-track
+    CHC: whoever pays for CHC pays the whole care-home fee until the death (the LA's
+    means-tested share, FNC, or a self-funder's fees stop). Not for a resident already on CHC
+    or on an interim place (discharge to assess: the assessment in the home decides)."""
+    if not ctx.streams.person_bernoulli("end_of_life_care_home_fast_track", i,
+                                        ctx.cfg.end_of_life.fast_track_share):
+        return False
+    fees = ctx.billing.care_home_fees.get(i)
+    if fees is None or fees.is_chc or fees.basis == "interim":
+        return False
+    ctx.billing.fast_track_residents.add(i)
+    nursing = int(ctx.pop.care_home_kind[i]) == NURSING
+    ctx.billing.switch_care_home_fees(i, nursing, care_home_fees(ctx, i))
+    return True
 
 
 def _resident_crisis(ctx: RunContext, i: int) -> None:

@@ -32,7 +32,9 @@ KINDS = {
              "of the yearly mortality review), 2 for a death in a last phase of life (counted "
              "as the community death clock's), else 0; detail = age band",
     "end_of_life": "service 'recognised' (a last phase of life begins; value = its length, "
-                   "days; detail 'fast_track' with fast-track CHC, else '') or "
+                   "days; detail 'fast_track' with fast-track CHC at home, 'care_home' for "
+                   "a care-home resident's phase, 'care_home_fast_track' for one on fast-track "
+                   "CHC, else '') or "
                    "'crisis_at_home' (the end-of-life team handled a crisis at home)",
     "delay_harm": "service 'frailty' (left hospital a level frailer; value = delayed days) or "
                   "'death' (an excess death from delay, just before its death record)",

@@ -322,7 +322,7 @@ def _registry() -> list[Kpi]:
             else 0.0),
         Kpi("chc_cost_gbp", money, "NHS Continuing Healthcare (£/yr)",
             "cash paid per year for NHS Continuing Healthcare: care-home placements, standard "
-            "CHC packages at home and fast-track end-of-life packages at home",
+            "CHC packages at home, and fast track at the end of life at home and in care homes",
             "NHS Continuing Healthcare spend a year", NON_NEGATIVE, _chc_cost),
         Kpi("assessment_cost_gbp", money, "Assessor time (£/yr)",
             "assessor, social-worker and CHC-nurse time per year at hourly unit costs "

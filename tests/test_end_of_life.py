@@ -118,14 +118,16 @@ def test_one_place_holds_one_person_at_a_time():
 
 
 def test_fast_track_chc_spend_is_people_times_weeks_times_price():
-    """Standard CHC off: the CHC spend of the counting window is, for each fast-tracked
-    person, the weeks from recognition to death, a move into a care home (whose fees then
-    pay for the care) or the horizon inside the window, times the weekly price."""
+    """Standard CHC and residents' phases off: the CHC spend of the counting window is, for
+    each fast-tracked person, the weeks from recognition to death, a move into a care home
+    (whose fees then pay for the care) or the horizon inside the window, times the weekly
+    price."""
     price = 1_000.0
     res = _run(years=2.0, people=20_000, chc__checklist_positive_share=0.0,
                chc__in_care_checklist_share=0.0, chc__start_eligible_share=0.0,
                end_of_life__fast_track_week_gbp=price, end_of_life__fast_track_share=1.0,
-               end_of_life__phase_mean_days=180.0, end_of_life__recognised_share=0.7)
+               end_of_life__phase_mean_days=180.0, end_of_life__recognised_share=0.7,
+               end_of_life__care_home_recognised_share=0.0)
     ev, cfg = res.events, res.config
     start, horizon = cfg.run.warmup_days, _horizon(cfg)
     fast = ev[(ev.kind == "end_of_life") & (ev.detail == "fast_track")]
@@ -143,6 +145,33 @@ def test_fast_track_chc_spend_is_people_times_weeks_times_price():
     assert spend == pytest.approx(days / 7 * price, rel=1e-9)
 
 
+def test_residents_fast_track_moves_money_not_people():
+    """Residents' phases only, no rationing: fast-track CHC for them changes no journey (every
+    event but the phase's own record is the same), the NHS pays more and the LA and the
+    residents less, and the fast-track spend in care homes is, for each fast-tracked resident,
+    the weeks from recognition to death or the horizon inside the window at ``chc.week_gbp``."""
+    common = dict(years=1.5, people=10_000, budgets__rationing__mode="off",
+                  chc__in_care_checklist_share=0.0, chc__start_eligible_share=0.0,
+                  chc__checklist_positive_share=0.0, **RESIDENTS_ONLY)
+    off = _run(end_of_life__fast_track_share=0.0, **common)
+    on = _run(end_of_life__fast_track_share=1.0, **common)
+    ev_off, ev_on = off.events, on.events
+    assert (ev_off.drop(columns="detail").equals(ev_on.drop(columns="detail")))
+    fast = ev_on[(ev_on.kind == "end_of_life") & (ev_on.detail == "care_home_fast_track")]
+    assert len(fast) > 30
+    assert _kpi(on, "cost_nhs_gbp") > _kpi(off, "cost_nhs_gbp")
+    assert _kpi(on, "cost_la_gbp") < _kpi(off, "cost_la_gbp")
+    assert _kpi(on, "cost_self_gbp") < _kpi(off, "cost_self_gbp")
+    assert _kpi(off, "chc_fast_track_per_50k") == 0.0 < _kpi(on, "chc_fast_track_per_50k")
+    cfg = on.config
+    start, horizon = cfg.run.warmup_days, _horizon(cfg)
+    deaths = ev_on[ev_on.kind == "death"].set_index("person").time_days
+    days = sum(max(0.0, min(float(deaths.get(row.person, horizon)), horizon)
+                   - max(row.time_days, start)) for row in fast.itertuples())
+    spend = _kpi(on, "chc_cost_gbp") * (horizon - start) / YEAR    # the KPI is per year
+    assert spend == pytest.approx(days / 7 * cfg.chc.week_gbp, rel=1e-9)
+
+
 def test_deaths_are_not_added_by_the_phase():
     """The phase moves deaths in time and place, not in number: deaths in the window with it
     on and off agree within four Poisson standard deviations."""
@@ -157,7 +186,7 @@ def test_deaths_in_the_phase_are_left_to_the_community_clock_by_the_review():
     res = _run(years=1.0, **STRONG)
     ev = res.events
     recognised = set(ev[(ev.kind == "end_of_life") & (ev.service == "recognised")
-                        & (ev.detail != "care_home")].person)
+                        & ~ev.detail.str.startswith("care_home")].person)
     deaths = ev[ev.kind == "death"]
     marked = deaths[deaths.value == END_OF_LIFE_DEATH]
     assert set(marked.person) <= recognised
@@ -184,7 +213,7 @@ def test_a_residents_phase_keeps_the_time_of_death_and_leaves_it_to_the_care_hom
     res = _run(years=1.5, **RESIDENTS_ONLY)
     ev = res.events
     phases = ev[(ev.kind == "end_of_life") & (ev.service == "recognised")]
-    assert (phases.detail == "care_home").all() and len(phases) > 30
+    assert phases.detail.str.startswith("care_home").all() and len(phases) > 30
     deaths = ev[ev.kind == "death"].set_index("person")
     died = phases[phases.person.isin(deaths.index)]
     assert len(died) > 20
@@ -213,7 +242,7 @@ def test_residents_phase_moves_their_deaths_into_hospital_and_the_teams_move_the
     assert share["on"] - share["off"] > 3 * sd, (share, len(off), len(on))
     assert share["ample"] < share["on"], share
     ev = ample_run.events
-    residents = set(ev[(ev.kind == "end_of_life") & (ev.detail == "care_home")].person)
+    residents = set(ev[(ev.kind == "end_of_life") & ev.detail.str.startswith("care_home")].person)
     at_home = ev[(ev.kind == "end_of_life") & (ev.service == "crisis_at_home")]
     assert at_home.person.isin(residents).any()
 
