@@ -144,6 +144,11 @@ class Billing:
         cost = self.cfg.chc.full_assessment_hours * self.cfg.costs.nhs_assessor_hour_gbp
         self._charge(i, "assessment", "community", self.rules.payer("chc"), ("resource",), cost)
 
+    def chc_review(self, i: int) -> None:
+        """A yearly CHC review's nurse assessor time (resource use)."""
+        cost = self.cfg.chc.review_hours * self.cfg.costs.nhs_assessor_hour_gbp
+        self._charge(i, "assessment", "community", self.rules.payer("chc"), ("resource",), cost)
+
     # --- community health ------------------------------------------------------------------
     def urgent_response(self, i: int) -> None:
         """Urgent community response: district-nurse visits over the response days."""

@@ -15,8 +15,9 @@ module adds that route, its reviews and a stock at the start (``chc.*``):
   means-tested share, FNC and a self-funder's fees stop) or, at home, a CHC package at
   ``chc.home_week_gbp`` that replaces the package's LA (or the person's) funding. Nobody moves:
   the route moves money, not people.
-* :func:`review` - a yearly review finds ``chc.review_ineligible_share`` no longer eligible:
-  their fees return to the LA, the pool, the means test or the person.
+* :func:`review` - a yearly review (``chc.review_hours`` of NHS nurse time, billed as an
+  assessment's) finds ``chc.review_ineligible_share`` no longer eligible: their fees return to
+  the LA, the pool, the means test or the person.
 * :func:`start` - at t = 0 a share of the moderately or severely frail nursing-home residents
   and home-care
   clients (``chc.start_eligible_share``) are already on CHC.
@@ -88,11 +89,13 @@ def review(ctx: RunContext, i: int) -> None:
     the pool's or the person's funding."""
     if i not in ctx.billing.chc_eligible or not ctx.people.alive(i):
         return
+    ctx.billing.chc_review(i)
     if ctx.streams.person_bernoulli("chc_review", i, ctx.cfg.chc.review_ineligible_share):
         ctx.billing.chc_eligible.discard(i)
         ctx.log.record(ctx.env.now, i, "chc_review", "chc", detail="not_eligible")
         _switch_fees(ctx, i)
     else:
+        ctx.log.record(ctx.env.now, i, "chc_review", "chc", detail="eligible")
         ctx.at(REVIEW_DAYS, lambda: review(ctx, i))
 
 

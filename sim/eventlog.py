@@ -56,6 +56,8 @@ KINDS = {
                           "'home' (sent home the same day) or 'admitted'",
     "pathway_escalation": "a delayed patient deconditioned; value = new pathway",
     "chc_dispute": "value = days to resolve; detail 'eligible' or 'not_eligible'",
+    "chc_review": "a yearly review of a person on standard CHC (sim.chc); detail 'eligible' "
+                  "(still on CHC) or 'not_eligible' (fees back to the LA, pool or person)",
     "rationed": "a funding decision held back by rationing; service, payer; detail 'waiting' "
                 "(for funds) or 'refused' (below the eligibility threshold)",
     "referral_to_care": "care started after a referral at home; service; value = days waited; "

@@ -71,3 +71,10 @@ class Chc(Section):
         "means test or the person [e] 0.02-0.2 (the national framework reviews at 3 months "
         "and then yearly; NAO 2017 found people funded for shorter periods than before; no "
         "national rate of ineligibility at review found).", probe=0.9, moves="spending")
+    review_hours: Annotated[float, Field(ge=0.0, le=100.0)] = field(
+        3.0, "Hours of NHS nurse assessor time each yearly review of a person on standard CHC "
+        "takes (resource use, as full_assessment_hours) [e] 1-6: a review checks the care plan "
+        "and whether the person is still eligible, a shorter job than a full assessment with "
+        "its multidisciplinary team (national framework: reviews at 3 months, then at least "
+        "yearly); no published time per review found. At most 100.", probe=20.0,
+        moves="spending")

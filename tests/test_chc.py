@@ -114,6 +114,25 @@ def test_reviews_keep_the_stock_steady_and_without_them_it_grows_more():
     assert yearly_stock(1.0)[-1] < last
 
 
+def test_each_review_costs_its_nurse_hours_and_moves_no_one():
+    """Reviews are billed as assessor time (resource use): between review_hours 0 and 10 the
+    ledger's assessment spend differs by exactly reviews x 10 h x the assessor's hourly cost,
+    and nothing else in the run changes."""
+    def run(hours: float) -> Model:
+        return _model(years=2.0, chc__review_hours=hours, **NO_RATIONING)
+    none, ten = run(0.0), run(10.0)
+    reviews = none.log.frame().query("kind == 'chc_review'")
+    assert len(reviews) > 20 and set(reviews["detail"]) == {"eligible", "not_eligible"}
+    def assessor_cost(m: Model) -> float:
+        led = m.ledger.frame()
+        return float(led.loc[(led["view"] == "resource") & (led["service"] == "assessment"),
+                             "amount_gbp"].sum())
+    rate = none.cfg.costs.nhs_assessor_hour_gbp
+    assert assessor_cost(ten) - assessor_cost(none) == pytest.approx(len(reviews) * 10 * rate,
+                                                                     rel=1e-9)
+    pd.testing.assert_frame_equal(none.log.frame(), ten.log.frame(), check_exact=True)
+
+
 #: the shipped pool does not pool CHC and care homes, so its NHS and LA still dispute; under
 #: lead commissioning the LA commissions CHC and care homes alike
 @pytest.mark.parametrize("name, disputes", [("fragmented", True), ("pooled", True),
