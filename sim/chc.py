@@ -77,11 +77,19 @@ def _assessment(ctx: RunContext, i: int):
         become_eligible(ctx, i)
 
 
-def become_eligible(ctx: RunContext, i: int, review_in: float = REVIEW_DAYS) -> None:
+def become_eligible(ctx: RunContext, i: int) -> None:
     """Person i is on standard CHC from now: their fees switch, and a review is booked."""
-    ctx.billing.chc_eligible.add(i)
+    register(ctx, i)
     _switch_fees(ctx, i)
-    ctx.at(review_in, lambda: review(ctx, i))
+
+
+def register(ctx: RunContext, i: int) -> None:
+    """Person i is on standard CHC from now, with a review in a year (the discharge route
+    calls this through ``ctx.chc_found_eligible``; the placement opens the fees)."""
+    if i in ctx.billing.chc_eligible:
+        return
+    ctx.billing.chc_eligible.add(i)
+    ctx.at(REVIEW_DAYS, lambda: review(ctx, i))
 
 
 def review(ctx: RunContext, i: int) -> None:

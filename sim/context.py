@@ -29,8 +29,10 @@ from .services import Services
 
 @dataclass
 class RunContext:
-    """What journey processes use. ``admit`` and ``die`` are the model's: an emergency
-    admission process for a person, and a death in the person's current state."""
+    """What journey processes use. ``admit``, ``die`` and ``chc_found_eligible`` are the
+    model's: an emergency admission process for a person, a death in the person's current
+    state, and the registration of a person the discharge route found eligible for standard
+    CHC, so that they are reviewed yearly (:func:`sim.chc.register`)."""
 
     env: simpy.Environment
     cfg: Scenario
@@ -47,6 +49,7 @@ class RunContext:
     horizon: float
     admit: Callable[[int], object]
     die: Callable[..., None]
+    chc_found_eligible: Callable[[int], None]
 
     @property
     def pop(self):

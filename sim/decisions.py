@@ -152,6 +152,8 @@ def chc_process(ctx: RunContext, i: int, in_hospital: bool = True):
         if in_hospital:
             ctx.people.set_delay(i, "dispute", ctx.rules.commissioner("care_home"))
         yield env.timeout(resolution)
+    if eligible:
+        ctx.chc_found_eligible(i)     # reviewed yearly from now, as the in-care route's
     return FeePlan(final)
 
 

@@ -125,7 +125,7 @@ class Model:
             hazards=self.hazards, journeys=Journeys(self.env), services=self.services,
             rules=self.funding, billing=self.billing, log=self.log, occupancy=self.occupancy,
             horizon=self.horizon, admit=lambda i: hospital.emergency_admission(self.ctx, i),
-            die=self.die)
+            die=self.die, chc_found_eligible=lambda i: chc.register(self.ctx, i))
         self.neighbourhood = Neighbourhood(self.ctx)
         self.savings = Savings(self.ctx, self.warmup, self.neighbourhood)
         self.fund_year = FundYear(self.ctx)

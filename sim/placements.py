@@ -128,9 +128,13 @@ def start_care_home(ctx: RunContext, i: int, nursing: bool, source: str | None,
 
 
 def settle_dispute_later(ctx: RunContext, i: int, funding: FeePlan) -> None:
-    """A CHC/LA dispute settled on interim funding: switch the fees when it is resolved."""
-    ctx.at(funding.switch_at - ctx.env.now,
-           lambda: switch_care_home_fees(ctx, i, funding.switch_to))
+    """A CHC/LA dispute settled on interim funding: switch the fees when it is resolved (and
+    register a person found eligible for yearly CHC reviews)."""
+    def settle() -> None:
+        if funding.switch_to.is_chc:
+            ctx.chc_found_eligible(i)
+        switch_care_home_fees(ctx, i, funding.switch_to)
+    ctx.at(funding.switch_at - ctx.env.now, settle)
 
 
 def in_care_home(ctx: RunContext, i: int) -> bool:

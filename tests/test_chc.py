@@ -17,6 +17,7 @@ import pytest
 
 import sim
 from sim.billing import DAYS_PER_WEEK
+from sim.chc import REVIEW_DAYS
 from sim.kpis_outcomes import AGED_65_PLUS_SHARE
 from sim.model import Model
 from sim.results import collect
@@ -131,6 +132,25 @@ def test_each_review_costs_its_nurse_hours_and_moves_no_one():
     assert assessor_cost(ten) - assessor_cost(none) == pytest.approx(len(reviews) * 10 * rate,
                                                                      rel=1e-9)
     pd.testing.assert_frame_equal(none.log.frame(), ten.log.frame(), check_exact=True)
+
+
+def test_people_found_eligible_on_discharge_are_reviewed_yearly():
+    """With the in-care route off, people found eligible on the discharge route are still
+    reviewed: each first review comes a year after the decision, so no later than a year
+    after the person's discharge into a care home; with every review finding them ineligible,
+    CHC spend falls (fees back to the LA or the person)."""
+    route = dict(chc__checklist_positive_share=0.9, chc__eligible_share=0.9,
+                 chc__dispute_probability=0.0, **OFF, **NO_RATIONING)
+    m = _model(years=2.5, chc__review_ineligible_share=0.0, **route)
+    ev = m.log.frame()
+    reviews = ev[ev.kind == "chc_review"].groupby("person")["time_days"].min()
+    placed = ev[(ev.kind == "discharge") & (ev.service == "care_home")] \
+        .groupby("person")["time_days"].min()
+    assert len(reviews) > 10 and set(reviews.index) <= set(placed.index)
+    assert (reviews - REVIEW_DAYS <= placed.loc[reviews.index] + 1e-9).all()
+    ineligible = _model(years=2.5, chc__review_ineligible_share=1.0, **route)
+    assert _person_days(ineligible.ledger.frame(), "chc", 0.0, ineligible.horizon) \
+        < _person_days(m.ledger.frame(), "chc", 0.0, m.horizon)
 
 
 #: the shipped pool does not pool CHC and care homes, so its NHS and LA still dispute; under

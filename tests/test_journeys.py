@@ -72,7 +72,8 @@ def bare_context(config: str = "fragmented", people: int = 12, **overrides) -> R
                      hazards=Hazards(cfg, pop), journeys=Journeys(env),
                      services=Services(env, cfg), rules=rules,
                      billing=Billing(cfg, rules, ledger, env), log=log, occupancy=occupancy,
-                     horizon=horizon, admit=lambda i: iter(()), die=lambda i: None)
+                     horizon=horizon, admit=lambda i: iter(()), die=lambda i: None,
+                     chc_found_eligible=lambda i: None)
     return ctx
 
 
