@@ -35,7 +35,7 @@ from pydantic import Field, ValidationError, field_validator, model_validator
 
 from .config import ConfigError, evidence_ranges, format_errors, leaf_fields, read_toml
 from .kpis import KPIS
-from .scaling import scale_overrides
+from .scaling import SCALED_FIELDS, scale_overrides, scale_value
 from .sweep_plan import resolve
 from .sweep_spec import Experiment, Spec, load_experiment, parse_experiment
 
@@ -224,11 +224,24 @@ def envelope_experiment(spec: Experiment, case: Case) -> Experiment:
 
 
 def scale_experiment(spec: Experiment, src: str, scale: float) -> Experiment:
-    """The experiment with each scenario's scaled fields appended to its deltas."""
+    """The experiment with each scenario's scaled fields appended to its deltas, and the
+    design's absolute ranges (``low``/``high``, ``values``) of those fields scaled too, so that
+    a design point sets a quarter place's beds to a quarter of the full place's range (a
+    ``relative`` range already follows the scaled base)."""
     configs = resolve(spec, src).configs
     scenarios = {name: delta.model_copy(update={"set": {**delta.set, **scale_overrides(
         configs[name], scale)}}) for name, delta in spec.scenarios.items()}
-    return spec.model_copy(update={"scenarios": scenarios})
+    parameters = {}
+    for path, r in spec.design.parameters.items():
+        if path in SCALED_FIELDS and r.relative is None:
+            r = r.model_copy(update={
+                "low": None if r.low is None else scale_value(path, r.low, scale),
+                "high": None if r.high is None else scale_value(path, r.high, scale),
+                "values": None if r.values is None else
+                [scale_value(path, v, scale) for v in r.values]})
+        parameters[path] = r
+    design = spec.design.model_copy(update={"parameters": parameters})
+    return spec.model_copy(update={"scenarios": scenarios, "design": design})
 
 
 def case_names() -> list[str]:

@@ -59,16 +59,19 @@ def value_at(config: Scenario, path: str) -> Any:
 def scale_overrides(config: Scenario, factor: float,
                     fields: tuple[str, ...] = SCALED_FIELDS) -> dict[str, Any]:
     """Dotted overrides that grow (or shrink) a config's place by ``factor``."""
-    out = {}
-    for path in fields:
-        value = value_at(config, path)
-        x = value * factor
-        if path in ROUNDED_UP:
-            x = max(1, math.ceil(x - 1e-9))
-        elif isinstance(value, int) or path in WHOLE:
-            x = max(1 if value else 0, round(x))   # a place without one keeps none
-        out[path] = x
-    return out
+    return {path: scale_value(path, value_at(config, path), factor) for path in fields}
+
+
+def scale_value(path: str, value: Any, factor: float) -> Any:
+    """One value of a field that grows with the place, ``factor`` times, rounded as the field
+    is (teams up, counts and hours to whole units; a place without one keeps none). Sweeps
+    scale their design ranges of these fields with it (:func:`sim.cases.scale_experiment`)."""
+    x = value * factor
+    if path in ROUNDED_UP:
+        return max(1, math.ceil(x - 1e-9))
+    if isinstance(value, int) or path in WHOLE:
+        return max(1 if value else 0, round(x))
+    return x
 
 
 def scaled(config: Scenario, factor: float) -> Scenario:

@@ -58,3 +58,26 @@ def test_a_scale_that_is_not_a_positive_size_is_refused_in_one_line(bad, capsys)
     assert cli.main(["run", "fragmented", "--scale", bad]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "--scale" in err[0] and repr(bad) in err[0]
+
+
+def test_a_scaled_sweep_scales_its_design_ranges_of_place_sized_fields():
+    """At --scale 0.25 a design point's beds, places and teams come from a quarter of the
+    experiment's ranges (rounded as the place is: teams up), a relative range follows the
+    scaled base, and a rate's range is left alone; every point of the shipped Morris screen
+    stays inside the scaled ranges."""
+    from sim.cases import experiment_from_file, scale_experiment
+    from sim.sweep_plan import resolve
+    path = "experiments/morris_screen.toml"
+    full = experiment_from_file(path).design.parameters
+    quarter = scale_experiment(experiment_from_file(path), path, 0.25)
+    ranges = quarter.design.parameters
+    assert (ranges["acute.beds"].low, ranges["acute.beds"].high) == (95, 115)
+    assert (ranges["reablement.places"].low, ranges["reablement.places"].high) == (30, 100)
+    assert (ranges["assessment.la_social_workers"].low,
+            ranges["assessment.la_social_workers"].high) == (2, 7)       # 8 x 0.25, 25 x 0.25 up
+    assert ranges["acute.los_mean_days"] == full["acute.los_mean_days"]   # not a size
+    assert ranges["crisis.rate_per_person_year"] == full["crisis.rate_per_person_year"]
+    design = resolve(quarter, path).design
+    for field in ("acute.beds", "reablement.places", "care_homes.beds",
+                  "home_care.capacity_hours_per_week", "assessment.la_social_workers"):
+        assert design[field].between(ranges[field].low, ranges[field].high).all(), field
