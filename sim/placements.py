@@ -131,7 +131,7 @@ def settle_dispute_later(ctx: RunContext, i: int, funding: FeePlan) -> None:
     """A CHC/LA dispute settled on interim funding: switch the fees when it is resolved (and
     register a person found eligible for yearly CHC reviews)."""
     def settle() -> None:
-        if funding.switch_to.is_chc:
+        if funding.switch_to.basis == "chc":     # standard CHC (fast track is not reviewed)
             ctx.chc_found_eligible(i)
         switch_care_home_fees(ctx, i, funding.switch_to)
     ctx.at(funding.switch_at - ctx.env.now, settle)
