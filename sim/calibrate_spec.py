@@ -57,7 +57,7 @@ from .schema import Scenario
 from .schema_base import YEAR
 
 #: KPI units that do not grow with the size of the place.
-INTENSIVE_UNITS = ("share", "days", "hours")
+INTENSIVE_UNITS = ("share", "days", "hours", "ratio")
 PARAM_KEYS, TARGET_KEYS = {"low", "high"}, {"value", "sd", "discrepancy"}
 
 

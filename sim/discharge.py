@@ -10,7 +10,8 @@ new service. It returns a :class:`DischargeDecision`: where the person goes and 
 :func:`ready_to_leave` is the last step of every discharge: preparation
 (``acute.discharge_preparation_hours``), the daytime discharge window
 (``acute.discharge_hours``) and fewer discharges at weekends
-(``acute.weekend_discharge_ratio``).
+(``acute.weekend_discharge_ratio``). :func:`confirmed_fit` ends treatment at the senior round
+that confirms the person medically fit, the moment delays are counted from.
 """
 
 from __future__ import annotations
@@ -175,6 +176,29 @@ def _escalate(ctx: RunContext, i: int, pathway: int, rate: float):
     escalate_at = ctx.env.now + ctx.streams.person_exponential("deconditioning", i, 1 / rate)
     ctx.log.record(ctx.env.now, i, "pathway_escalation", value=pathway)
     return pathway, service, escalate_at
+
+
+def confirmed_fit(ctx: RunContext, i: int):
+    """Treatment is over: wait for the daily senior round (``acute.senior_review_hours``)
+    that reviews the person and confirms them medically fit - every weekday round, a Saturday
+    or Sunday round with the chance ``acute.weekend_review_ratio``.
+
+    The wait is treatment time: delays are counted from the confirmation, as NHS England
+    counts them from the discharge-ready date. A round of [0, 24] on a day that reviews
+    the person confirms them when treatment ends.
+    """
+    a = ctx.cfg.acute
+    start, end = (h / 24.0 for h in a.senior_review_hours)
+    now = ctx.env.now
+    day, time_of_day = int(now), now - int(now)
+    if time_of_day >= end - 1e-9:
+        day, time_of_day = day + 1, 0.0
+    while ctx.clock.is_weekend(day) and a.weekend_review_ratio < 1 and not \
+            ctx.streams.person_bernoulli("weekend_review", i, a.weekend_review_ratio):
+        day, time_of_day = day + 1, 0.0
+    confirmed = day + max(time_of_day, start)
+    if confirmed > now:
+        yield ctx.env.timeout(confirmed - now)
 
 
 def ready_to_leave(ctx: RunContext, i: int, service: str | None = None):

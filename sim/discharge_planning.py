@@ -21,7 +21,7 @@ import simpy
 from . import placements
 from .context import RunContext
 from .decisions import assess, assessment_delay
-from .discharge import choose_pathway, service_for
+from .discharge import choose_pathway, confirmed_fit, service_for
 
 
 class DischargePlan:
@@ -73,11 +73,13 @@ class DischargePlan:
 
 
 def treatment(ctx: RunContext, i: int, stay: float, had_package: bool):
-    """The treatment stay of ``stay`` days until medically fit, with the discharge planned
-    from admission for a share of people; returns the :class:`DischargePlan` (or None)."""
+    """The treatment stay of ``stay`` days, then the senior round that confirms the person
+    medically fit (:func:`sim.discharge.confirmed_fit`), with the discharge planned from
+    admission for a share of people; returns the :class:`DischargePlan` (or None)."""
     plan = plan_discharge(ctx, i, stay, had_package)
     try:
         yield ctx.env.timeout(stay)
+        yield from confirmed_fit(ctx, i)
     except simpy.Interrupt:
         if plan is not None:
             plan.cancel()

@@ -33,4 +33,4 @@ class Kpi:
 
 UNITS = ("per year", "bed days per year", "days per year", "£ per year", "share", "beds",
          "people", "hours", "days", "per 100,000 a year", "per 50,000", "per resident-year",
-         "QALYs per year")
+         "QALYs per year", "ratio")

@@ -126,6 +126,13 @@ def _capacity_delay_share(d: KpiInputs) -> float:
     return waiting / delayed if delayed > 0 else 0.0
 
 
+def _weekend_discharge_ratio(d: KpiInputs) -> float:
+    """Live discharges per Saturday or Sunday relative to a weekday, by day of leaving."""
+    days = np.floor(d.of("discharge")["time_days"].to_numpy(dtype=float)).astype(int)
+    weekend = (days + d.start.day_of_week) % 7 >= 5
+    return float((weekend.sum() / 2) / ((~weekend).sum() / 5)) if (~weekend).any() else 0.0
+
+
 def _boarding_hours(d: KpiInputs) -> np.ndarray:
     return d.of("admission")["value"].to_numpy(dtype=float) * 24
 
@@ -289,6 +296,10 @@ def _registry() -> list[Kpi]:
         Kpi("delayed_discharge_share", "share", "Discharges delayed a day or more",
             "share of live acute discharges leaving one day or more after medically fit",
             "The share of discharges delayed a day or more", SHARE, _delayed_discharge_share),
+        Kpi("weekend_discharge_ratio", "ratio", "Weekend discharges per weekday's",
+            "live acute discharges per Saturday or Sunday relative to a weekday",
+            "Discharges on a weekend day relative to a weekday", NON_NEGATIVE,
+            _weekend_discharge_ratio),
         Kpi("mean_delay_delayed_days", "days", "Mean delay of the delayed (days)",
             "mean days from medically fit to leaving, over discharges delayed a day or more",
             "The mean delay of those delayed a day or more", NON_NEGATIVE, _mean_delay_delayed),

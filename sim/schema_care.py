@@ -112,9 +112,28 @@ class Acute(Section):
         [0.9, 1.0, 1.15], "Relative treatment stay by age band, normalised to the mean [e]."
                           + RATIO_NOTE,
         probe=[1.0, 1.0, 2.0])
+    senior_review_hours: list[Annotated[float, Field(ge=0.0, le=24.0)]] = field(
+        [0.0, 24.0], "Hours of the day (start, end), 0 to 24, in which a senior clinician "
+        "confirms a patient whose treatment is over medically fit: the discharge-ready date of "
+        "NHS England's discharge-delay data, from which every delay is counted. Treatment "
+        "that ends outside the hours is confirmed when they next begin; that wait is "
+        "treatment, not delay ([e]). [0, 24]: on a weekday, when treatment ends. A morning "
+        "round ([9, 12], as the NHS '100-day discharge challenge' asks) also counts the "
+        "afternoon's and night's waits as treatment and takes the default's mean wait from "
+        "fit below the 1.3-day calibration floor (seed 11: 1.08-1.38 d); a sweep parameter.",
+        probe=[9.0, 12.0])
+    weekend_review_ratio: Probability = field(
+        0.6, "Chance that a Saturday or Sunday senior review confirms a patient whose treatment "
+        "is over, relative to a weekday ([e], 0.3-0.9: NHS Services, Seven Days a Week Forum "
+        "2013 found 10-15% of consultants on site at weekends; weekend rounds see the sickest "
+        "first); one not confirmed waits for the next day. With weekend_discharge_ratio it "
+        "sets the weekend's discharges at ~0.57 of a weekday's (England ~0.55-0.6: 19.5% of "
+        "2014 inpatient-survey respondents left at a weekend or on a public holiday, Graham "
+        "2018 BMJ Qual Saf [m]).", probe=0.0)
     weekend_discharge_ratio: Probability = field(
-        0.6, "Chance that a ready discharge happens on a Saturday or Sunday relative to a weekday "
-        "(0.6, [m]); otherwise it waits a day.", probe=0.1)
+        0.85, "Chance that a confirmed, prepared discharge happens on a Saturday or Sunday "
+        "relative to a weekday (transport, medicines to take out, a receiving team; [e], "
+        "0.6-1); otherwise it waits a day.", probe=0.1)
     discharge_preparation_hours: Hours = field(
         4.0, "Hours to prepare a ready discharge (medicines to take out, transport, letters) "
         "before the person can leave ([e], 2-6 h). At most 87,660 hours (ten years).",
@@ -131,8 +150,10 @@ class Acute(Section):
 
     @model_validator(mode="after")
     def _hours(self):
-        if len(self.discharge_hours) != 2 or self.discharge_hours[0] >= self.discharge_hours[1]:
-            raise ValueError("discharge_hours must be [start, end] with start < end")
+        for name in ("discharge_hours", "senior_review_hours"):
+            hours = getattr(self, name)
+            if len(hours) != 2 or hours[0] >= hours[1]:
+                raise ValueError(f"{name} must be [start, end] with start < end, got {hours}")
         return self
 
 

@@ -43,10 +43,12 @@ HOUR = 1.0 / 24.0
 
 #: Exact-time unit tests follow one person through one mechanism: the default's care-market
 #: mechanisms (one pool per service here, no declines or turnaround, no planning from admission)
-#: are switched off unless a test sets them; each has its own tests.
+#: and the senior round that confirms fitness are switched off unless a test sets them; each
+#: has its own tests.
 ISOLATED = {"care_homes__localities": 1, "home_care__localities": 1, "reablement__localities": 1,
             "care_homes__decline_share": 0.0, "care_homes__vacancy_turnaround_days": 0.0,
-            "assessment__planned_from_admission_share": 0.0}
+            "assessment__planned_from_admission_share": 0.0,
+            "acute__senior_review_hours": [0.0, 24.0], "acute__weekend_review_ratio": 1.0}
 
 
 def bare_context(config: str = "fragmented", people: int = 12, **overrides) -> RunContext:
