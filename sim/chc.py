@@ -19,11 +19,11 @@ module adds that route, its reviews and a stock at the start (``chc.*``):
   assessment's) finds ``chc.review_ineligible_share`` no longer eligible: their fees return to
   the LA, the pool, the means test or the person.
 * :func:`start` - at t = 0 a share of the moderately or severely frail nursing-home residents
-  and home-care
-  clients (``chc.start_eligible_share``) are already on CHC.
+  (``chc.start_eligible_share``) and home-care clients (``chc.start_home_eligible_share``)
+  are already on CHC.
 
 Draws come from their own keyed streams (``chc_in_care_*``, ``chc_review``, ``chc_start``), and
-only while the route is on, so with both shares at 0 a run is unchanged.
+only while the route is on, so with every share at 0 a run is unchanged.
 """
 
 from __future__ import annotations
@@ -119,14 +119,17 @@ def _switch_fees(ctx: RunContext, i: int) -> None:
 
 def start(ctx: RunContext, ids: Iterable[int]) -> None:
     """Before the starting residents and clients take their places: mark the moderately or
-    severely frail nursing-home residents and home-care clients already on CHC, each with a
-    review within a year (their fees open on CHC when they take their place)."""
-    share = ctx.cfg.chc.start_eligible_share
-    if share <= 0:
+    severely frail nursing-home residents (``chc.start_eligible_share``) and home-care clients
+    (``chc.start_home_eligible_share``) already on CHC, each with a review within a year
+    (their fees open on CHC when they take their place)."""
+    c = ctx.cfg.chc
+    shares = {NURSING: c.start_eligible_share, HOME_CARE: c.start_home_eligible_share}
+    if max(shares.values()) <= 0:
         return
     pop = ctx.pop
     for i in ids:
-        if int(pop.frailty[i]) < MODERATE or int(pop.state[i]) not in (NURSING, HOME_CARE):
+        share = shares.get(int(pop.state[i]), 0.0)
+        if int(pop.frailty[i]) < MODERATE or share <= 0:
             continue
         if ctx.streams.person_bernoulli("chc_start", i, share):
             ctx.billing.chc_eligible.add(i)

@@ -52,14 +52,22 @@ class Chc(Section):
         "34,055 people eligible for standard CHC in England at 31 March 2024 (Nuffield Trust "
         "2024 from NHS England CHC data), ~30 per 50,000 residents of all ages, so [e] 12-24 "
         "per 50,000 for the 65+ the model holds (their share of the stock not found: [e] "
-        "0.4-0.8); gives 15.7 (seed 1) and 16.3 (seed 11) per 50,000. Moves journeys only as "
+        "0.4-0.8); gives 13.4-13.7 per 50,000 (seed 11; 15.4-16.3 while the stock at home "
+        "started at three times what the route sustains). Moves journeys only as "
         "assessments and disputes: nobody's place or stay changes.", probe=0.3)
     start_eligible_share: Probability = field(
-        0.13, "Share of the starting nursing-home residents and home-care clients at moderate "
-        "or severe frailty who are already on standard CHC at t = 0, so year one is not a ramp "
-        "from zero [e] 0.05-0.3, set on seed 1 so the stock at the start is near the stock "
-        "the route sustains (~95-100 people on the default place). Moves journeys through "
-        "the LA's budget: less LA spend, less rationing of its funding decisions.", probe=0.5)
+        0.13, "Share of the starting nursing-home residents at moderate or severe frailty who "
+        "are already on standard CHC at t = 0, so year one is not a ramp from zero [e] "
+        "0.05-0.3, set on seed 1 so the stock in care homes at the start is near the stock "
+        "the route sustains there (~55-70 people on the default place, seed 1). Moves journeys "
+        "through the LA's budget: less LA spend, less rationing of its funding decisions.",
+        probe=0.5)
+    start_home_eligible_share: Probability = field(
+        0.045, "Share of the starting home-care clients at moderate or severe frailty already "
+        "on standard CHC at home at t = 0 [e] 0.02-0.15, set on seed 1 to the stock at home "
+        "the route sustains (~28 people on the default place; one share of 0.13 for both "
+        "settings started ~80 at home, which fell to ~28 within a year). Moves journeys "
+        "through the LA's budget, as above.", probe=0.5)
     home_week_gbp: UnitGbp = field(
         900.0, "NHS price of a CHC package at home per week, replacing the LA's (or the "
         "person's) home-care funding [e] 600-1,500 (Law Society 2022: care fees of £750-1,500 "

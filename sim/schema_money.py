@@ -63,13 +63,14 @@ class Rationing(Section):
 
 class Budgets(Section):
     nhs_gbp_per_year: YearlyGbp = field(
-        74_400_000.0, "NHS budget for the modelled services in the first year, before headroom "
+        72_300_000.0, "NHS budget for the modelled services in the first year, before headroom "
         "(first-year cash spend of the fragmented default, calibration run, seed 1; with "
-        "fast-track CHC for care-home residents in their last phase)."
+        "fast-track CHC for care-home residents in their last phase and the CHC stock at home "
+        "starting at what the route sustains)."
         + YEARLY_GBP_NOTE, probe=50_000_000.0, moves="accounts")
     la_gbp_per_year: YearlyGbp = field(
-        73_700_000.0, "LA adult social care budget for older people in the first year, before "
-        "headroom: the fragmented default's first-year cash spend (~£69.7m since standard CHC "
+        74_350_000.0, "LA adult social care budget for older people in the first year, before "
+        "headroom: the fragmented default's first-year cash spend (~£70.4m since standard CHC "
         "for people already in care and fast-track CHC for residents at the end of life moved "
         "~£3m of fees to the NHS) with ~6% room, as before, so that the calibration run never "
         "rations; a sweep parameter [e]." + YEARLY_GBP_NOTE,

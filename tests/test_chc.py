@@ -26,8 +26,10 @@ from sim.schema_base import YEAR
 from .conftest import small
 
 PEOPLE = 8000
-OFF = {"chc__in_care_checklist_share": 0.0, "chc__start_eligible_share": 0.0}
-ON = {"chc__in_care_checklist_share": 1.0, "chc__start_eligible_share": 0.5}
+OFF = {"chc__in_care_checklist_share": 0.0, "chc__start_eligible_share": 0.0,
+       "chc__start_home_eligible_share": 0.0}
+ON = {"chc__in_care_checklist_share": 1.0, "chc__start_eligible_share": 0.5,
+      "chc__start_home_eligible_share": 0.5}
 #: no LA budget rationing, so that money moving between payers cannot move anyone
 NO_RATIONING = {"budgets__rationing__mode": "off"}
 
@@ -53,7 +55,8 @@ def test_route_off_draws_nothing_and_an_idle_route_changes_nothing():
     or starts on CHC, only the route's own streams are drawn, so every table is identical."""
     off = sim.run(small(people=PEOPLE, **OFF), replications=1, seed=3, progress=False)
     idle = sim.run(small(people=PEOPLE, chc__in_care_checklist_share=1e-12,
-                         chc__start_eligible_share=1e-12),
+                         chc__start_eligible_share=1e-12,
+                         chc__start_home_eligible_share=1e-12),
                    replications=1, seed=3, progress=False)
     for table in ("daily", "monthly_costs", "monthly_resource", "budgets", "cost_shifting",
                   "discharges", "kpis"):
@@ -120,7 +123,8 @@ def test_each_review_costs_its_nurse_hours_and_moves_no_one():
     ledger's assessment spend differs by exactly reviews x 10 h x the assessor's hourly cost,
     and nothing else in the run changes."""
     def run(hours: float) -> Model:
-        return _model(years=2.0, chc__review_hours=hours, **NO_RATIONING)
+        return _model(years=2.0, chc__review_hours=hours, chc__start_eligible_share=0.5,
+                      chc__start_home_eligible_share=0.5, **NO_RATIONING)
     none, ten = run(0.0), run(10.0)
     reviews = none.log.frame().query("kind == 'chc_review'")
     assert len(reviews) > 20 and set(reviews["detail"]) == {"eligible", "not_eligible"}

@@ -125,6 +125,7 @@ def test_fast_track_chc_spend_is_people_times_weeks_times_price():
     price = 1_000.0
     res = _run(years=2.0, people=20_000, chc__checklist_positive_share=0.0,
                chc__in_care_checklist_share=0.0, chc__start_eligible_share=0.0,
+               chc__start_home_eligible_share=0.0,
                end_of_life__fast_track_week_gbp=price, end_of_life__fast_track_share=1.0,
                end_of_life__phase_mean_days=180.0, end_of_life__recognised_share=0.7,
                end_of_life__care_home_recognised_share=0.0)
@@ -152,6 +153,7 @@ def test_residents_fast_track_moves_money_not_people():
     the weeks from recognition to death or the horizon inside the window at ``chc.week_gbp``."""
     common = dict(years=1.5, people=10_000, budgets__rationing__mode="off",
                   chc__in_care_checklist_share=0.0, chc__start_eligible_share=0.0,
+                  chc__start_home_eligible_share=0.0,
                   chc__checklist_positive_share=0.0, **RESIDENTS_ONLY)
     off = _run(end_of_life__fast_track_share=0.0, **common)
     on = _run(end_of_life__fast_track_share=1.0, **common)

@@ -31,7 +31,8 @@ CASES = {
                                            ["reablement", "home_care", "care_home"]}),
     # CHC for people already in care off (sim.chc): the model as it was before that route
     "fragmented_no_chc_in_care": ("fragmented", {"chc.in_care_checklist_share": 0.0,
-                                                 "chc.start_eligible_share": 0.0}),
+                                                 "chc.start_eligible_share": 0.0,
+                                                 "chc.start_home_eligible_share": 0.0}),
     "tight_pool": ("pooled", {"budgets.rationing.mode": "eligibility",
                               "funding.pool.la_contribution_gbp_per_year": 77_300_000.0 * 0.75
                               * PEOPLE / 55_200}),
