@@ -18,6 +18,7 @@ from sim.clock import Clock
 from sim.discharge_planning import treatment
 
 from .conftest import run_once, small
+from .test_discharge_planning import _first_day
 from .test_journeys import HOUR, bare_context, run_at
 
 ROUNDS = {"acute__senior_review_hours": [9.0, 12.0]}
@@ -32,9 +33,9 @@ def _confirmed_at(end_of_treatment: float, **overrides) -> float:
 
 
 def _day(weekday: int) -> int:
-    """A day of the second week with this weekday (0 = Monday)."""
-    ctx = bare_context()
-    return next(d for d in range(7, 14) if ctx.clock.weekday[d] == weekday)
+    """A day of the second week with this weekday (0 = Monday): a day of the first may be
+    day 0, too early to start the treatment a day before."""
+    return _first_day(bare_context(), weekday) + 7
 
 
 @pytest.mark.parametrize("hour, confirmed_hour, days_later", [
