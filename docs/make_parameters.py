@@ -159,11 +159,15 @@ ROWS: dict[str, list[Row]] = {
         Row("Intermediate-care beds", ("intermediate_care.beds",), "30-90",
             "NAIC: ~20 beds per 100,000 population [m]"),
         Row("Reablement and home-based intermediate-care places (concurrent)",
-            ("reablement.places",), "150-400", "[e] from NAIC home-based capacity [m]; the default "
-            "160 runs them at ~85-90% of places"),
+            ("reablement.places",), "120-400", "[e] from NAIC home-based capacity [m]; the default "
+            "160 was set with the home-care hours and home_care.community_patience_days on "
+            "seeds 1 and 3 to the delay targets"),
         Row("Home-care hours a week, all funders", ("home_care.capacity_hours_per_week",),
-            "22,000-32,000", "[e]: ~2,200 clients 65+ × 12 h at ~90% use, with every carer post "
-            "filled (~12% are vacant at any time: ~26,400 h deliverable at the start)"),
+            "22,000-32,000", "[e]: with every carer post filled; ~12% are vacant at any time, so "
+            "~20,700 h are deliverable at the start: ~1,700 clients 65+ × 12 h. A market that "
+            "cannot meet every need at once: people waiting at home may give up "
+            "(home_care.community_patience_days); set with reablement places on seeds 1 and 3 "
+            "to the delay targets"),
         Row("Care-home beds, residential and nursing", ("care_homes.beds",), "2,100-2,700",
             "[e]: ~3.6% of 65+ in care homes [m] at ~92% occupancy (CQC / LaingBuisson "
             "87-92%); default 2,150"),

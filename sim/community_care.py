@@ -7,7 +7,8 @@ assessments a discharge to assess moves out of hospital.
   at home, on home care, in a care home (after a funding decision) or in death.
 * :func:`new_care_need` and :func:`community_care_request` - a need arising at home: an
   assessment, the funding decision and the wait for capacity (``home_care.*``); also the wait
-  for a new provider after a package is handed back (:mod:`sim.care_market`).
+  for a new provider after a package is handed back (:mod:`sim.care_market`). A person
+  waiting at home may give up (``home_care.community_patience_days``).
 * :func:`start_interim_home_care` / :func:`assess_at_home`, :func:`start_interim_care_home` /
   :func:`assess_in_care_home` - discharge to assess (``assessment.discharge_to_assess``): the
   person leaves on interim funding (``assessment.interim_payer``); the same assessors assess
@@ -31,6 +32,9 @@ from .decisions import (
 )
 from .population import HOME, HOME_CARE, HOME_WAITING_CARE, IC_BED, REABLEMENT
 from .services import Holding
+
+#: the daily series of people waiting at home (not in hospital) in the queue for home-care hours
+AT_HOME_QUEUE = "waiting:home_care_hours_at_home"
 
 
 def reablement_episode(ctx: RunContext, i: int, duration: float | None = None):
@@ -163,7 +167,14 @@ def community_care_request(ctx: RunContext, i: int, service: str, assessed: bool
             fees = home_care_fees(ctx, i)       # as agreed before: the person or the payer
         else:
             fees = yield from funding_decision(ctx, i, service, fees, in_hospital=False)
-        yield holding.acquire(*placements.capacity_for(ctx, i, service))
+        request = holding.acquire(*placements.capacity_for(ctx, i, service))
+        if service == "home_care" and not request.triggered:
+            if not (yield from _queue_at_home(ctx, i, request)):
+                holding.release_all()
+                _give_up(ctx, i, ctx.env.now - referred)
+                return
+        else:
+            yield request
         placements.keep(ctx, i, holding, service)
         ctx.journeys.finish(i)
         ctx.log.record(ctx.env.now, i, "referral_to_care", service, value=ctx.env.now - referred,
@@ -173,6 +184,33 @@ def community_care_request(ctx: RunContext, i: int, service: str, assessed: bool
         _start(ctx, i, service, FeePlan(fees), source="community")
     except simpy.Interrupt:
         holding.release_all()
+
+
+def _queue_at_home(ctx: RunContext, i: int, request):
+    """Wait at home in the queue for home-care hours (counted as ``AT_HOME_QUEUE``); with
+    ``home_care.community_patience_days`` above 0, until the hours come or an exponential
+    patience runs out. Returns whether the hours came."""
+    ctx.occupancy.add(AT_HOME_QUEUE, 1, ctx.env.now)
+    try:
+        patience = ctx.cfg.home_care.community_patience_days
+        if patience > 0:
+            yield request | ctx.env.timeout(
+                ctx.streams.person_exponential("patience", i, patience))
+        else:
+            yield request
+    finally:
+        ctx.occupancy.add(AT_HOME_QUEUE, -1, ctx.env.now)
+    return request.triggered
+
+
+def _give_up(ctx: RunContext, i: int, waited: float) -> None:
+    """Person i stops waiting at home for a package (``home_care.community_patience_days``):
+    they go without formal care, on family or privately bought help, so the need stays unmet
+    (the crisis hazard stays raised) until a new need brings a new referral."""
+    ctx.journeys.finish(i)
+    ctx.log.record(ctx.env.now, i, "gave_up_waiting", "home_care", value=waited)
+    ctx.people.move(i, HOME)
+    ctx.people.set_unmet(i, True)
 
 
 # --- discharge to assess ------------------------------------------------------------------

@@ -62,6 +62,8 @@ KINDS = {
                 "(for funds) or 'refused' (below the eligibility threshold)",
     "referral_to_care": "care started after a referral at home; service; value = days waited; "
                         "detail 'handback' when re-brokering a handed-back package",
+    "gave_up_waiting": "a person waiting at home for a home-care package stopped waiting "
+                       "(home_care.community_patience_days); value = days waited",
     "handback": "a provider short of carers handed a package back; service 'home_care'; payer "
                 "of the package; value = hours a week; detail 'at_home' or 'in_hospital'",
     "beds_closed": "person -1; value = acute beds closed at a review",

@@ -2,11 +2,12 @@
 
 What people get out of care rather than what it costs: still at home 91 days after reablement
 (ASCOF 2B(1)), discharges back to the usual place of residence, permanent care-home admissions
-per 100,000 (ASCOF 2A(2)), deaths in hospital, emergency admissions of care-home residents,
-and quality-adjusted life years. They read the event log (``at_home_91d`` and
-``resident_admission`` events are written by :class:`sim.outcome_tracking.OutcomeTracker`),
-the daily occupancy and the person-time by setting and frailty, like every other KPI. A share
-or rate whose denominator is empty in the counting window is NaN ("no such people"), not 0.
+per 100,000 (ASCOF 2A(2)), people who stop waiting for home care, deaths in hospital,
+emergency admissions of care-home residents, and quality-adjusted life years. They read the
+event log (``at_home_91d`` and ``resident_admission`` events are written by
+:class:`sim.outcome_tracking.OutcomeTracker`), the daily occupancy and the person-time by
+setting and frailty, like every other KPI. A share or rate whose denominator is empty in the
+counting window is NaN ("no such people"), not 0.
 """
 
 from __future__ import annotations
@@ -140,6 +141,12 @@ OUTCOME_KPIS = (
         "50,000 of the place's whole population (as chc_eligible_per_50k)",
         "People on fast-track CHC per 50,000 residents", NON_NEGATIVE,
         chc_per_50k(FAST_TRACK_CHC)),
+    Kpi("home_care_gave_up", "per year", "Stopped waiting for home care / yr",
+        "people a year who stopped waiting at home for a home-care package and went without "
+        "formal care (their patience ran out: see the home-care patience field); their need "
+        "stays unmet",
+        "People a year who stopped waiting for home care", NON_NEGATIVE,
+        lambda d: len(d.of("gave_up_waiting")) / d.years),
     Kpi("hospital_death_share", "share", "Deaths in hospital",
         "share of deaths in hospital (waiting for a bed in ED or in an acute bed)",
         "The share of deaths in hospital", SHARE, hospital_death_share),

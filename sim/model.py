@@ -60,8 +60,10 @@ from .savings import Savings
 from .schema_base import AGE_BANDS, YEAR
 from .services import Services
 
+#: queues for capacity; home_care_hours_at_home is the part of the queue for home-care hours
+#: waiting at home rather than in hospital (sim.community_care)
 WAITING = ("acute_beds", "escalation_beds", "ic_beds", "reablement", "home_care_hours",
-           "care_home_beds")
+           "home_care_hours_at_home", "care_home_beds")
 FUNDED = ("acute_beds", "ic_beds", "reablement_places", "home_care_hours",
           "case_management_places")
 

@@ -192,13 +192,14 @@ class Pathways(Section):
 
 class Reablement(Section):
     places: int = field(
-        140, "Concurrent reablement places ([e], 120-400). Set on seed 1 to the calibration "
-        "targets once pathway-1 reablement became discharge to assess (assessment."
-        "discharge_to_assess): at 140 people wait in hospital for a place, and waiting for "
-        "service capacity holds ~40-45% of delayed bed days, near the published half (Shared "
-        "Data Unit 2023); at 160 it was ~27% and at 130 the hospital gridlocks by year five. The "
-        "NAIC's ~85-90% use of places is a yearly average: a full service in the later years "
-        "is what a queue needs. At most 50,000.", probe=120, ge=0, le=50_000)
+        160, "Concurrent reablement places ([e], 120-400). Set on seeds 1 and 3, with "
+        "home_care.capacity_hours_per_week and home_care.community_patience_days, to the delay "
+        "targets (issue 13): at 140 many pathway-1 patients waited a day or two for a place, so "
+        "a fifth of discharges were delayed (target 12-20%); at 160 with a tighter home-care "
+        "market ~16-17% are, and waiting for service capacity still holds ~35-45% of delayed "
+        "bed days (published about half, Shared Data Unit 2023). The NAIC's ~85-90% use of "
+        "places is a yearly average: a full service in the later years is what a queue needs. "
+        "At most 50,000.", probe=120, ge=0, le=50_000)
     duration_mean_days: Days = field(28.0, "Mean reablement episode, days (exponential, cut "
                                       "at max_days)." + DAYS_NOTE, probe=40.0)
     max_days: Days = field(42.0, "Longest reablement episode: free reablement lasts up to six "
@@ -245,9 +246,12 @@ class IntermediateCare(Section):
 
 class HomeCare(Section):
     capacity_hours_per_week: NonNegFloat = field(
-        30_000.0, "Home-care hours per week the local market could deliver at the start with "
+        23_500.0, "Home-care hours per week the local market could deliver at the start with "
         "every carer post filled, all funders ([e], 22k-32k; ~2,200 clients x 12 h at ~90% "
-        "use); vacancies (home_care.carer_turnover_per_year) take ~12% off it and it grows "
+        "use). Set on seeds 1 and 3 with reablement.places and "
+        "home_care.community_patience_days to the delay targets (issue 13): a market that "
+        "cannot meet every need at once, whose waiting list is held by people giving up; "
+        "vacancies (home_care.carer_turnover_per_year) take ~12% off it and it grows "
         "with home_care.market_growth_per_year. At most 5,000,000 (an hour a week for "
         "each of the largest population).", probe=22_000.0, le=float(MAX_PEOPLE))
     hours_per_week_mean: Annotated[float, Field(gt=0.0, le=168.0)] = field(
@@ -257,10 +261,10 @@ class HomeCare(Section):
         "(every hour of a week).", probe=16.0)
     package_hours_shape: Annotated[float, Field(gt=0.0, le=100.0)] = field(
         4.0, "Shape of the gamma distribution of package sizes (4: coefficient of variation "
-        "0.5, [e]). At most 100.", probe=1.0, moves="spending")
+        "0.5, [e]). At most 100.", probe=1.0)
     max_package_hours_per_week: Annotated[float, Field(ge=1.0, le=168.0)] = field(
         60.0, "Largest package, hours/week (larger needs are met in a care home) [e]. 1 to "
-        "168.", probe=20.0, moves="spending")
+        "168.", probe=20.0)
     initial_share_by_band: list[Probability] = field(
         [0.013, 0.04, 0.105], "Share of each age band on home care at the start [e] (~1,900 "
         "clients, ~85% of the hours).",

@@ -60,8 +60,9 @@ class Chc(Section):
         "are already on standard CHC at t = 0, so year one is not a ramp from zero [e] "
         "0.05-0.3, set on seed 1 so the stock in care homes at the start is near the stock "
         "the route sustains there (~55-70 people on the default place, seed 1). Moves journeys "
-        "through the LA's budget: less LA spend, less rationing of its funding decisions.",
-        probe=0.5)
+        "through the LA's budget: less LA spend, less rationing of its funding decisions "
+        "(the probe's LA budget is tight enough to ration).",
+        probe=0.5, probe_with={"budgets.la_gbp_per_year": 69_800_000.0})
     start_home_eligible_share: Probability = field(
         0.045, "Share of the starting home-care clients at moderate or severe frailty already "
         "on standard CHC at home at t = 0 [e] 0.02-0.15, set on seed 1 to the stock at home "

@@ -65,6 +65,21 @@ class HomeCareMarket(HomeCare):
         "only in theirs (sim.localities). Councils commission home care by zone or patch and "
         "carers travel within it ([e], 4-12; default 8, the central value)."
         + LOCALITIES_NOTE, probe=80)
+    community_patience_days: NonNegDays = field(
+        40.0, "Mean days a person waiting at home for a home-care package (a new need or a "
+        "package handed back) waits before giving up: they go without formal care, on family "
+        "or privately bought help, their need stays unmet (the crisis hazard stays raised) "
+        "and a later need brings a new referral. Exponential patience, so the waiting list "
+        "of an over-stretched market settles where people leave it as fast as they join it "
+        "(queueing with abandonment, 'Erlang A') instead of growing until supply catches up. "
+        "People waiting in hospital never give up: they cannot go home without care. ADASS "
+        "Spring Survey 2023: ~250,000 people waiting for an assessment, care or a review, and "
+        "councils report people who stop waiting and rely on family or pay privately; Age UK "
+        "2023: 2.6 million people 65+ with some unmet need [m] ([e], 14-90 days). Default 40, "
+        "set on seeds 1 and 3 with home_care.capacity_hours_per_week and reablement.places "
+        "to the delay targets; without it a market this tight runs away in some replications "
+        "(waits of weeks in hospital). 0 = off: everyone waits until the hours are found."
+        + DAYS_NOTE, probe=3.0, probe_with=CHURN)
     market_growth_per_year: Annotated[float, Field(ge=0.0, le=0.5)] = field(
         0.02, "Yearly growth of the hours the home-care market can deliver, compounding from "
         "the start: providers recruit and commissioners buy more as the 65+ population grows. "

@@ -35,44 +35,45 @@ ReviewDays = Annotated[float, Field(ge=1.0, le=MAX_DAYS)]
 #: a pool a little below the pooled default's spend, so that it rations and money in or out
 #: of it moves who waits (the recalibrated pooled default spends under plan in its first months)
 TIGHT_POOL = {"funding.pool.la_contribution_gbp_per_year": 72_000_000.0}
+#: an LA budget ~3% under the default's, so that its panel rations (the probes' setting)
+TIGHT_LA = {"budgets.la_gbp_per_year": 69_800_000.0}
 
 
 class Rationing(Section):
     mode: Literal["off", "wait", "eligibility"] = field(
         "wait", "What the cash-limited funder does when spend runs ahead of plan: new packages "
         "wait for the next review with spend back on plan, or eligibility tightens.",
-        probe="off", probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
+        probe="off", probe_with=TIGHT_LA)
     trigger_ratio: Ratio = field(
         1.0, "Ration when year-to-date spend exceeds this multiple of the year-to-date plan."
-        + RATIO_NOTE, probe=3.0, probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
+        + RATIO_NOTE, probe=3.0, probe_with=TIGHT_LA)
     basis: Literal["plan_to_date", "forecast_outturn"] = field(
         "plan_to_date", "What a review compares: year-to-date spend with the year-to-date "
         "seasonal plan, or the forecast outturn (spend to date plus today's committed daily "
         "spend to the year end) with the year's budget, as finance leads forecast [e].",
-        probe="forecast_outturn", probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
+        probe="forecast_outturn", probe_with=TIGHT_LA)
     review_interval_days: ReviewDays = field(
         7.0, "Days between budget reviews that switch rationing on or off; at least 1, at most "
         "3,652.5 (ten years).", probe=30.0,
-        probe_with={"budgets.la_gbp_per_year": 72_000_000.0})
+        probe_with=TIGHT_LA)
     eligibility_min_frailty: Literal["mild", "moderate", "severe"] = field(
         "moderate", "Under eligibility rationing, people less frail than this are refused new "
         "packages and wait at home.", probe="severe",
-        probe_with={"budgets.rationing.mode": "eligibility",
-                    "budgets.la_gbp_per_year": 72_000_000.0})
+        probe_with={"budgets.rationing.mode": "eligibility", **TIGHT_LA})
 
 
 class Budgets(Section):
     nhs_gbp_per_year: YearlyGbp = field(
-        72_300_000.0, "NHS budget for the modelled services in the first year, before headroom "
+        72_100_000.0, "NHS budget for the modelled services in the first year, before headroom "
         "(first-year cash spend of the fragmented default, calibration run, seed 1; with "
-        "fast-track CHC for care-home residents in their last phase and the CHC stock at home "
-        "starting at what the route sustains)."
+        "fast-track CHC for care-home residents in their last phase, the CHC stock at home "
+        "starting at what the route sustains, and the home-care market at 23,500 hours)."
         + YEARLY_GBP_NOTE, probe=50_000_000.0, moves="accounts")
     la_gbp_per_year: YearlyGbp = field(
-        74_350_000.0, "LA adult social care budget for older people in the first year, before "
-        "headroom: the fragmented default's first-year cash spend (~£70.4m since standard CHC "
-        "for people already in care and fast-track CHC for residents at the end of life moved "
-        "~£3m of fees to the NHS) with ~6% room, as before, so that the calibration run never "
+        72_150_000.0, "LA adult social care budget for older people in the first year, before "
+        "headroom: the fragmented default's first-year cash spend (~£68.3m since the home-care "
+        "market was set to 23,500 hours a week and people waiting at home may give up; ~£70.4m "
+        "before) with ~6% room, as before, so that the calibration run never "
         "rations; a sweep parameter [e]." + YEARLY_GBP_NOTE,
         probe=60_000_000.0)
     nhs_yearly_change: float = field(
@@ -85,7 +86,7 @@ class Budgets(Section):
         probe=-0.05, ge=-0.5, le=0.5,
         # a budget the LA spends close to, so that the cut makes its panel ration (the
         # recalibrated default spends under plan at the default budget)
-        probe_with={"run.years": 1.2, "budgets.la_gbp_per_year": 72_000_000.0})
+        probe_with={"run.years": 1.2, **TIGHT_LA})
     headroom_share: float = field(
         0.03, "Budget = base x (1 + headroom) x (1 + yearly change)^year [e]; -0.5 to 1.",
         probe=-0.1,
@@ -220,7 +221,7 @@ class Savings(Section):
     reinvest_share: Probability = field(
         0.0, "Share of a funder's year-end cash reinvested in capacity: of the cash released by "
         "closed beds, or of the whole underspend (`reinvest_source`); never notional bed-day "
-        "values.", probe=1.0, moves="accounts",
+        "values.", probe=1.0,
         probe_with={"run.years": 1.5, "savings.bed_closure": True,
                     "savings.closure_occupancy_threshold": 0.99})
     reinvest_source: Literal["released_cash", "underspend"] = field(
@@ -229,8 +230,7 @@ class Savings(Section):
         "earlier reinvestments already committed from it; at most the budget's underspend), "
         "or the whole cash underspend, budget headroom and growth money included. Each "
         "reinvestment records how much came from each.",
-        probe="underspend", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5},
-        moves="accounts")
+        probe="underspend", probe_with={"savings.reinvest_share": 1.0, "run.years": 1.5})
     reinvest_from: list[Literal["nhs", "la", "pool", "provider"]] = field(
         ["nhs", "la", "pool", "provider"], "Budgets whose released cash or underspend is "
         "reinvested.", probe=["la"],

@@ -168,21 +168,24 @@ def test_hours_in_use_fit_the_hours_deliverable_once_packages_are_handed_back():
         events.loc[events["kind"] == "handback", "value"].sum())
 
 
-def test_every_handed_back_client_is_served_again_still_waiting_admitted_or_dead():
+def test_every_handed_back_client_is_served_again_still_waiting_gave_up_admitted_or_dead():
     m = Model(churn(home_care__carer_turnover_per_year=3.0), seed=4, replication=0).run()
     events = m.log.frame()
     back = events[(events["kind"] == "handback") & (events["detail"] == "at_home")]
     assert len(back) > 20
-    later = events[events["kind"].isin(["referral_to_care", "admission", "death"])]
+    later = events[events["kind"].isin(["referral_to_care", "gave_up_waiting", "admission",
+                                        "death"])]
     state = m.pop.column("state")
     unresolved = []
     for t, i in zip(back["time_days"], back["person"]):
         after = later[(later["person"] == i) & (later["time_days"] >= t)]
         if len(after):
             first = after.iloc[0]
-            if first["kind"] == "referral_to_care":
-                assert first["detail"] == "handback" and first["service"] == "home_care"
+            if first["kind"] in ("referral_to_care", "gave_up_waiting"):
+                assert first["service"] == "home_care"
                 assert first["value"] == pytest.approx(first["time_days"] - t)
+            if first["kind"] == "referral_to_care":
+                assert first["detail"] == "handback"
         elif state[i] != HOME_WAITING_CARE:
             unresolved.append(i)
     assert unresolved == []

@@ -43,13 +43,14 @@ def test_pooling_reduces_delayed_bed_days():
 
 
 def ample_downstream(place) -> dict:
-    """Overrides giving a small place downstream capacity that rarely binds: 1.5 times its
-    home-care hours, 20% more care-home beds, twice the reablement places, 1.5 times the
+    """Overrides giving a small place downstream capacity that rarely binds: twice its
+    home-care hours (the default market is set to bind: 23,500 hours a week at the full
+    place), 20% more care-home beds, twice the reablement places, 1.5 times the
     intermediate-care beds. At 6,000 people the default's localities split 17 reablement places
     into 4 teams and the home-care hours into 8 patches, so capacity causes over half of delayed
     days (~22% at the full place). What is left (~5%) is mostly services not taking people at
     weekends, which no capacity buys."""
-    return {"home_care__capacity_hours_per_week": 1.5 * place.home_care.capacity_hours_per_week,
+    return {"home_care__capacity_hours_per_week": 2 * place.home_care.capacity_hours_per_week,
             "care_homes__beds": round(1.2 * place.care_homes.beds),
             "reablement__places": round(2 * place.reablement.places),
             "intermediate_care__beds": round(1.5 * place.intermediate_care.beds)}
@@ -78,6 +79,9 @@ def test_tighter_la_rationing_raises_waiting_list_and_delayed_days():
 #: replications of the capacity-binding test: queues near saturation vary a lot between
 #: replications, and the claim is about a difference of two paired differences
 BINDING_REPS = 24
+#: home-care hours of the two arms, as shares of the place's (the default's 23,500 a week at
+#: the full place): 2 is ~47,000, 0.64 is ~15,000
+AMPLE_HOURS, BINDING_HOURS = 2.0, 0.64
 
 
 def test_advantage_shrinks_when_home_care_capacity_binds():
@@ -120,8 +124,8 @@ def test_advantage_shrinks_when_home_care_capacity_binds():
         return per_replication(base, kpi) - per_replication(other, kpi), \
             per_replication(base, "capacity_delay_share")
 
-    normal, ample_share = advantage(1.5)
-    binding, binding_share = advantage(0.5)
+    normal, ample_share = advantage(AMPLE_HOURS)
+    binding, binding_share = advantage(BINDING_HOURS)
     assert normal.mean() > 0 and ample_share.mean() < 0.10
     assert binding_share.mean() > 0.20
     shrink = normal - binding

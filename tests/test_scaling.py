@@ -29,7 +29,7 @@ def test_counts_stay_whole_teams_round_up_and_a_missing_service_stays_missing():
     tiny = scale_overrides(sim.with_overrides(base, {"acute.escalation_beds": 0}), 0.01)
     assert tiny["acute.escalation_beds"] == 0                       # none before, none after
     assert tiny["acute.beds"] == 4 and tiny["assessment.nhs_assessors"] == 1
-    assert tiny["home_care.capacity_hours_per_week"] == 300         # whole hours a week
+    assert tiny["home_care.capacity_hours_per_week"] == 235         # whole hours a week
     assert scaled(base, 1) is base
 
 
@@ -40,7 +40,7 @@ def test_the_test_suites_small_place_is_the_same_rule_on_the_place_fields():
     small = place_overrides(people)
     rule = scale_overrides(sim.load_config("fragmented"), people / DEFAULT_PEOPLE, PLACE_FIELDS)
     assert {k: v for k, v in small.items() if not k.startswith("run.")} == rule
-    assert small["home_care.capacity_hours_per_week"] == 2174 and small["acute.beds"] == 28
+    assert small["home_care.capacity_hours_per_week"] == 1703 and small["acute.beds"] == 28
 
 
 def test_run_with_scale_writes_the_scaled_place_and_applies_it_after_set(tmp_path):
