@@ -7,8 +7,9 @@ the cost ledger, the budget table, the cost-shifting table and the population's 
 held together by :class:`sim.kpi_inputs.KpiInputs`. Flows are per simulated year after the
 warm-up; stocks are at the end of the run. Results, the command line, sweeps, figures and the
 report all read :data:`KPIS` (in the order ``kpis.parquet`` lists them); the README's KPI
-table is :func:`markdown_table`. What a KPI is lives in :mod:`sim.kpi_base`; the outcome
-measures (QALYs, at home after reablement, place of death ...) in :mod:`sim.kpis_outcomes`.
+table is :func:`markdown_table`. What a KPI is lives in :mod:`sim.kpi_base`; the shape and
+causes of delays and the wait for a bed in :mod:`sim.kpis_delays`; the outcome measures
+(QALYs, at home after reablement, place of death ...) in :mod:`sim.kpis_outcomes`.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from .costs import PAYERS
 from .kpi_base import NON_NEGATIVE, SHARE, SIGNED, Kpi
 from .kpi_base import UNITS as UNITS
 from .kpi_inputs import KpiInputs
+from .kpis_delays import BOARDING_KPIS, DELAY_KPIS
 from .kpis_outcomes import OUTCOME_KPIS
 from .population import CARE_HOME, State
 from .schema_base import AGE_BANDS
@@ -90,51 +92,6 @@ def _reinvested(d: KpiInputs) -> float:
     r = d.whole_run("reinvestment")
     counted = r[(r["time_days"] >= d.warmup) & (r["time_days"] <= d.horizon)]
     return sum(counted["value"].tolist()) / d.years
-
-
-def _delays(d: KpiInputs) -> np.ndarray:
-    """Days from medically fit to leaving of each live discharge in the counting window."""
-    return d.of("discharge")["value"].to_numpy(dtype=float)
-
-
-def _delayed_discharge_share(d: KpiInputs) -> float:
-    delays = _delays(d)
-    return float(np.mean(delays >= 1.0)) if len(delays) else 0.0
-
-
-def _mean_delay_delayed(d: KpiInputs) -> float:
-    delays = _delays(d)
-    return float(delays[delays >= 1.0].mean()) if (delays >= 1.0).any() else 0.0
-
-
-def _long_delay_bed_share(d: KpiInputs) -> float:
-    delays = _delays(d)
-    return float(delays[delays >= 7.0].sum() / delays.sum()) if delays.sum() > 0 else 0.0
-
-
-def _mean_delay_of_pathway(pathway: int):
-    """Mean days from medically fit to leaving over the live discharges on one pathway."""
-    def compute(d: KpiInputs) -> float:
-        discharges = d.of("discharge")
-        return _mean(discharges.loc[discharges["detail"] == str(pathway), "value"])
-    return compute
-
-
-def _capacity_delay_share(d: KpiInputs) -> float:
-    delayed = float(d.window["acute_delayed"].sum())
-    waiting = float(d.window["delayed:service_capacity"].sum())
-    return waiting / delayed if delayed > 0 else 0.0
-
-
-def _weekend_discharge_ratio(d: KpiInputs) -> float:
-    """Live discharges per Saturday or Sunday relative to a weekday, by day of leaving."""
-    days = np.floor(d.of("discharge")["time_days"].to_numpy(dtype=float)).astype(int)
-    weekend = (days + d.start.day_of_week) % 7 >= 5
-    return float((weekend.sum() / 2) / ((~weekend).sum() / 5)) if (~weekend).any() else 0.0
-
-
-def _boarding_hours(d: KpiInputs) -> np.ndarray:
-    return d.of("admission")["value"].to_numpy(dtype=float) * 24
 
 
 def _chc_cost(d: KpiInputs) -> float:
@@ -292,45 +249,11 @@ def _registry() -> list[Kpi]:
             "mean number of people on a neighbourhood team's caseload",
             "People case-managed by a neighbourhood team on average", NON_NEGATIVE,
             lambda d: float(d.window["case_managed"].mean())),
-        # the shape and causes of delays (issue 13's calibration targets)
-        Kpi("delayed_discharge_share", "share", "Discharges delayed a day or more",
-            "share of live acute discharges leaving one day or more after medically fit",
-            "The share of discharges delayed a day or more", SHARE, _delayed_discharge_share),
-        Kpi("weekend_discharge_ratio", "ratio", "Weekend discharges per weekday's",
-            "live acute discharges per Saturday or Sunday relative to a weekday",
-            "Discharges on a weekend day relative to a weekday", NON_NEGATIVE,
-            _weekend_discharge_ratio),
-        Kpi("mean_delay_delayed_days", "days", "Mean delay of the delayed (days)",
-            "mean days from medically fit to leaving, over discharges delayed a day or more",
-            "The mean delay of those delayed a day or more", NON_NEGATIVE, _mean_delay_delayed),
-        Kpi("long_delay_bed_share", "share", "Delayed days in delays of 7+ days",
-            "share of the delayed days of live discharges accrued by people delayed 7 days or "
-            "more", "The share of delayed days in delays of a week or more", SHARE,
-            _long_delay_bed_share),
-        *[Kpi(f"mean_delay_p{n}_days", "days", f"Mean delay once fit, pathway {n} (days)",
-              f"mean days from medically fit to leaving, over live discharges on pathway {n} "
-              f"({label})", f"The mean delay on pathway {n} ({label})", NON_NEGATIVE,
-              _mean_delay_of_pathway(n))
-          for n, label in enumerate(("home, no new support", "home with new support",
-                                     "an intermediate-care bed", "a care home"))],
-        Kpi("capacity_delay_share", "share", "Delayed days waiting for capacity",
-            "share of delayed bed days spent waiting for service capacity (home care, "
-            "reablement, intermediate care, a care home)",
-            "The share of delayed bed days spent waiting for service capacity", SHARE,
-            _capacity_delay_share),
+        *DELAY_KPIS,   # the shape and causes of delays (sim.kpis_delays)
         Kpi("home_care_handbacks", per_year, "Home-care packages handed back / yr",
             "home-care packages per year a provider handed back for want of carers",
             "Home-care packages handed back a year", NON_NEGATIVE, _count("handback")),
-        Kpi("boarding_wait_p95_hours", "hours", "Wait for a bed, 95th percentile (h)",
-            "95th percentile of the wait for an acute bed over all admissions",
-            "The 95th percentile of the wait for an acute bed", NON_NEGATIVE,
-            lambda d: float(np.percentile(_boarding_hours(d), 95)) if len(d.of("admission"))
-            else 0.0),
-        Kpi("boarding_12h_share", "share", "Admissions waiting 12 h or more",
-            "share of admissions waiting 12 hours or more for an acute bed",
-            "The share of admissions waiting 12 hours or more for a bed", SHARE,
-            lambda d: float(np.mean(_boarding_hours(d) >= 12.0)) if len(d.of("admission"))
-            else 0.0),
+        *BOARDING_KPIS,
         Kpi("chc_cost_gbp", money, "NHS Continuing Healthcare (£/yr)",
             "cash paid per year for NHS Continuing Healthcare: care-home placements, standard "
             "CHC packages at home, and fast track at the end of life at home and in care homes",

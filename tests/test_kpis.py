@@ -140,7 +140,7 @@ def test_a_run_always_writes_discharges_and_the_event_log_only_when_asked(runs, 
 def test_delay_shape_kpis_agree_with_the_discharge_table(runs):
     """The shape of delays, computed from the event log, is what discharges.parquet says:
     the share delayed a day or more, their mean delay and the share of delayed days in delays
-    of a week or more; waiting for capacity is the capacity part of the delayed bed days."""
+    of a week or more and of three weeks or more; waiting for capacity is the capacity part of the delayed bed days."""
     for name, res in runs.items():
         for rep, d in res.discharges.groupby("replication"):
             k = res.kpis[res.kpis["replication"] == rep].set_index("kpi")["value"]
@@ -149,6 +149,9 @@ def test_delay_shape_kpis_agree_with_the_discharge_table(runs):
             assert k["mean_delay_delayed_days"] == pytest.approx(delay[delay >= 1].mean())
             assert k["long_delay_bed_share"] == pytest.approx(
                 delay[delay >= 7].sum() / delay.sum())
+            assert k["very_long_delay_bed_share"] == pytest.approx(
+                delay[delay >= 21].sum() / delay.sum())
+            assert 0 <= k["very_long_delay_bed_share"] <= k["long_delay_bed_share"]
             # by bed day: waits of people still in a bed at the end count too (so it is not
             # the discharged stays' share), from the daily delayed-by-reason series
             daily = res.daily[(res.daily["replication"] == rep)
