@@ -140,7 +140,8 @@ def test_a_run_always_writes_discharges_and_the_event_log_only_when_asked(runs, 
 def test_delay_shape_kpis_agree_with_the_discharge_table(runs):
     """The shape of delays, computed from the event log, is what discharges.parquet says:
     the share delayed a day or more, their mean delay and the share of delayed days in delays
-    of a week or more and of three weeks or more; waiting for capacity is the capacity part of the delayed bed days."""
+    of a week or more and of three weeks or more; waiting for capacity is the capacity part
+    of the delayed bed days."""
     for name, res in runs.items():
         for rep, d in res.discharges.groupby("replication"):
             k = res.kpis[res.kpis["replication"] == rep].set_index("kpi")["value"]

@@ -98,12 +98,13 @@ def test_advantage_shrinks_when_home_care_capacity_binds():
     turnaround; localities scale with the place, so this 10,000-person place has one patch,
     one care-home locality and one reablement team): both arms get the care-home beds,
     reablement places and intermediate-care beds of :func:`ample_downstream`, and only
-    home-care hours differ. "Ample" is 1.5 times the place's hours (carer vacancies leave the
-    nominal hours short); "binding" is 0.5 times. At seed 21 (24 replications): capacity
-    causes ~6% of delayed days ample and ~70% binding, the advantage is ~3.7 days ample and
-    ~1.6 binding, a shrink of 2.0 +- 1.2 days. Since pathway 1 is discharged to assess (no
-    reablement assessments queue in hospital) the shrink needs home care to bind hard: at 0.75
-    of the hours (capacity ~40% of delayed days) it was 0.3 +- 0.7 days.
+    home-care hours differ. "Ample" is twice the place's hours (~47,000 a week at the full
+    place; carer vacancies leave the nominal hours short); "binding" is 0.64 times (~15,000).
+    At seed 21 (24 replications): capacity causes ~5% of delayed days ample and ~49% binding,
+    the advantage is ~4.0 days ample and ~3.2 binding, a shrink of 0.9 +- 0.6 days. With
+    nobody at home giving up (the previous default: 30,000 hours, no patience) arms of
+    ~45,000 and ~15,000 hours gave ~70% binding and a shrink of 2.0 +- 1.2 days: a list at
+    home that settles lets a faster decision still get a patient out sooner.
     """
     arrangement = "pooled"
     place = small("fragmented", people=10_000)
