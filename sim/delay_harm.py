@@ -6,8 +6,10 @@ of an excess death within ``delay_harm.death_window_days`` (``delay_harm.death_p
 as ``1 - exp(-rate x delayed days)``. A frailer person then has more crises, more care needs and
 more care-home referrals through the usual hazards, re-set at once; an excess death is recorded
 as a death with ``value`` 1, which the yearly mortality review leaves out of the deaths it holds
-at the published rate, so shorter delays show as fewer deaths. Draws come from the person's own
-keyed streams, so a person's k-th delay has the same draws under every arrangement.
+at the published rate, so shorter delays show as fewer deaths; likewise the frailty it adds
+(``harm_steps``) is left out of the yearly crisis review, so they show as fewer crises. Draws
+come from the person's own keyed streams, so a person's k-th delay has the same draws under
+every arrangement.
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ def after_delay(ctx: RunContext, i: int, delayed_days: float) -> None:
     if harm.frailty_per_day > 0:
         p = -math.expm1(-harm.frailty_per_day * delayed_days)
         if streams.person_uniform("delay_harm_frailty", i) < p and pop.frailty[i] < 3:
+            pop.harm_steps[i] += 1              # left out of the yearly crisis review
             ctx.people.change_frailty(i, 1)     # hazards follow at once
             ctx.log.record(ctx.env.now, i, "delay_harm", "frailty", value=delayed_days)
     if harm.death_per_day > 0:

@@ -67,6 +67,8 @@ KINDS = {
     "handback": "a provider short of carers handed a package back; service 'home_care'; payer "
                 "of the package; value = hours a week; detail 'at_home' or 'in_hospital'",
     "beds_closed": "person -1; value = acute beds closed at a review",
+    "beds_opened": "person -1; value = acute beds opened by the plan's yearly growth "
+                   "(acute.beds_growth_per_year)",
     "reinvestment": "person -1; service = target; payer = budget; value = gbp a year",
     "statutory_risk": "person -1; payer = fund; value = shortfall gbp on that day",
     "at_home_91d": "at the time of a discharge from hospital into reablement (people 65+): "

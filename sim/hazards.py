@@ -49,52 +49,17 @@ class Hazards:
         state = pop.column("state")
         shares = np.bincount(band, minlength=3) / max(n, 1)
         rel = np.array(c.band_relative_rate)
-        avoid = cfg.avoidance.share if cfg.avoidance.direct_access else 0.0
         self.crisis_frailty = np.array(c.frailty_hazard_ratio)
         self.death_frailty = np.array(m.frailty_hazard_ratio)
-        band_crisis = c.rate_per_person_year * rel / max(float(shares @ rel), 1e-12)
-        in_home = np.isin(state, [s.value for s in COMMUNITY_AT_HOME])
-        nursing = state == State.NURSING
-        residential = state == State.RESIDENTIAL
-        ch_crisis = (c.residential_rate_per_year * residential
-                     + c.nursing_rate_per_year * nursing) / (1 - avoid)
+        # crises per person-year in each band: the published rates, fixed at the start
+        self.band_crisis = c.rate_per_person_year * rel / max(float(shares @ rel), 1e-12)
         ch_k, ch_lam = weibull_shape_scale(m.care_home_los_median_days, m.care_home_los_mean_days)
         self.care_home_shape, self.care_home_scale = ch_k, ch_lam
+        avoid = cfg.avoidance.share if cfg.avoidance.direct_access else 0.0
         self.resident_phase_factor = {RESIDENTIAL: self._resident_phase_factor(False, avoid),
                                       NURSING: self._resident_phase_factor(True, avoid)}
-        mean_ch_los = m.care_home_los_mean_days
-        ch_deaths = YEAR / mean_ch_los * (residential + nursing / m.nursing_los_ratio)
-        readmit_share = band_crisis * c.readmission_window_days / YEAR
-        eol = cfg.end_of_life
-        self.crisis_norm = np.zeros(3)
-        self.death_norm = np.zeros(3)
-        for b in range(3):
-            sel = band == b
-            nb = sel.sum()
-            if nb == 0:
-                continue
-            home = sel & in_home
-            deaths = m.band_rate_per_1000[b] / 1000 * nb
-            hospital_deaths = band_crisis[b] * (1 - avoid) * nb * \
-                m.in_hospital_death_share_by_band[b]
-            community_deaths = deaths - ch_deaths[sel].sum() - hospital_deaths
-            community_deaths = max(community_deaths, 0.1 * deaths)
-            d_weights = self.death_frailty[frailty[home]]
-            self.death_norm[b] = community_deaths / max(d_weights.sum(), 1e-12)
-            weights = self.crisis_frailty[frailty[home]] * np.where(
-                pop.column("alone")[home], c.lives_alone_ratio, 1.0)
-            readmit_factor = 1 + readmit_share[b] * (c.readmission_ratio - 1)
-            # a phase begins at a death-clock ring (share recognised_share), so among people
-            # whose phase begins the crisis weights are death-hazard weighted; its crises are
-            # all admissions (none avoided), so they count 1 / (1 - avoid) crises each
-            phases = eol.recognised_share * community_deaths
-            dying_weight = float(d_weights @ weights) / max(d_weights.sum(), 1e-12)
-            raised = phases * (eol.crisis_hazard_ratio - 1) * eol.phase_mean_days / YEAR
-            community_crises = (band_crisis[b] * nb - ch_crisis[sel].sum()
-                                - phases * eol.terminal_crisis_share / (1 - avoid))
-            denominator = max((weights.sum() + raised * dying_weight / (1 - avoid))
-                              * readmit_factor, 1e-12)
-            self.crisis_norm[b] = max(community_crises, 0.1 * band_crisis[b] * nb) / denominator
+        self.crisis_norm, self.death_norm = self._band_norms(pop, frailty,
+                                                             np.ones(n, dtype=bool))
         self.onset = np.array(cfg.frailty.onset_per_1000_py_by_band) / 1000 / YEAR
         referral = cfg.home_care.community_referral_per_year_by_frailty
         self.referral = np.array(referral) / YEAR
@@ -111,6 +76,53 @@ class Hazards:
                                                if on_care.any() else 1.0)
         self.los_norm = self._length_of_stay_norm(pop)
         self._tables()
+
+    def _band_norms(self, pop: Population, frailty: np.ndarray,
+                    alive: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(crisis, death) normalisers per band: each band's crises and deaths at its
+        published rate, given who is alive, where they are and ``frailty`` (the weights)."""
+        cfg, c, m = self.cfg, self.cfg.crisis, self.cfg.mortality
+        band, state = pop.column("band"), pop.column("state")
+        avoid = cfg.avoidance.share if cfg.avoidance.direct_access else 0.0
+        band_crisis = self.band_crisis
+        in_home = np.isin(state, [s.value for s in COMMUNITY_AT_HOME])
+        nursing = state == State.NURSING
+        residential = state == State.RESIDENTIAL
+        ch_crisis = (c.residential_rate_per_year * residential
+                     + c.nursing_rate_per_year * nursing) / (1 - avoid)
+        mean_ch_los = m.care_home_los_mean_days
+        ch_deaths = YEAR / mean_ch_los * (residential + nursing / m.nursing_los_ratio)
+        readmit_share = band_crisis * c.readmission_window_days / YEAR
+        eol = cfg.end_of_life
+        crisis_norm, death_norm = np.zeros(3), np.zeros(3)
+        for b in range(3):
+            sel = alive & (band == b)
+            nb = sel.sum()
+            if nb == 0:
+                continue
+            home = sel & in_home
+            deaths = m.band_rate_per_1000[b] / 1000 * nb
+            hospital_deaths = band_crisis[b] * (1 - avoid) * nb * \
+                m.in_hospital_death_share_by_band[b]
+            community_deaths = deaths - ch_deaths[sel].sum() - hospital_deaths
+            community_deaths = max(community_deaths, 0.1 * deaths)
+            d_weights = self.death_frailty[frailty[home]]
+            death_norm[b] = community_deaths / max(d_weights.sum(), 1e-12)
+            weights = self.crisis_frailty[frailty[home]] * np.where(
+                pop.column("alone")[home], c.lives_alone_ratio, 1.0)
+            readmit_factor = 1 + readmit_share[b] * (c.readmission_ratio - 1)
+            # a phase begins at a death-clock ring (share recognised_share), so among people
+            # whose phase begins the crisis weights are death-hazard weighted; its crises are
+            # all admissions (none avoided), so they count 1 / (1 - avoid) crises each
+            phases = eol.recognised_share * community_deaths
+            dying_weight = float(d_weights @ weights) / max(d_weights.sum(), 1e-12)
+            raised = phases * (eol.crisis_hazard_ratio - 1) * eol.phase_mean_days / YEAR
+            community_crises = (band_crisis[b] * nb - ch_crisis[sel].sum()
+                                - phases * eol.terminal_crisis_share / (1 - avoid))
+            denominator = max((weights.sum() + raised * dying_weight / (1 - avoid))
+                              * readmit_factor, 1e-12)
+            crisis_norm[b] = max(community_crises, 0.1 * band_crisis[b] * nb) / denominator
+        return crisis_norm, death_norm
 
     def _resident_phase_factor(self, nursing: bool, avoid: float) -> float:
         """Share of a resident's configured crisis rate left outside a last phase of life.
@@ -141,11 +153,16 @@ class Hazards:
         left = rate - deaths_per_year * share * eol.care_home_terminal_crisis_share
         return max(left / (rate * (1 + raised)), 0.1)
 
-    def _length_of_stay_norm(self, pop: Population) -> float:
-        """Mean of the stay ratios over admissions, so the average stay is los_mean_days."""
+    def _length_of_stay_norm(self, pop: Population, frailty: np.ndarray | None = None,
+                             alive: np.ndarray | None = None) -> float:
+        """Mean of the stay ratios over admissions, so the average stay is los_mean_days
+        (``frailty`` and ``alive`` as in :meth:`_band_norms`; default: the columns, everyone)."""
         a = self.cfg.acute
-        band, frailty = pop.column("band"), pop.column("frailty")
+        band = pop.column("band")
+        frailty = pop.column("frailty") if frailty is None else frailty
         weight = self.crisis_frailty[frailty] * self.crisis_norm[band]
+        if alive is not None:
+            weight = weight * alive
         ratio = np.array(a.los_frailty_ratio)[frailty] * np.array(a.los_band_ratio)[band]
         return float((weight * ratio).sum() / max(weight.sum(), 1e-12)) or 1.0
 
@@ -177,6 +194,19 @@ class Hazards:
         self._alone, self._unmet = c.lives_alone_ratio, c.unmet_need_ratio
         self._readmit = c.readmission_ratio
         self._managed = self.cfg.neighbourhood.crisis_hazard_ratio
+
+    def renormalise_crises(self, pop: Population) -> None:
+        """Reset community crisis rates and the treatment-stay normaliser so each band's
+        crises per person and the mean treatment stay stay at their published values as the
+        population's frailty drifts (the onset and worsening rates make it frailer than the
+        start's prevalence). Frailty added by harm from delay is left out of the weights, so
+        fewer delays still mean fewer crises and shorter stays. Called once a year."""
+        natural = np.maximum(pop.column("frailty") - pop.column("harm_steps"), 0)
+        alive = pop.column("state") != DEAD
+        self.crisis_norm, _ = self._band_norms(pop, natural, alive)
+        self.los_norm = self._length_of_stay_norm(pop, natural, alive)
+        self._crisis_base = [[float(self.crisis_norm[b] * self.crisis_frailty[f] / YEAR)
+                              for f in range(4)] for b in range(3)]
 
     def renormalise_deaths(self, pop: Population, other_deaths_by_band: np.ndarray) -> None:
         """Reset community death rates so each band's total stays at the published rate.

@@ -55,6 +55,11 @@ def _mean_acute_occupancy(d: KpiInputs) -> float:
     return float(d.occupied.mean()) if len(d.occupied) else 0.0
 
 
+def _mean_funded_beds(d: KpiInputs) -> float:
+    funded = d.window.get("funded:acute_beds")
+    return float(funded.mean()) if funded is not None and len(funded) else float(d.beds)
+
+
 def _mean_delay_home_care(d: KpiInputs) -> float:
     discharges = d.of("discharge")
     return _mean(discharges.loc[discharges["service"] == "home_care", "value"])
@@ -216,9 +221,11 @@ def _registry() -> list[Kpi]:
             "The mean time from a referral at home to care starting", NON_NEGATIVE,
             lambda d: _mean(d.of("referral_to_care")["value"])),
         Kpi("acute_occupancy_share", "share", "Acute occupancy (share of beds)",
-            "`mean_acute_occupancy / acute.beds` (above 1 when escalation beds are open)",
+            "`mean_acute_occupancy` / the mean funded acute beds over the same days (they "
+            "grow with `acute.beds_growth_per_year` and fall with closures; above 1 when "
+            "escalation beds are open)",
             "Acute occupancy as a share of funded beds", NON_NEGATIVE,
-            lambda d: _mean_acute_occupancy(d) / d.beds),
+            lambda d: _mean_acute_occupancy(d) / _mean_funded_beds(d)),
         Kpi("risk_share_nhs_gbp", money, "NHS top-up of the pool (£/yr)",
             "per year, the NHS's top-up (+) or refund (-) of the pool's over/underspend at "
             "each whole financial year's end, under the risk-share rule",

@@ -242,7 +242,8 @@ class Model:
             year += 1
 
     def _yearly_mortality_review(self):
-        """Keep each age band's death rate at the published figure as the population drifts."""
+        """Keep each age band's death and crisis rates at the published figures as the
+        population drifts (``crisis.yearly_review``: crises too)."""
         while True:
             yield self.env.timeout(YEAR)
             other = other_deaths_by_band(self.log.of("death"), self.env.now - YEAR)
@@ -251,6 +252,11 @@ class Model:
             death_rate = self.hazards.death_rate
             rates = np.array([death_rate(self.pop, i) for i in alive.tolist()])
             self.clocks.set_rates(DEATH, alive, rates, self.env.now)
+            if self.cfg.crisis.yearly_review:
+                self.hazards.renormalise_crises(self.pop)
+                now, crisis_rate = self.env.now, self.hazards.rates
+                rates = np.array([crisis_rate(self.pop, i, now)[0] for i in alive.tolist()])
+                self.clocks.set_rates(CRISIS, alive, rates, now)
 
     def _schedule_band_changes_at_start(self):
         """:meth:`_schedule_band_changes` for the whole starting population at once."""

@@ -96,6 +96,7 @@ class Population:
         ("birth_time", np.float64, 0.0),       # day on which age = 0 (negative)
         ("band", np.int8, 0),
         ("frailty", np.int8, 0),
+        ("harm_steps", np.int8, 0),           # frailty levels added by harm from delay
         ("alone", np.bool_, False),
         ("self_fund_care_home", np.bool_, False),
         ("self_fund_home_care", np.bool_, False),
@@ -149,12 +150,13 @@ def draw_people(cfg: Scenario, rng: np.random.Generator, n: int, t: float,
         frailty = rng.choice(4, size=n, p=p.entrant_frailty_split)
     else:
         band = rng.choice(3, size=n, p=p.band_shares).astype(np.int8)
-        # ages spread evenly within 65-74 and 75-84 (they decide when a person moves up a
+        # ages fall linearly across 65-74 and 75-84 (they decide when a person moves up a
         # band); within 85+ nothing depends on age, so the oldest start at the band's edge
         lo = np.array([min_age, max(min_age, 75.0), max(min_age, 85.0)])[band]
         width = np.where(band == 2, 0.0, np.array([75.0, 85.0, 0.0])[band] - lo)
         width = np.maximum(width, 0.0)
-        age = lo + rng.random(n) * width
+        ratio = np.array([*p.oldest_to_youngest_by_band, 1.0])[band]
+        age = lo + falling_linear_quantile(rng.random(n), ratio) * width
         split = np.array(p.frailty_split_by_band)[band]
         frailty = (rng.random(n)[:, None] > np.cumsum(split, axis=1)).sum(axis=1)
         frailty = np.minimum(frailty, 3)
@@ -200,6 +202,16 @@ def pick_initial_states(cfg: Scenario, rng: np.random.Generator, people: dict) -
                 state[pick] = chosen_state
     people["package_hours"] = np.where(state == State.HOME_CARE,
                                        package_hours(cfg.home_care, rng.random(n)), 0.0)
+
+
+def falling_linear_quantile(q: np.ndarray, ratio: np.ndarray) -> np.ndarray:
+    """Quantiles q of the density on [0, 1] proportional to 1 + (ratio - 1) x: ``ratio``
+    people at the top per person at the bottom (the inverse of its quadratic CDF)."""
+    slope = ratio - 1.0
+    flat = np.abs(slope) < 1e-12
+    safe = np.where(flat, 1.0, slope)
+    root = (np.sqrt(1.0 + safe * q * (1.0 + ratio)) - 1.0) / safe
+    return np.where(flat, q, root)
 
 
 def package_hours(home_care, quantile):

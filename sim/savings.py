@@ -1,4 +1,9 @@
-"""Cashable savings: closing acute beds, and reinvesting a year-end cash underspend.
+"""The acute block contract over time: planned bed growth, closing beds, and reinvesting a
+year-end cash underspend.
+
+The trust's funded beds grow each year by ``acute.beds_growth_per_year`` (the bed base a
+plan funds as the population ages; the block contract grows with it), whatever the rules
+below do.
 
 Acute (and intermediate-care) beds are paid as blocks, the same empty or full, so bed days freed
 by faster discharges save no cash on their own. Two rules turn them into money and back into
@@ -28,6 +33,7 @@ import numpy as np
 
 from .context import RunContext
 from .neighbourhood import Neighbourhood
+from .schema_base import YEAR
 
 
 class Reinvestment(NamedTuple):
@@ -73,6 +79,8 @@ class Savings:
                             ("reablement_places", cfg.reablement.places),
                             ("home_care_hours", cfg.home_care.capacity_hours_per_week)):
             m.occupancy.add(f"funded:{name}", units, 0.0)
+        if cfg.acute.beds_growth_per_year > 0:
+            m.env.process(self._bed_growth(cfg.acute.beds, cfg.acute.beds_growth_per_year))
         if self.cfg.bed_closure:
             m.env.process(self._closure_reviews())
         if self.cfg.reinvest_share > 0:
@@ -106,12 +114,35 @@ class Savings:
         t = m.env.now
         m.services.acute_beds.remove_units(count)
         units = m.services.acute_beds.units
-        m.billing.end_block(self.acute_block)
-        self.acute_block = m.billing.acute_block(units)
+        self._rebook_acute_block()
         m.occupancy.add("funded:acute_beds", -count, t)
         self.closures.append((t, count, m.rules.payer("acute")))
         m.log.record(t, -1, "beds_closed", "acute", m.rules.payer("acute"), count,
                      f"{units:g} funded beds after")
+
+    # --- planned growth ------------------------------------------------------------------
+    def _bed_growth(self, beds: int, growth: float):
+        """Each year from the start, open the beds that take the plan to
+        round(beds x (1 + growth)^years), whatever closures did meanwhile."""
+        m, year, planned = self.ctx, 0, beds
+        while True:
+            yield m.env.timeout(YEAR)
+            year += 1
+            target = round(beds * (1 + growth) ** year)
+            count, planned = target - planned, target
+            if count <= 0:
+                continue
+            m.services.acute_beds.add_units(count)
+            self._rebook_acute_block()
+            m.occupancy.add("funded:acute_beds", count, m.env.now)
+            m.log.record(m.env.now, -1, "beds_opened", "acute", m.rules.payer("acute"), count,
+                         f"{m.services.acute_beds.units:g} funded beds after")
+
+    def _rebook_acute_block(self) -> None:
+        """The acute block contract follows the funded beds from now on."""
+        m = self.ctx
+        m.billing.end_block(self.acute_block)
+        self.acute_block = m.billing.acute_block(m.services.acute_beds.units)
 
     def released_cash(self, budget: str, start: float, end: float) -> float:
         """Block cash ``budget`` did not pay in [start, end) because beds had been closed:

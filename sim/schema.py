@@ -65,9 +65,12 @@ class Run(Section):
                           "(1/365.25 of a year) and at most 50.", probe=3.0,
                           ge=1 / YEAR, le=50.0)
     warmup_days: NonNegDays = field(
-        180.0, "Days simulated before results are counted (hospital and community services "
-        "start empty and fill within weeks; care homes start at prevalence)."
-        + DAYS_NOTE, probe=60.0)
+        730.0, "Days simulated before results are counted: hospital and community services "
+        "start empty and fill within weeks, but the slow stocks take about two years to "
+        "settle (care homes, mean stay ~2.2 years; the frailty mix; home-care clients and "
+        "the people waiting for them; the age bands' crisis rates): with 180 days, acute "
+        "occupancy still rose ~5 points from the first counted year to the second (seed 1), "
+        "with 730 about 1 [e]." + DAYS_NOTE, probe=60.0)
     start_date: dt.date = field(
         dt.date(2025, 4, 1), "Calendar date of day 0 (sets weekdays, months, financial years, "
         "winter).", probe=dt.date(2025, 10, 1))
@@ -87,6 +90,14 @@ class Population(Section):
     band_shares: list[Probability] = field(
         [0.538, 0.332, 0.130], "Share of people aged 65-74, 75-84, 85+ at the start "
         "(29,700/18,300/7,200 of 55,200: ONS Census 2021).", probe=[0.45, 0.35, 0.20])
+    oldest_to_youngest_by_band: list[Annotated[float, Field(gt=0.0, le=1.0)]] = field(
+        [0.85, 0.55], "People at the top of the 65-74 and 75-84 bands (aged 74, 84) per person "
+        "at the bottom (65, 75) at the start: ages fall linearly across each band, as the "
+        "population pyramid does (ONS mid-year estimates: ~0.85 and ~0.5-0.6 [m/e]). It sets "
+        "how many turn 75 and 85 each year, so how fast the 85+ band grows: ONS projects UK "
+        "85+ from 1.4m (2010) to 1.9m (2020) and 1.7m (2020) to 3.1m (2045), ~2.5-3% a year "
+        "[m]. 1 = ages spread evenly (85+ then grows ~8% a year at first). Above 0, at most 1.",
+        probe=[1.0, 1.0])
     frailty_split_by_band: list[list[Probability]] = field(
         [[0.62, 0.30, 0.07, 0.01], [0.42, 0.40, 0.14, 0.04], [0.25, 0.42, 0.23, 0.10]],
         "Share fit/mild/moderate/severe (eFI) in each age band; averages to 50/35/12/3% "
@@ -113,6 +124,8 @@ class Population(Section):
         for i, row in enumerate(self.frailty_split_by_band):
             check_split(row, f"frailty_split_by_band[{i}]", 4)
         check_split(self.entrant_frailty_split, "entrant_frailty_split", 4)
+        if len(self.oldest_to_youngest_by_band) != 2:
+            raise ValueError("oldest_to_youngest_by_band needs 2 entries (65-74 and 75-84)")
         if len(self.lives_alone_by_band) != 3:
             raise ValueError("lives_alone_by_band needs 3 entries (one per age band)")
         return self
@@ -163,6 +176,16 @@ class Crisis(Section):
         "enhanced health in care homes: a covered resident's rate is cut by "
         "care_home_support.crisis_reduction." + RATE_NOTE,
         probe=2.0)
+    yearly_review: bool = field(
+        True, "Once a year, re-set each age band's community crisis rate and the "
+        "treatment-stay normaliser so crises per person and the mean treatment stay "
+        "(acute.los_mean_days) stay at their published values as the population's frailty "
+        "drifts (as deaths do): the frailty onset and worsening rates (eFI records, which also "
+        "pick up more coding each year) make the population frailer than the start's "
+        "prevalence, which would lengthen stays and raise admissions per person by several "
+        "per cent a year. Frailty added by harm from delay is left out, so fewer delays still "
+        "mean fewer crises and shorter stays. false = as set at the start.", probe=False,
+        probe_with={"run.years": 2.0})
     winter_uplift: Annotated[float, Field(ge=0.0, le=10.0)] = field(
         0.12, "Extra crisis hazard in December-March relative to other months (+12%, [m]); the "
         "yearly average stays at the published rate. At most 10 (+1,000%).", probe=0.5)

@@ -69,11 +69,18 @@ class Avoidance(Section):
 
 
 class Acute(Section):
-    beds: int = field(390, "General and acute beds used by people 65+ ([e], 380-460; 390 runs them "
-                       "at ~89% over five years (seed 1) with today's frailty service, virtual "
-                       "wards and end-of-life care taking crises out of hospital). At most "
-                       "50,000 (half of England's general and acute beds).", probe=380, gt=0,
-                       le=50_000)
+    beds: int = field(372, "General and acute beds used by people 65+ at the start ([e], "
+                       "360-460; 372, growing 1% a year, runs them at ~88% in the first counted "
+                       "year and ~92% over five years (seeds 1 and 3) with today's frailty "
+                       "service, virtual wards and end-of-life care taking crises out of "
+                       "hospital). At most 50,000 (half of England's general and acute beds).",
+                       probe=360, gt=0, le=50_000)
+    beds_growth_per_year: Annotated[float, Field(ge=0.0, le=0.2)] = field(
+        0.01, "Yearly growth of the funded acute beds (and their block contract), compounding, "
+        "opening on each anniversary of the start. England's general and acute beds stayed "
+        "near 100-104k from 2019/20 to 2024/25 (NHS England KH03, UEC sitreps [m]: under 1% a "
+        "year; [e] 0-0.03) as the 65+ grew ~2% a year. 0 = fixed beds. At most 0.2.",
+        probe=0.1, probe_with={"run.years": 2.0})
     escalation_beds: int = field(
         25, "Escalation (surge) beds opened only when every funded bed is full, paid per "
         "occupied day ([e], ~6% of funded beds). At most 10,000.", probe=0, ge=0, le=10_000)
@@ -192,12 +199,13 @@ class Pathways(Section):
 
 class Reablement(Section):
     places: int = field(
-        160, "Concurrent reablement places ([e], 120-400). Set on seeds 1 and 3, with "
+        175, "Concurrent reablement places ([e], 120-400). Set on seeds 1 and 3, with "
         "home_care.capacity_hours_per_week and home_care.community_patience_days, to the delay "
         "targets (issue 13): at 140 many pathway-1 patients waited a day or two for a place, so "
         "a fifth of discharges were delayed (target 12-20%); at 160 with a tighter home-care "
-        "market ~16-17% are, and waiting for service capacity still holds ~35-45% of delayed "
-        "bed days (published about half, Shared Data Unit 2023). The NAIC's ~85-90% use of "
+        "market ~16-17% were; after a two-year warm-up 160 gave ~18% and 175 ~15-16%, with "
+        "~37-40% of delayed bed days waiting for service capacity (published about half, "
+        "Shared Data Unit 2023). The NAIC's ~85-90% use of "
         "places is a yearly average: a full service in the later years is what a queue needs. "
         "At most 50,000.", probe=120, ge=0, le=50_000)
     duration_mean_days: Days = field(28.0, "Mean reablement episode, days (exponential, cut "

@@ -79,6 +79,14 @@ class AcuteBeds:
             self.funded[group] -= 1
             self.free[group] -= 1
 
+    def add_units(self, amount: int) -> None:
+        """Open beds, one at a time in the smallest group (groups stay within a bed of each
+        other); each new bed goes at once to the first boarder who may take it."""
+        for _ in range(int(amount)):
+            group = min(range(len(self.funded)), key=self.funded.__getitem__)
+            self.funded[group] += 1
+            self.release(group)
+
     # --- requests ----------------------------------------------------------------------------
     def request(self, group: int) -> simpy.Event:
         """Event that fires when a bed of ``group`` is allocated (queue in arrival order)."""

@@ -66,7 +66,7 @@ def test_scale_shrinks_every_capacity_and_budget_in_proportion():
     pooled = sim.load_config("pooled")
     small = scale_overrides(pooled, 0.4)
     assert set(small) == set(SCALED_FIELDS)
-    assert small["acute.beds"] == 156 and small["assessment.la_social_workers"] == 6
+    assert small["acute.beds"] == 149 and small["assessment.la_social_workers"] == 6
     assert small["funding.pool.la_contribution_gbp_per_year"] == pytest.approx(
         0.4 * pooled.funding.pool.la_contribution_gbp_per_year)
     tiny = scale_overrides(pooled, 0.01)

@@ -40,7 +40,7 @@ def test_the_test_suites_small_place_is_the_same_rule_on_the_place_fields():
     small = place_overrides(people)
     rule = scale_overrides(sim.load_config("fragmented"), people / DEFAULT_PEOPLE, PLACE_FIELDS)
     assert {k: v for k, v in small.items() if not k.startswith("run.")} == rule
-    assert small["home_care.capacity_hours_per_week"] == 1703 and small["acute.beds"] == 28
+    assert small["home_care.capacity_hours_per_week"] == 1703 and small["acute.beds"] == 27
 
 
 def test_run_with_scale_writes_the_scaled_place_and_applies_it_after_set(tmp_path):
