@@ -146,3 +146,16 @@ def test_a_new_bed_goes_at_once_to_the_first_boarder():
     assert all(r.triggered for r in held) and not waiting.triggered
     beds.add_units(1)
     assert waiting.triggered and beds.units == 3 and beds.in_use == 3
+
+
+def test_occupancy_share_divides_by_the_beds_funded_on_each_day():
+    """With beds growing, ``acute_occupancy_share`` is the mean occupied beds over the mean
+    funded beds of the counting window, not over the beds at the start."""
+    cfg = small(people=6000, years=2.0, warmup_days=30.0, acute__beds_growth_per_year=0.1)
+    res = sim.run(cfg, replications=1, seed=3, progress=False)
+    window = res.daily[res.daily["day"] >= 30]
+    mean = window.groupby("series")["count"].mean()
+    occupied = mean["acute_treatment"] + mean["acute_delayed"]
+    share = res.kpis.set_index("kpi").loc["acute_occupancy_share", "value"]
+    assert share == pytest.approx(occupied / mean["funded:acute_beds"], rel=1e-9)
+    assert mean["funded:acute_beds"] > cfg.acute.beds

@@ -71,7 +71,7 @@ def test_a_scaled_sweep_scales_its_design_ranges_of_place_sized_fields():
     full = experiment_from_file(path).design.parameters
     quarter = scale_experiment(experiment_from_file(path), path, 0.25)
     ranges = quarter.design.parameters
-    assert (ranges["acute.beds"].low, ranges["acute.beds"].high) == (95, 115)
+    assert (ranges["acute.beds"].low, ranges["acute.beds"].high) == (90, 115)
     assert (ranges["reablement.places"].low, ranges["reablement.places"].high) == (30, 100)
     assert (ranges["assessment.la_social_workers"].low,
             ranges["assessment.la_social_workers"].high) == (2, 7)       # 8 x 0.25, 25 x 0.25 up
