@@ -37,6 +37,12 @@ from .population import (
 from .schema_base import YEAR
 
 
+def per_day_table(norm: np.ndarray, frailty_ratio: np.ndarray) -> list[list[float]]:
+    """Plain-list [band][frailty] rates per day from a band's normaliser (per year) and the
+    frailty hazard ratios: the hot path's lookup table."""
+    return [[float(norm[b] * frailty_ratio[f] / YEAR) for f in range(4)] for b in range(3)]
+
+
 class Hazards:
     """Per-person hazards (per day), normalised within age bands at the start of the run."""
 
@@ -170,10 +176,8 @@ class Hazards:
         """Plain-list lookup tables for the hot path."""
         c, fr = self.cfg.crisis, self.cfg.frailty
         avoid = self.cfg.avoidance.share if self.cfg.avoidance.direct_access else 0.0
-        self._crisis_base = [[float(self.crisis_norm[b] * self.crisis_frailty[f] / YEAR)
-                              for f in range(4)] for b in range(3)]
-        self._death_base = [[float(self.death_norm[b] * self.death_frailty[f] / YEAR)
-                             for f in range(4)] for b in range(3)]
+        self._crisis_base = per_day_table(self.crisis_norm, self.crisis_frailty)
+        self._death_base = per_day_table(self.death_norm, self.death_frailty)
         factor = self.resident_phase_factor     # the rest is in residents' last phases
         self._care_home_crisis = {
             RESIDENTIAL: c.residential_rate_per_year / YEAR / (1 - avoid) * factor[RESIDENTIAL],
@@ -205,8 +209,7 @@ class Hazards:
         alive = pop.column("state") != DEAD
         self.crisis_norm, _ = self._band_norms(pop, natural, alive)
         self.los_norm = self._length_of_stay_norm(pop, natural, alive)
-        self._crisis_base = [[float(self.crisis_norm[b] * self.crisis_frailty[f] / YEAR)
-                              for f in range(4)] for b in range(3)]
+        self._crisis_base = per_day_table(self.crisis_norm, self.crisis_frailty)
 
     def renormalise_deaths(self, pop: Population, other_deaths_by_band: np.ndarray) -> None:
         """Reset community death rates so each band's total stays at the published rate.
@@ -225,8 +228,7 @@ class Hazards:
             weights = self.death_frailty[frailty[community & (band == b)]].sum()
             if weights > 0:
                 self.death_norm[b] = target / weights
-        self._death_base = [[float(self.death_norm[b] * self.death_frailty[f] / YEAR)
-                             for f in range(4)] for b in range(3)]
+        self._death_base = per_day_table(self.death_norm, self.death_frailty)
 
     def rates(self, pop: Population, i: int, t: float) -> tuple[float, float, float, float]:
         """Hazards per day of person i: (crisis before season, death, frailty change, need).
