@@ -170,16 +170,28 @@ class CarerWorkforce:
         hospital, and of clients at home who are not mid-process; each in id order."""
         ctx = self.ctx
         pop = ctx.pop
+        holders = np.flatnonzero(pop.column("holds_package"))
+        if patch is not None and self.patches > 1:
+            holders = holders[self._patches_of(holders) == patch]
         held, at_home = [], []
-        for i in np.flatnonzero(pop.column("holds_package")).tolist():
-            if patch is not None and self.patches > 1 and \
-                    placements.locality_of(ctx, i, "home_care") != patch:
-                continue
+        for i in holders.tolist():
             if not math.isnan(pop.package_suspended_since[i]):
                 held.append(i)
             elif pop.state[i] == HOME_CARE and not ctx.journeys.busy(i):
                 at_home.append(i)
         return held, at_home
+
+
+    def _patches_of(self, ids: np.ndarray) -> np.ndarray:
+        """Each person's home-care patch (:func:`sim.localities.locality`, in numpy: the same
+        draw, the same arithmetic); a person not yet placed gets their draw now."""
+        pop, n = self.ctx.pop, self.patches
+        draws = np.array([pop.locality_draw[i] for i in ids.tolist()], dtype=float)
+        patches = np.minimum((draws * n).astype(np.int64, copy=False), n - 1) \
+            if not np.isnan(draws).any() else np.array(
+                [placements.locality_of(self.ctx, i, "home_care") for i in ids.tolist()],
+                dtype=np.int64)
+        return patches
 
 
 def hand_back(ctx: RunContext, i: int) -> None:
