@@ -36,7 +36,7 @@ import math
 
 import numpy as np
 
-from . import community_care, placements
+from . import community_care, localities, placements
 from .context import RunContext
 from .decisions import home_care_fees
 from .population import HOME_CARE, HOME_WAITING_CARE
@@ -172,7 +172,8 @@ class CarerWorkforce:
         pop = ctx.pop
         holders = np.flatnonzero(pop.column("holds_package"))
         if patch is not None and self.patches > 1:
-            holders = holders[self._patches_of(holders) == patch]
+            holders = holders[localities.localities_of(pop, ctx.streams, holders,
+                                                       self.patches) == patch]
         held, at_home = [], []
         for i in holders.tolist():
             if not math.isnan(pop.package_suspended_since[i]):
@@ -180,18 +181,6 @@ class CarerWorkforce:
             elif pop.state[i] == HOME_CARE and not ctx.journeys.busy(i):
                 at_home.append(i)
         return held, at_home
-
-
-    def _patches_of(self, ids: np.ndarray) -> np.ndarray:
-        """Each person's home-care patch (:func:`sim.localities.locality`, in numpy: the same
-        draw, the same arithmetic); a person not yet placed gets their draw now."""
-        pop, n = self.ctx.pop, self.patches
-        draws = np.array([pop.locality_draw[i] for i in ids.tolist()], dtype=float)
-        patches = np.minimum((draws * n).astype(np.int64, copy=False), n - 1) \
-            if not np.isnan(draws).any() else np.array(
-                [placements.locality_of(self.ctx, i, "home_care") for i in ids.tolist()],
-                dtype=np.int64)
-        return patches
 
 
 def hand_back(ctx: RunContext, i: int) -> None:

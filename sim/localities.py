@@ -24,6 +24,7 @@ from __future__ import annotations
 import math
 from collections import deque
 
+import numpy as np
 import simpy
 
 from .pools import Capacity, CareHomeBeds
@@ -37,6 +38,18 @@ def locality(pop, streams, i: int, n: int) -> int:
     if math.isnan(u):
         u = pop.locality_draw[i] = streams.person_uniform("locality", i)
     return min(int(u * n), n - 1)
+
+
+def localities_of(pop, streams, ids: np.ndarray, n: int) -> np.ndarray:
+    """:func:`locality` of many people at once: the same draws (a person without one gets it
+    now) and the same arithmetic, in numpy."""
+    if n <= 1:
+        return np.zeros(len(ids), dtype=np.int64)
+    draws = np.array([pop.locality_draw[i] for i in ids.tolist()], dtype=float)
+    for j in np.flatnonzero(np.isnan(draws)).tolist():
+        locality(pop, streams, int(ids[j]), n)
+        draws[j] = pop.locality_draw[int(ids[j])]
+    return np.minimum((draws * n).astype(np.int64), n - 1)
 
 
 def split(units: float, n: int) -> list[float]:
