@@ -170,7 +170,7 @@ class CarerWorkforce:
         hospital, and of clients at home who are not mid-process; each in id order."""
         ctx = self.ctx
         pop = ctx.pop
-        holders = np.flatnonzero(pop.column("holds_package"))
+        holders = np.array(sorted(pop.package_holders), dtype=np.int64)
         if patch is not None and self.patches > 1:
             holders = holders[localities.localities_of(pop, ctx.streams, holders,
                                                        self.patches) == patch]

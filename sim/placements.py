@@ -48,6 +48,7 @@ def start_home_care(ctx: RunContext, i: int, fees: Fees | None = None, initial: 
         fees = home_care_fees(ctx, i)
     ctx.billing.home_care(i, float(hours), fees)
     pop.holds_package[i] = True
+    pop.package_holders.add(i)
     if interim:
         pop.interim[i] = True
 
@@ -86,6 +87,7 @@ def end_home_care(ctx: RunContext, i: int) -> None:
     pop.interim[i] = False
     if pop.holds_package[i]:
         pop.holds_package[i] = False
+        pop.package_holders.discard(i)
         capacity_for(ctx, i, "home_care")[0].release(float(pop.package_hours[i]))
         ctx.billing.stop(i, ("home_care",))
 

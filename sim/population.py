@@ -82,6 +82,7 @@ class Population:
 
     def __init__(self, capacity: int):
         self.n = 0
+        self.package_holders: set[int] = set()   # ids with holds_package True (kept beside it)
         self.capacity = 0
         self._alloc(capacity)
 

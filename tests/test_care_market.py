@@ -189,6 +189,8 @@ def test_every_handed_back_client_is_served_again_still_waiting_gave_up_admitted
         elif state[i] != HOME_WAITING_CARE:
             unresolved.append(i)
     assert unresolved == []
+    # the set of holders the handback scan reads is the holds_package column, after churn
+    assert sorted(m.pop.package_holders) == np.flatnonzero(m.pop.column("holds_package")).tolist()
 
 
 def test_handed_back_clients_wait_at_home_in_the_queue_for_hours():
