@@ -201,7 +201,7 @@ class Model:
             start.place(ctx, self.snapshot, self.streams.generator("snapshot_times"))
         self._schedule_band_changes_at_start()
         # everyone's hazard clocks at once (what refresh(i) does for one person)
-        rates = np.array([self.hazards.rates(pop, i, 0.0) for i in ids]).reshape(-1, 4)
+        rates = self.hazards.rates_of(pop, self._initial_ids, 0.0).reshape(-1, 4)
         for k in range(4):
             self.clocks.set_rates(k, self._initial_ids, rates[:, k], self.env.now)
         self.funding.start()
@@ -249,14 +249,13 @@ class Model:
             other = other_deaths_by_band(self.log.of("death"), self.env.now - YEAR)
             self.hazards.renormalise_deaths(self.pop, other)
             alive = np.flatnonzero(self.pop.column("state") != DEAD)
-            death_rate = self.hazards.death_rate
-            rates = np.array([death_rate(self.pop, i) for i in alive.tolist()])
-            self.clocks.set_rates(DEATH, alive, rates, self.env.now)
+            now = self.env.now
+            self.clocks.set_rates(DEATH, alive, self.hazards.rates_of(self.pop, alive, now)[:, 1],
+                                  now)
             if self.cfg.crisis.yearly_review:
                 self.hazards.renormalise_crises(self.pop)
-                now, crisis_rate = self.env.now, self.hazards.rates
-                rates = np.array([crisis_rate(self.pop, i, now)[0] for i in alive.tolist()])
-                self.clocks.set_rates(CRISIS, alive, rates, now)
+                self.clocks.set_rates(CRISIS, alive,
+                                      self.hazards.rates_of(self.pop, alive, now)[:, 0], now)
 
     def _schedule_band_changes_at_start(self):
         """:meth:`_schedule_band_changes` for the whole starting population at once."""

@@ -101,6 +101,25 @@ def test_the_yearly_review_holds_each_bands_crisis_rate_as_frailty_drifts():
     assert drifting[3, 2] < 0.95 * reviewed[3, 2], (drifting[3], reviewed[3])
 
 
+def test_the_reviews_vectorised_rates_are_the_per_person_rates_to_the_bit():
+    """The start and the yearly reviews take everyone's hazards in numpy
+    (``Hazards.rates_of``); mid-run, with people in every state, readmission windows open,
+    residents in supported homes and case-managed people, each row is exactly
+    ``Hazards.rates`` of that person."""
+    cfg = small(people=6000, years=1.0, care_home_support__coverage=0.5,
+                neighbourhood__case_management=True,
+                neighbourhood__crisis_hazard_ratio=0.8)
+    model = Model(cfg, seed=6, replication=0)
+    model.run()
+    pop, t = model.pop, model.env.now - 30.0
+    ids = np.arange(pop.n)
+    states = set(pop.column("state").tolist())
+    assert len(states) >= 9, states
+    assert any(pop.case_managed[i] for i in range(pop.n))
+    expected = np.array([model.hazards.rates(pop, i, t) for i in ids.tolist()])
+    assert np.array_equal(model.hazards.rates_of(pop, ids, t), expected)
+
+
 def test_frailty_from_delay_harm_is_counted_apart_from_natural_frailty():
     """Each frailty level added by harm from delay is recorded (``harm_steps``), so the review
     can leave it out of the weights and fewer delays still mean fewer crises."""
