@@ -40,8 +40,11 @@ class Streams:
     def __init__(self, seed: int, replication: int):
         self.seed = seed
         self.replication = replication
-        # per stream: a keyed BLAKE2b state to copy (cheaper than re-keying) and draw counters
+        # per stream: a keyed BLAKE2b state to copy (cheaper than re-keying) and the draws
+        # made for each person, one byte each (a dict of ints costs ~40 bytes an entry); a
+        # person's draws from the 256th on are counted in ``_beyond``
         self._streams: dict[str, tuple] = {}
+        self._beyond: dict[tuple[str, int], int] = {}
 
     def generator(self, name: str) -> np.random.Generator:
         """A fresh numpy Generator for the named stream."""
@@ -49,15 +52,21 @@ class Streams:
 
     def _stream(self, name: str) -> tuple:
         key = stream_seed(self.seed, self.replication, name).generate_state(8).tobytes()
-        stream = (hashlib.blake2b(key=key, digest_size=8), {})
+        stream = (hashlib.blake2b(key=key, digest_size=8), bytearray())
         self._streams[name] = stream
         return stream
 
     def person_uniform(self, name: str, person: int) -> float:
         """Next uniform in (0, 1) of ``name`` for ``person``; counts draws per person."""
-        keyed, counters = self._streams.get(name) or self._stream(name)
-        k = counters.get(person, 0)
-        counters[person] = k + 1
+        keyed, counts = self._streams.get(name) or self._stream(name)
+        if person >= len(counts):
+            counts.extend(bytes(person + 1 - len(counts) + 4096))
+        k = counts[person]
+        if k < 255:
+            counts[person] = k + 1
+        else:
+            k = 255 + self._beyond.get((name, person), 0)
+            self._beyond[name, person] = k - 254
         h = keyed.copy()
         h.update(_PACK(person, k))
         return ((int.from_bytes(h.digest(), "little") >> 11) + 0.5) * _TWO53

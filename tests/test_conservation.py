@@ -29,6 +29,31 @@ def test_same_seed_gives_identical_results():
         pd.testing.assert_frame_equal(x, y)
 
 
+def test_a_persons_kth_draw_is_the_keyed_hash_of_their_id_and_k():
+    """Common random numbers rest on this: person i's k-th draw of a stream is the keyed
+    BLAKE2b of (i, k), whoever else drew in between, past the 255 draws a one-byte counter
+    holds."""
+    import hashlib
+    import struct
+
+    from sim.rng import Streams, stream_seed
+
+    key = stream_seed(7, 2, "los").generate_state(8).tobytes()
+
+    def expected(i, k):
+        h = hashlib.blake2b(struct.pack("<QQ", i, k), key=key, digest_size=8)
+        return ((int.from_bytes(h.digest(), "little") >> 11) + 0.5) / 2.0 ** 53
+
+    streams = Streams(7, 2)
+    drawn = {3: [], 70_000: []}
+    for k in range(300):
+        for i in (70_000, 3):
+            drawn[i].append(streams.person_uniform("los", i))
+            streams.person_uniform("crisis", i)       # another stream does not shift this one
+    for i, values in drawn.items():
+        assert values == [expected(i, k) for k in range(300)]
+
+
 def test_different_seed_gives_different_results():
     cfg = small(people=3000, years=0.5)
     a = sim.run(cfg, replications=1, seed=7, progress=False)
