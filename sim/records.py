@@ -1,10 +1,10 @@
-"""Tidy DataFrames from the row records the engine appends during a run.
+"""Tidy DataFrames from the records the engine appends during a run.
 
-The event log and the ledger keep one tuple (or list) per row, because appending a row is the
-cheapest thing the hot path can do. Turning hundreds of thousands of them into a DataFrame row
-by row (``pd.DataFrame(rows)``) first boxes every cell into one 2-D object array; building it
-column by column is several times faster and infers the same dtypes.
-"""
+The ledger's delay stretches are one tuple per row; the event log and the ledger's episodes
+are kept by column (``array``), text as small codes. Turning hundreds of thousands of rows
+into a DataFrame row by row (``pd.DataFrame(rows)``) first boxes every cell into one 2-D
+object array; building it column by column (:func:`column_array`) is several times faster and
+infers the same dtypes."""
 
 from __future__ import annotations
 
@@ -24,24 +24,29 @@ def records_frame(records: Sequence[Sequence], columns: Sequence[str]) -> pd.Dat
     pandas' own inference. Pandas and pyarrow are imported here, after the run, so the engine
     does not pay for them at start-up.
     """
+    import pandas as pd
+
+    if not records:
+        return pd.DataFrame(list(records), columns=list(columns))
+    data = {name: column_array(list(map(itemgetter(j), records)))
+            for j, name in enumerate(columns)}
+    return pd.DataFrame(data, copy=False)
+
+
+def column_array(values: list):
+    """One frame column of ``values`` with the dtype ``pd.DataFrame(records)`` infers (see
+    :func:`records_frame`)."""
     import numpy as np
     import pandas as pd
     import pyarrow as pa
 
-    if not records:
-        return pd.DataFrame(list(records), columns=list(columns))
-    data = {}
-    for j, name in enumerate(columns):
-        values = list(map(itemgetter(j), records))
-        column = None
-        if isinstance(values[0], str):
-            try:
-                column = pd.array(pa.array(values, type=pa.large_string()), dtype="str")
-            except (pa.ArrowTypeError, pa.ArrowInvalid):   # not all strings
-                pass
-        else:
-            array = np.array(values)
-            if array.dtype.kind in "iuf":
-                column = array
-        data[name] = column if column is not None else pd.Series(values).array
-    return pd.DataFrame(data, copy=False)
+    if isinstance(values[0], str):
+        try:
+            return pd.array(pa.array(values, type=pa.large_string()), dtype="str")
+        except (pa.ArrowTypeError, pa.ArrowInvalid):   # not all strings
+            pass
+    else:
+        array = np.array(values)
+        if array.dtype.kind in "iuf":
+            return array
+    return pd.Series(values).array
