@@ -24,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from .records import records_frame
+from .records import CodedText, records_frame
 
 PAYERS = ("nhs", "la", "pool", "provider", "self")
 LEDGER_COLUMNS = ("person", "service", "setting", "payer", "view", "start_day", "end_day",
@@ -45,9 +45,7 @@ class Ledger:
 
     def __init__(self):
         self._person = array("q")
-        self._text = {name: array("H") for name in self.TEXT}
-        self._codes: dict[str, dict[str, int]] = {name: {} for name in self.TEXT}
-        self._names: dict[str, list[str]] = {name: [] for name in self.TEXT}   # code -> text
+        self._text = {name: CodedText() for name in self.TEXT}
         self._start, self._end = array("d"), array("d")
         self._rate, self._amount = array("d"), array("d")
         self._closed = {p: 0.0 for p in PAYERS}
@@ -59,13 +57,11 @@ class Ledger:
     def _append(self, person: int, service: str, setting: str, payer: str, view: str,
                 start: float, end: float, rate: float, amount: float) -> int:
         self._person.append(person)
-        for name, value in zip(self.TEXT, (service, setting, payer, view)):
-            codes = self._codes[name]
-            code = codes.get(value)
-            if code is None:
-                code = codes[value] = len(codes)
-                self._names[name].append(value)
-            self._text[name].append(code)
+        text = self._text
+        text["service"].append(service)
+        text["setting"].append(setting)
+        text["payer"].append(payer)
+        text["view"].append(view)
         self._start.append(start)
         self._end.append(end)
         self._rate.append(rate)
@@ -78,7 +74,7 @@ class Ledger:
     def row(self, episode: int) -> tuple:
         """One episode as a tuple in :data:`LEDGER_COLUMNS` order."""
         return (self._person[episode],
-                *(self._names[name][self._text[name][episode]] for name in self.TEXT),
+                *(self._text[name][episode] for name in self.TEXT),
                 self._start[episode], self._end[episode], self._rate[episode],
                 self._amount[episode])
 
@@ -89,7 +85,7 @@ class Ledger:
 
     def service_of(self, episode: int) -> str:
         """The service an episode pays for."""
-        return self._names["service"][self._text["service"][episode]]
+        return self._text["service"][episode]
 
     def open(self, t: float, person: int, service: str, setting: str, payer: str, view: str,
              rate_gbp_per_day: float) -> int:
@@ -112,8 +108,8 @@ class Ledger:
         self._end[episode] = t
         amount = rate * (t - start)
         self._amount[episode] = amount
-        if self._names["view"][self._text["view"][episode]] == "cash":
-            payer = self._names["payer"][self._text["payer"][episode]]
+        if self._text["view"][episode] == "cash":
+            payer = self._text["payer"][episode]
             self._open_rate[payer] -= rate
             self._open_rate_start[payer] -= rate * start
             self._open_rate_by_service[(payer, self.service_of(episode))] -= rate
@@ -156,9 +152,7 @@ class Ledger:
 
         columns = {"person": np.frombuffer(self._person, dtype=np.int64).copy()}
         for name in self.TEXT:
-            names = np.array(self._names[name], dtype=object)
-            codes = np.frombuffer(self._text[name], dtype=np.uint16)
-            columns[name] = pd.array(names[codes] if len(names) else [], dtype="str")
+            columns[name] = pd.array(self._text[name].values(), dtype="str")
         for name, values in (("start_day", self._start), ("end_day", self._end),
                              ("rate_gbp_per_day", self._rate), ("amount_gbp", self._amount)):
             columns[name] = np.frombuffer(values, dtype=np.float64).copy()

@@ -15,7 +15,7 @@ from __future__ import annotations
 from array import array
 from typing import TYPE_CHECKING
 
-from .records import column_array, records_frame
+from .records import CodedText, column_array, records_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -94,9 +94,8 @@ class EventLog:
     def __init__(self, states: bool = False):
         self.states = states   # also record every state change (large)
         self._time, self._person, self._value = array("d"), array("q"), array("d")
-        self._text = {name: array("H") for name in self.TEXT}
-        self._codes: dict[str, dict[str, int]] = {name: {} for name in self.TEXT}
-        self._names: dict[str, list[str]] = {name: [] for name in self.TEXT}   # code -> text
+        self._kind, self._service = CodedText(), CodedText()
+        self._payer, self._detail = CodedText(), CodedText()
 
     def record(self, t: float, person: int, kind: str, service: str = "", payer: str = "",
                value: float = 0.0, detail: str = "") -> None:
@@ -104,23 +103,17 @@ class EventLog:
         self._time.append(t)
         self._person.append(person)
         self._value.append(value)
-        for name, text in (("kind", kind), ("service", service), ("payer", payer),
-                           ("detail", detail)):
-            codes = self._codes[name]
-            code = codes.get(text)
-            if code is None:
-                code = codes[text] = len(codes)
-                self._names[name].append(text)
-            self._text[name].append(code)
+        self._kind.append(kind)
+        self._service.append(service)
+        self._payer.append(payer)
+        self._detail.append(detail)
 
     def __len__(self) -> int:
         return len(self._time)
 
     def _row(self, j: int) -> tuple:
-        names, text = self._names, self._text
-        return (self._time[j], self._person[j], names["kind"][text["kind"][j]],
-                names["service"][text["service"][j]], names["payer"][text["payer"][j]],
-                self._value[j], names["detail"][text["detail"][j]])
+        return (self._time[j], self._person[j], self._kind[j], self._service[j],
+                self._payer[j], self._value[j], self._detail[j])
 
     @property
     def records(self) -> list[tuple]:
@@ -130,10 +123,8 @@ class EventLog:
 
     def of(self, kind: str) -> list[tuple]:
         """The records of one kind, in time order."""
-        code = self._codes["kind"].get(kind)
-        if code is None:
-            return []
-        return [self._row(j) for j, c in enumerate(self._text["kind"]) if c == code]
+        code = self._kind.code(kind)
+        return [self._row(j) for j, c in enumerate(self._kind.codes) if c == code]
 
     def frame(self) -> pd.DataFrame:
         """The log as a tidy DataFrame (one row per event)."""
@@ -145,6 +136,5 @@ class EventLog:
         data = {"time_days": np.array(self._time), "person": np.array(self._person),
                 "value": np.array(self._value)}
         for name in self.TEXT:
-            names = np.array(self._names[name], dtype=object)
-            data[name] = column_array(names[np.frombuffer(self._text[name], np.uint16)].tolist())
+            data[name] = column_array(getattr(self, f"_{name}").values().tolist())
         return pd.DataFrame({name: data[name] for name in COLUMNS}, copy=False)
