@@ -190,16 +190,20 @@ def split_by_period(episodes: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
     final = np.where(np.isnan(end[spans]), last, np.clip(final, 0, last))
     first = np.where(np.isnan(start[spans]) | np.isnan(end[spans]), 0, first)
     count = np.maximum(final - first + 1, 0)
-    rows = np.repeat(spans, count)
-    periods = np.repeat(first - np.cumsum(count) + count, count) + np.arange(count.sum())
-    overlap = np.clip(np.minimum(end[rows], hi[periods]) - np.maximum(start[rows], lo[periods]),
-                      0, None)
-    cost = overlap * rate[rows]
-    offs = np.flatnonzero(one_off & ~(start < edges[0]))   # none before the first period
+    # one row per (episode, period) overlapped; 32-bit indices and in-place arithmetic keep
+    # the peak down (a default 5-year ledger spreads into ~700,000 rows)
+    rows = np.repeat(spans.astype(np.int32), count)
+    periods = np.repeat((first - np.cumsum(count) + count).astype(np.int32), count)
+    periods += np.arange(len(periods), dtype=np.int32)
+    cost = np.minimum(end[rows], hi[periods])
+    cost -= np.maximum(start[rows], lo[periods])
+    np.clip(cost, 0, None, out=cost)
+    cost *= rate[rows]
+    offs = np.flatnonzero(one_off & ~(start < edges[0])).astype(np.int32)   # none before
     off_period = np.clip(np.searchsorted(edges, start[offs], side="right") - 1, 0, last)
     off_cost = 0.0 * rate[offs] + amount[offs]
     rows = np.concatenate([rows, offs])
-    periods = np.concatenate([periods, off_period])
+    periods = np.concatenate([periods, off_period.astype(np.int32)])
     cost = np.concatenate([cost, off_cost])
     keep = np.flatnonzero(cost != 0)
     keep = keep[np.argsort(rows[keep], kind="stable")]   # two sorted runs: a linear merge
@@ -216,17 +220,26 @@ def monthly_costs(ledger: pd.DataFrame, month_edges: np.ndarray, month_labels: l
     numbers = ["start_day", "end_day", "rate_gbp_per_day", "amount_gbp"]
     split = split_by_period(ledger.loc[chosen, numbers], month_edges)
     rows = np.flatnonzero(chosen)[split["row"].to_numpy()]
-    # group on the keys' sorted codes: the same groups, order and sums as on the strings
-    columns, names = {"period": split["period"].to_numpy()}, {}
-    for key in keys:
-        codes, names[key] = pd.factorize(ledger[key], sort=True)
-        columns[key] = codes[rows]
-    columns["cost_gbp"] = split["cost_gbp"].to_numpy()
-    table = pd.DataFrame(columns).groupby(["period", *keys], as_index=False)["cost_gbp"].sum()
-    for key in keys:
-        table[key] = names[key].take(table[key].to_numpy()).array
-    table.insert(0, "month", [month_labels[p] for p in table["period"]])
-    return table.drop(columns="period")
+    # one integer key per (period, service, setting, payer), from the keys' sorted codes:
+    # the same groups, order and sums as grouping on the four columns, at a fraction of the
+    # memory
+    key = split["period"].to_numpy().astype(np.int64)
+    names = {}
+    for name in keys:
+        codes, names[name] = pd.factorize(ledger[name], sort=True)
+        key *= max(len(names[name]), 1)
+        key += codes[rows]
+    sums = pd.Series(split["cost_gbp"].to_numpy()).groupby(key).sum()
+    key = sums.index.to_numpy()
+    decoded = {}
+    for name in reversed(keys):
+        size = max(len(names[name]), 1)
+        decoded[name] = names[name].take(key % size).array
+        key = key // size
+    table = pd.DataFrame({"month": [month_labels[p] for p in key.tolist()],
+                          **{name: decoded[name] for name in keys},
+                          "cost_gbp": sums.to_numpy()})
+    return table
 
 
 def cost_shifting(delays: pd.DataFrame, excess_bed_day_gbp: float, start: float,
