@@ -24,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from .records import CodedText, records_frame
+from .records import CodedText, column_array, records_frame
 
 PAYERS = ("nhs", "la", "pool", "provider", "self")
 LEDGER_COLUMNS = ("person", "service", "setting", "payer", "view", "start_day", "end_day",
@@ -52,7 +52,10 @@ class Ledger:
         self._open_rate = {p: 0.0 for p in PAYERS}
         self._open_rate_start = {p: 0.0 for p in PAYERS}
         self._open_rate_by_service: dict[tuple[str, str], float] = {}
-        self.delays: list[tuple] = []
+        # delay stretches, by column too (~200,000 in a default 5-year run)
+        self._delay_person, self._delay_start, self._delay_end = array("q"), array("d"), \
+            array("d")
+        self._delay_text = {name: CodedText() for name in DELAY_COLUMNS[3:]}
 
     def _append(self, person: int, service: str, setting: str, payer: str, view: str,
                 start: float, end: float, rate: float, amount: float) -> int:
@@ -138,7 +141,13 @@ class Ledger:
                      bed_payer: str) -> None:
         """A stretch of medically-fit-but-delayed days in an acute bed."""
         if end > start:
-            self.delays.append((person, start, end, reason, caused_by, bed_payer))
+            self._delay_person.append(person)
+            self._delay_start.append(start)
+            self._delay_end.append(end)
+            text = self._delay_text
+            text["reason"].append(reason)
+            text["caused_by"].append(caused_by)
+            text["bed_payer"].append(bed_payer)
 
     def close_all(self, t: float) -> None:
         """Close every open episode at the end of the run."""
@@ -160,7 +169,15 @@ class Ledger:
 
     def delay_frame(self) -> pd.DataFrame:
         """The delayed-days records as a DataFrame."""
-        return records_frame(self.delays, DELAY_COLUMNS)
+        import pandas as pd
+
+        if not len(self._delay_person):
+            return records_frame([], DELAY_COLUMNS)
+        columns = {"person": np.array(self._delay_person), "start_day": np.array(self._delay_start),
+                   "end_day": np.array(self._delay_end)}
+        for name, text in self._delay_text.items():
+            columns[name] = column_array(text.values().tolist())
+        return pd.DataFrame(columns, copy=False)
 
 
 def split_by_period(episodes: pd.DataFrame, edges: np.ndarray) -> pd.DataFrame:
