@@ -113,8 +113,9 @@ def discharge_table(log: pd.DataFrame, delays: pd.DataFrame, warmup: float,
 
     Columns: person, medically_fit_day, left_day, pathway (0-3), destination (a key of
     :data:`sim.hospital.ARRIVALS`), delay_days (medically fit to leaving), ``delay_<reason>_days``
-    for each of :data:`DELAY_REASONS` (the ledger's delay stretches (``Ledger.delay_frame``) that lie inside
-    the stay; they sum to delay_days) and payer (of the care it leads to; '' for none).
+    for each of :data:`DELAY_REASONS` (the ledger's delay stretches, ``Ledger.delay_frame``,
+    that lie inside the stay; they sum to delay_days) and payer (of the care it leads to; ''
+    for none).
     """
     t = log["time_days"]
     out = log[(log["kind"] == "discharge") & (t >= warmup) & (t < horizon)]
