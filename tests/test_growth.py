@@ -143,10 +143,9 @@ def test_funded_beds_grow_on_each_anniversary_and_the_block_contract_follows():
     assert funded[100] == expected[0] and funded[400] == expected[1] \
         and funded[800] == expected[2]
     assert model.services.acute_beds.units == expected[2]
-    ledger, acute = model.ledger, model.ledger._codes["service"]["acute"]
-    blocks = [e for e in range(len(ledger._person)) if ledger._person[e] == -1
-              and ledger._text["service"][e] == acute and ledger._rate[e] > 0]
-    rates = [ledger._rate[e] / cfg.costs.acute_bed_day_gbp for e in blocks]
+    blocks = model.ledger.frame().query("person == -1 and service == 'acute' and "
+                                        "rate_gbp_per_day > 0")
+    rates = (blocks["rate_gbp_per_day"] / cfg.costs.acute_bed_day_gbp).tolist()
     assert rates == pytest.approx([float(b) for b in expected])   # one block after another
     opened = model.log.of("beds_opened")
     assert [(round(r[0], 2), r[5]) for r in opened] == [
