@@ -24,7 +24,7 @@ import numpy as np
 if TYPE_CHECKING:
     import pandas as pd
 
-from .records import CodedText, column_array, records_frame
+from .records import CodedText, records_frame
 
 PAYERS = ("nhs", "la", "pool", "provider", "self")
 LEDGER_COLUMNS = ("person", "service", "setting", "payer", "view", "start_day", "end_day",
@@ -184,7 +184,7 @@ class Ledger:
         columns = {"person": np.array(self._delay_person), "start_day": np.array(self._delay_start),
                    "end_day": np.array(self._delay_end)}
         for name, text in self._delay_text.items():
-            columns[name] = column_array(text.values().tolist())
+            columns[name] = text.frame_column()
         return pd.DataFrame(columns, copy=False)
 
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 from array import array
 from typing import TYPE_CHECKING
 
-from .records import CodedText, column_array, records_frame
+from .records import CodedText, records_frame
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -136,5 +136,5 @@ class EventLog:
         data = {"time_days": np.array(self._time), "person": np.array(self._person),
                 "value": np.array(self._value)}
         for name in self.TEXT:
-            data[name] = column_array(getattr(self, f"_{name}").values().tolist())
+            data[name] = getattr(self, f"_{name}").frame_column()
         return pd.DataFrame({name: data[name] for name in COLUMNS}, copy=False)

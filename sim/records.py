@@ -1,10 +1,10 @@
 """Tidy DataFrames from the records the engine appends during a run.
 
-The ledger's delay stretches are one tuple per row; the event log and the ledger's episodes
-are kept by column (``array``), text as small codes. Turning hundreds of thousands of rows
-into a DataFrame row by row (``pd.DataFrame(rows)``) first boxes every cell into one 2-D
-object array; building it column by column (:func:`column_array`) is several times faster and
-infers the same dtypes."""
+The event log and the ledger (episodes and delay stretches) are kept by column (``array``),
+text as 2-byte codes (:class:`CodedText`); other callers pass one tuple per row. Turning
+hundreds of thousands of rows into a DataFrame row by row (``pd.DataFrame(rows)``) first boxes
+every cell into one 2-D object array; building it column by column (:func:`column_array`) is
+several times faster and infers the same dtypes."""
 
 from __future__ import annotations
 
@@ -77,6 +77,10 @@ class CodedText:
     def code(self, text: str) -> int | None:
         """The code of ``text``, None if it never occurred."""
         return self._code_of.get(text)
+
+    def frame_column(self):
+        """Every row's text as a frame column, as :func:`records_frame` builds one."""
+        return column_array(self.values().tolist())
 
     def values(self):
         """Every row's text, as a numpy object array."""
