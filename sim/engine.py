@@ -46,7 +46,7 @@ class Engine(simpy.Environment):
         """Schedule an event (or a call) ``delay`` from now (SimPy's ``schedule``): into the
         heap if due before the end of the days already reached, else into its day's list."""
         entry = (self._now + delay, priority, next(self._eid), event)
-        if entry[0] < self._open_until:
+        if entry[0] < self._open_until or entry[0] == inf:   # inf: never due, as in SimPy
             heappush(self._queue, entry)
             return
         day = int(entry[0])

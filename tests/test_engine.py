@@ -93,3 +93,12 @@ def test_the_heap_holds_only_the_days_it_has_reached():
     assert len(engine._queue) < 50
     engine.run(until=1001.0)
     assert len(fired) == 5000 and fired == sorted(fired)
+
+
+def test_a_wait_without_end_never_fires_and_does_not_block_the_rest():
+    engine, fired = Engine(), []
+    engine.timeout(float("inf")).callbacks.append(lambda _e: fired.append("never"))
+    engine.call_later(3.0, (lambda _c: fired.append(engine.now),))
+    engine.run(until=10.0)
+    assert fired == [3.0]
+    assert engine.peek() == float("inf")
