@@ -79,7 +79,9 @@ class Engine(simpy.Environment):
         return self._next_time()
 
     def step(self) -> None:
-        """Process the next event or call (SimPy's ``step``, calls included)."""
+        """Process the next event or call (SimPy's ``step``, calls included); a wait with no
+        end (an infinite delay) is never processed: with only those left, the schedule is
+        empty."""
         if self._next_time() == inf:
             raise EmptySchedule
         self._now, _, _, event = heappop(self._queue)
