@@ -65,7 +65,7 @@ class Engine(simpy.Environment):
             first = queue[0][0] if queue else inf
             if first < self._open_until:
                 return first
-            if not days or days[0] > first:   # no day's calls come before the heap's first
+            if not days or days[0] > first:   # no day's entries come before the heap's first
                 if first < inf:
                     self._open_until = floor(first) + 1.0
                 return first

@@ -1,7 +1,7 @@
 """The run loop (:class:`sim.engine.Engine`) processes events in exactly SimPy's order.
 
-The engine keeps calls due on a later day out of the heap and moves them in day by day; these
-tests hold its order, its ``run(until)``, ``step`` and ``peek`` to a plain
+The engine keeps events and calls due on a later day out of the heap and moves them in day
+by day; these tests hold its order, its ``run(until)``, ``step`` and ``peek`` to a plain
 ``simpy.Environment`` doing the same work with a ``Timeout`` and a callback per call.
 """
 
