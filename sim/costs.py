@@ -161,7 +161,7 @@ class Ledger:
 
         columns = {"person": np.frombuffer(self._person, dtype=np.int64).copy()}
         for name in self.TEXT:
-            columns[name] = pd.array(self._text[name].values(), dtype="str")
+            columns[name] = self._text[name].frame_column()
         for name, values in (("start_day", self._start), ("end_day", self._end),
                              ("rate_gbp_per_day", self._rate), ("amount_gbp", self._amount)):
             columns[name] = np.frombuffer(values, dtype=np.float64).copy()
